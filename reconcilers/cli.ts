@@ -1,0 +1,40 @@
+/**
+ * The `continuum` command line: one binary, one subcommand per role
+ * (operator, agent, imager). Each subcommand lives next to the code it runs and
+ * exports a {@link Command}; this file only dispatches.
+ */
+import type { Command } from './command.ts';
+
+/** Subcommands, loaded lazily so that `continuum imager` does not load the operator. */
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+
+function usage(): string {
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return [
+    'Usage: continuum <command> [flags]',
+    '',
+    'Moves running workloads from overloaded edge nodes to cloud nodes by checkpoint/restore.',
+    '',
+    'Commands:',
+    ...(lines.length ? lines : ['  (none yet)']),
+    '',
+    'Run "continuum <command> --help" for the flags of a command.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return 0;
+  }
+  const entry = commands[name];
+  if (!entry) {
+    console.error(`continuum: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const command = await entry.load();
+  return command.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));

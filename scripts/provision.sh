@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the local demo need, idempotently.
+#  - Debian packages: etcd, nats-server, docker-registry, skopeo, umoci, runc, htpasswd, lua.
+#  - Kubernetes control-plane binaries (kube-apiserver, kube-controller-manager,
+#    kube-scheduler, kubectl) built from the k8s.io/kubernetes Go module, kwok and helm,
+#    all into $CONTINUUM_CACHE/bin (default ~/.cache/continuum), outside the repo.
+#  - npm dependencies of the repo (npm ci) when node_modules is missing or stale.
+# A second run with everything cached only checks and prints what it found.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.34.4}
+KWOK_VERSION=${KWOK_VERSION:-v0.7.0}
+HELM_VERSION=${HELM_VERSION:-v3.19.0}
+CACHE=${CONTINUUM_CACHE:-$HOME/.cache/continuum}
+BIN=$CACHE/bin
+repo=$(cd "$(dirname "$0")/.." && pwd)
+
+say() { printf '[provision] %s\n' "$*" >&2; }
+die() { printf '[provision] error: %s\n' "$*" >&2; exit 1; }
+
+need_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"; }
+
+apt_packages() {
+  local missing=() pkg cmd
+  # command:package pairs
+  for pair in etcd:etcd-server nats-server:nats-server docker-registry:docker-registry \
+    skopeo:skopeo umoci:umoci runc:runc htpasswd:apache2-utils lua5.4:lua5.4; do
+    cmd=${pair%%:*} pkg=${pair##*:}
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then say "debian packages: present"; return; fi
+  say "debian packages: installing ${missing[*]}"
+  [ "$(id -u)" = 0 ] || die "installing ${missing[*]} needs root: sudo apt-get install ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || die "apt-get install ${missing[*]} failed"
+}
+
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler and kubectl from the
+# k8s.io/kubernetes module. Its go.mod replaces the staging modules with ./staging/...,
+# which a consumer cannot see, so the build module pins each to its published v0 twin.
+build_kubernetes() {
+  local want=$K8S_VERSION tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  if [ -f "$BIN/.kubernetes-$want" ] && for t in "${tools[@]}"; do [ -x "$BIN/$t" ] || exit 1; done; then
+    say "kubernetes $want: cached"; return
+  fi
+  say "kubernetes $want: building ${tools[*]} from the Go module (first time: several minutes)"
+  local dir=$CACHE/build/kubernetes-$want staging=v0.${want#v1.}
+  mkdir -p "$dir"
+  go mod download -json "k8s.io/kubernetes@$want" >"$dir/download.json" \
+    || die "cannot download k8s.io/kubernetes@$want from the Go module proxy"
+  local src
+  src=$(sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p' "$dir/download.json")
+  {
+    echo "module continuum.dev/k8s-build"
+    echo "go 1.24.0"
+    echo "require k8s.io/kubernetes $want"
+    sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#replace \1 => \1 '"$staging"'#p' "$src/go.mod"
+  } >"$dir/go.mod"
+  local ldflags="-s -w" stamp
+  local date; date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    for stamp in "gitVersion=$want" "gitMajor=1" "gitMinor=$(echo "$want" | cut -d. -f2)" \
+      "gitTreeState=clean" "buildDate=$date"; do
+      ldflags+=" -X $pkg.$stamp"
+    done
+  done
+  mkdir -p "$BIN"
+  (cd "$dir" && GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$want" >/dev/null 2>&1 || true
+   cd "$dir" && for t in "${tools[@]}"; do
+     say "  go build $t"
+     GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" -o "$BIN/$t" "k8s.io/kubernetes/cmd/$t"
+   done) || die "building kubernetes $want failed (see the go output above)"
+  touch "$BIN/.kubernetes-$want"
+}
+
+go_install() { # name module version
+  local name=$1 module=$2 version=$3
+  if [ -f "$BIN/.$name-$version" ] && [ -x "$BIN/$name" ]; then say "$name $version: cached"; return; fi
+  say "$name $version: go install $module@$version"
+  GOBIN=$BIN go install -trimpath -ldflags "-s -w $4" "$module@$version" || die "go install $module@$version failed"
+  touch "$BIN/.$name-$version"
+}
+
+npm_deps() {
+  local stamp=$repo/node_modules/.continuum-lock
+  if [ -f "$stamp" ] && cmp -s "$stamp" "$repo/package-lock.json"; then say "npm dependencies: present"; return; fi
+  say "npm dependencies: npm ci"
+  (cd "$repo" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  cp "$repo/package-lock.json" "$stamp"
+}
+
+need_cmd go "install Go >= 1.24 (https://go.dev/doc/install or apt-get install golang)"
+need_cmd node "install Node.js 20"
+need_cmd npm "install npm (comes with Node.js)"
+apt_packages
+build_kubernetes
+go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
+go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+npm_deps
+say "ready: binaries in $BIN"
