@@ -229,11 +229,20 @@ export interface EdgeNodeSpec {
   checkpointDirectory: string;
 }
 
+/** One node of an edge site, as the operator last saw it. */
+export interface EdgeNodeNodeStatus {
+  name: string;
+  /** Whether the agent pod on this node is Ready. */
+  agentReady?: boolean;
+  /** RFC3339 time the last metrics message from this node was received. */
+  lastMetricsTime?: string;
+}
+
 export interface EdgeNodeStatus {
   observedGeneration?: number;
   conditions?: Condition[];
-  /** Names of the nodes currently matched by spec.nodeSelector. */
-  nodes?: string[];
+  /** The nodes currently matched by spec.nodeSelector. */
+  nodes?: EdgeNodeNodeStatus[];
   matchedNodes?: number;
   agentsReady?: number;
   /** RFC3339 time the last metrics message from any of these nodes was received. */
