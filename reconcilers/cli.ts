@@ -6,7 +6,12 @@
 import type { Command } from './command.ts';
 
 /** Subcommands, loaded lazily so that `continuum imager` does not load the operator. */
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {};
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  operator: {
+    summary: 'run the controllers (leader-elected), with probes and metrics',
+    load: () => import('./operator/command.ts').then((m) => m.command),
+  },
+};
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

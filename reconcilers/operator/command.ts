@@ -1,0 +1,130 @@
+/** `continuum operator`: runs the controllers (leader-elected) with probes and metrics. */
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.ts';
+import { configFromEnv, type OperatorConfig } from '../runtime/config.ts';
+import { loadKubeConfig } from '../runtime/kube.ts';
+import { createLogger } from '../runtime/log.ts';
+import { controllerFactories } from './controllers.ts';
+import { Operator } from './operator.ts';
+
+const HELP = `Usage: continuum operator [flags]
+
+Runs the continuum controllers. With leader election (the default) only the replica holding
+the Lease acts; the others wait and take over within about 13 s of the leader's death.
+
+Flags (environment variable in brackets):
+  --kubeconfig PATH           kubeconfig file [CONTINUUM_KUBECONFIG]; default: in-cluster,
+                              else KUBECONFIG / ~/.kube/config
+  --namespace NS              namespace of the leader Lease [POD_NAMESPACE] (continuum-system)
+  --nats-url URL              NATS server of the metrics path [CONTINUUM_NATS_URL]
+  --registry-repository REPO  default repository for checkpoint images
+                              [CONTINUUM_REGISTRY_REPOSITORY]
+  --kubelet-ca PATH           CA bundle verifying kubelet serving certificates
+                              [CONTINUUM_KUBELET_CA]
+  --kubelet-via-proxy         reach kubelets through the API server node proxy (needs
+                              nodes/proxy) [CONTINUUM_KUBELET_VIA_PROXY=true]
+  --listen ADDR               probes and metrics: /healthz /readyz /metrics
+                              [CONTINUUM_LISTEN] (:8080)
+  --leader-elect BOOL         true|false [CONTINUUM_LEADER_ELECT] (true)
+  --identity NAME             this replica in the Lease [POD_NAME] (hostname-pid)
+  --grace-period SECONDS      bound on in-flight reconciles at shutdown (10)
+  --help                      this text
+
+SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),
+then releases the Lease.`;
+
+/** Parses flags over environment defaults; throws on invalid flags. */
+export function parseOperatorFlags(
+  argv: string[],
+  env = process.env,
+): { config: OperatorConfig; graceMs: number; help: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'nats-url': { type: 'string' },
+      'registry-repository': { type: 'string' },
+      'kubelet-ca': { type: 'string' },
+      'kubelet-via-proxy': { type: 'boolean' },
+      listen: { type: 'string' },
+      'leader-elect': { type: 'string' },
+      identity: { type: 'string' },
+      'grace-period': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  const config = configFromEnv(env);
+  const leaderElect = values['leader-elect'];
+  if (leaderElect !== undefined && leaderElect !== 'true' && leaderElect !== 'false') {
+    throw new Error(`invalid --leader-elect "${leaderElect}": expected true or false`);
+  }
+  const grace = Number(values['grace-period'] ?? '10');
+  if (!Number.isFinite(grace) || grace < 0) {
+    throw new Error(`invalid --grace-period "${values['grace-period']}": expected seconds`);
+  }
+  return {
+    help: values.help ?? false,
+    graceMs: grace * 1000,
+    config: {
+      ...config,
+      kubeconfig: values.kubeconfig ?? config.kubeconfig,
+      namespace: values.namespace ?? config.namespace,
+      natsUrl: values['nats-url'] ?? config.natsUrl,
+      registryRepository: values['registry-repository'] ?? config.registryRepository,
+      kubeletCA: values['kubelet-ca'] ?? config.kubeletCA,
+      kubeletViaProxy: values['kubelet-via-proxy'] ?? config.kubeletViaProxy,
+      listen: values.listen ?? config.listen,
+      leaderElect: leaderElect === undefined ? config.leaderElect : leaderElect === 'true',
+      identity: values.identity ?? config.identity,
+    },
+  };
+}
+
+export const command: Command = {
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseOperatorFlags(argv);
+    } catch (err) {
+      console.error(`continuum operator: ${(err as Error).message}\n\n${HELP}`);
+      return 2;
+    }
+    if (parsed.help) {
+      console.log(HELP);
+      return 0;
+    }
+    const { config, graceMs } = parsed;
+    const log = createLogger({ name: 'operator' });
+    let fatal: unknown;
+    let wake!: () => void;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const operator = new Operator({
+      kc: loadKubeConfig(config.kubeconfig),
+      config,
+      log,
+      factories: controllerFactories,
+      graceMs,
+      onFatal: (err) => {
+        fatal = err;
+        wake();
+      },
+    });
+    const onSignal = (signal: string): void => {
+      log.info({ signal }, 'shutting down');
+      wake();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    try {
+      await operator.start();
+    } catch (err) {
+      log.error({ err: String(err) }, 'cannot start the operator');
+      return 1;
+    }
+    await done;
+    await operator.stop();
+    return fatal === undefined ? 0 : 1;
+  },
+};

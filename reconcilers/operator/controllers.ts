@@ -1,0 +1,7 @@
+/**
+ * The controllers the operator runs while leader. Each controller package adds its factory to
+ * this list (one import and one entry).
+ */
+import type { ControllerFactory } from './context.ts';
+
+export const controllerFactories: ControllerFactory[] = [];

@@ -1,0 +1,45 @@
+/**
+ * The operator's configuration, from flags with environment fallbacks (operator/command.ts
+ * parses them). Handed to every controller factory.
+ */
+import { hostname } from 'node:os';
+
+export interface OperatorConfig {
+  /** Kubeconfig file; undefined → in-cluster, else the default (KUBECONFIG, ~/.kube/config). */
+  kubeconfig?: string;
+  /** The operator's namespace: where its Lease lives (and its Jobs run). */
+  namespace: string;
+  /** NATS server URL(s) of the metrics path, comma-separated; undefined → no trigger. */
+  natsUrl?: string;
+  /** Default image repository for checkpoint images, e.g. `registry:5000/continuum/checkpoints`. */
+  registryRepository?: string;
+  /** CA bundle (PEM file) that verifies kubelet serving certificates. */
+  kubeletCA?: string;
+  /** Reach kubelets through the API server node proxy (needs `nodes/proxy`) instead of directly. */
+  kubeletViaProxy: boolean;
+  /** Probe and metrics server address, `host:port` or `:port`. */
+  listen: string;
+  leaderElect: boolean;
+  /** This replica's identity in the Lease. */
+  identity: string;
+  /** Name of the leader Lease. */
+  leaseName: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Defaults taken from the environment (flags override them). */
+export function configFromEnv(env: Env = process.env): OperatorConfig {
+  return {
+    kubeconfig: env.CONTINUUM_KUBECONFIG || undefined,
+    namespace: env.POD_NAMESPACE || 'continuum-system',
+    natsUrl: env.CONTINUUM_NATS_URL || undefined,
+    registryRepository: env.CONTINUUM_REGISTRY_REPOSITORY || undefined,
+    kubeletCA: env.CONTINUUM_KUBELET_CA || undefined,
+    kubeletViaProxy: env.CONTINUUM_KUBELET_VIA_PROXY === 'true',
+    listen: env.CONTINUUM_LISTEN || ':8080',
+    leaderElect: env.CONTINUUM_LEADER_ELECT !== 'false',
+    identity: env.POD_NAME || `${hostname()}-${process.pid}`,
+    leaseName: 'continuum-operator',
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * JSON logs (pino), one object per line on stdout. Every line about an object carries its
+ * key: take a child logger with {@link forObject} (e.g. `{"migration":"ns/name"}`).
+ */
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  /** pino level; default `CONTINUUM_LOG_LEVEL` or `info`. */
+  level?: string;
+  /** Component name written as `name` on every line. */
+  name?: string;
+}
+
+/** A JSON logger writing to stdout. */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  return pino({
+    level: opts.level ?? process.env.CONTINUUM_LOG_LEVEL ?? 'info',
+    ...(opts.name ? { name: opts.name } : {}),
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
+/** A child logger whose every line names the object, e.g. `forObject(log, 'migration', key)`. */
+export function forObject(log: Logger, kind: string, key: string): Logger {
+  return log.child({ [kind]: key });
+}
+
+/** A logger that drops everything (pure tests). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
