@@ -1,0 +1,78 @@
+/**
+ * The test environment: a real control plane, kwok nodes, NATS and two registries, on
+ * loopback with free ports. {@link startEnv} brings it all up; `stop()` tears it down and
+ * removes every file it wrote.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startControlPlane } from './control-plane.ts';
+import type { TestEnvInfo } from './info.ts';
+import { startKwok } from './kwok.ts';
+import { startNats } from './nats.ts';
+import { makePki } from './pki.ts';
+import type { Service } from './process.ts';
+import { startRegistry } from './registry.ts';
+
+export interface RunningEnv {
+  info: TestEnvInfo;
+  /** Path of the JSON file that tests read through CONTINUUM_TEST_ENV. */
+  infoFile: string;
+  stop(): Promise<void>;
+}
+
+export function binDir(): string {
+  return process.env.CONTINUUM_BIN ?? join(process.env.HOME ?? '/root', '.cache/continuum/bin');
+}
+
+export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
+  const workDir = mkdtempSync(join(tmpdir(), 'continuum-env-'));
+  // etcd and JetStream write a lot of small synced files: keep them in memory where we can.
+  const dataDir = mkdtempSync(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'continuum-data-'));
+  const services: Service[] = [];
+  const stop = async () => {
+    for (const service of services.reverse()) await service.stop();
+    rmSync(workDir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const started = Date.now();
+    const step = (what: string) => log(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    const pki = makePki(workDir);
+    const bin = binDir();
+    const [controlPlane, nats, registry, tlsRegistry] = await Promise.all([
+      startControlPlane({ workDir, dataDir, binDir: bin, pki }),
+      startNats(workDir, dataDir),
+      startRegistry({ name: 'registry', workDir, username: 'continuum', password: 'registry-secret' }),
+      startRegistry({
+        name: 'registry-tls',
+        workDir,
+        username: 'continuum',
+        password: 'registry-secret',
+        tls: { cert: pki.servingCert, key: pki.servingKey, caFile: pki.caCert },
+      }),
+    ]);
+    services.push(...controlPlane.services, nats.service, registry.service, tlsRegistry.service);
+    step('control plane, NATS and registries up');
+    const kwok = await startKwok({ workDir, binDir: bin, kubeconfig: controlPlane.kubeconfig });
+    services.push(kwok.service);
+    step(`kwok nodes ready: ${kwok.nodes.map((n) => `${n.name} (${n.layer})`).join(', ')}`);
+    const info: TestEnvInfo = {
+      workDir,
+      kubeconfig: controlPlane.kubeconfig,
+      apiServer: controlPlane.apiServer,
+      caFile: pki.caCert,
+      nodes: kwok.nodes,
+      natsUrl: nats.url,
+      registry: registry.info,
+      tlsRegistry: tlsRegistry.info,
+      binDir: bin,
+    };
+    const infoFile = join(workDir, 'env.json');
+    writeFileSync(infoFile, JSON.stringify(info, null, 2));
+    return { info, infoFile, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What a running test environment offers to the tests. `scripts/test.sh` starts one
+ * environment for the whole ava run (tests/env/run.ts) and hands it to every test
+ * process as a JSON file named by CONTINUUM_TEST_ENV. Tests call {@link testEnv}.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface SimulatedNode {
+  name: string;
+  layer: 'edge' | 'cloud';
+  /** Port in the Node's status.daemonEndpoints.kubeletEndpoint (simulated kubelet, HTTPS). */
+  kubeletPort: number;
+  /** Host directory that plays this node's filesystem root for hostPath volumes. */
+  rootDir: string;
+}
+
+export interface RegistryInfo {
+  /** Base URL, e.g. http://127.0.0.1:5000 (plain HTTP, htpasswd Basic auth). */
+  url: string;
+  /** host:port, as used in image references. */
+  host: string;
+  username: string;
+  password: string;
+  /** A dockerconfigjson file with the credentials above for `host`. */
+  dockerConfig: string;
+}
+
+export interface TestEnvInfo {
+  /** Scratch directory of this run; removed when the environment stops. */
+  workDir: string;
+  /** Admin kubeconfig (system:masters client certificate). */
+  kubeconfig: string;
+  /** https://127.0.0.1:<port> */
+  apiServer: string;
+  /** CA that signed the API server's serving certificate and all kubelet serving certificates. */
+  caFile: string;
+  nodes: SimulatedNode[];
+  /** nats://127.0.0.1:<port>, JetStream enabled. */
+  natsUrl: string;
+  registry: RegistryInfo;
+  /** The same registry served over TLS (certificate signed by caFile). */
+  tlsRegistry: RegistryInfo;
+  /** Directory of the provisioned binaries (kubectl, helm, kwok, …). */
+  binDir: string;
+}
+
+let cached: TestEnvInfo | undefined;
+
+/** The environment of this test run; throws with a hint when tests run outside scripts/test.sh. */
+export function testEnv(): TestEnvInfo {
+  if (cached) return cached;
+  const file = process.env.CONTINUUM_TEST_ENV;
+  if (!file) {
+    throw new Error(
+      'no test environment: run the tests with "npm test" (CONTINUUM_TEST_ENV is not set)',
+    );
+  }
+  cached = JSON.parse(readFileSync(file, 'utf8')) as TestEnvInfo;
+  return cached;
+}

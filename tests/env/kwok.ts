@@ -1,0 +1,78 @@
+/**
+ * Simulated nodes: kwok keeps Node objects and their pods' status alive without a kubelet.
+ * Each node gets InternalIP 127.0.0.1 and its own kubelet port in status.daemonEndpoints;
+ * kwok runs with --node-port=0 so that its heartbeats leave that port alone.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { SimulatedNode } from './info.ts';
+import { freePort, startService, waitUntil, type Service } from './process.ts';
+
+export const LAYER_LABEL = 'continuum.dev/layer';
+
+export const DEFAULT_NODES: Array<Pick<SimulatedNode, 'name' | 'layer'>> = [
+  { name: 'edge-1', layer: 'edge' },
+  { name: 'edge-2', layer: 'edge' },
+  { name: 'cloud-1', layer: 'cloud' },
+];
+
+export async function startKwok(opts: {
+  workDir: string;
+  binDir: string;
+  kubeconfig: string;
+  nodes?: Array<Pick<SimulatedNode, 'name' | 'layer'>>;
+}): Promise<{ nodes: SimulatedNode[]; service: Service }> {
+  const port = await freePort();
+  const service = startService('kwok', join(opts.binDir, 'kwok'), [
+    `--kubeconfig=${opts.kubeconfig}`,
+    '--manage-all-nodes=false',
+    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+    '--node-ip=127.0.0.1',
+    '--node-port=0',
+    '--cidr=10.0.1.0/24',
+    `--server-address=127.0.0.1:${port}`,
+  ], { logDir: opts.workDir });
+  const kc = new KubeConfig();
+  kc.loadFromFile(opts.kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const nodes: SimulatedNode[] = [];
+  for (const { name, layer } of opts.nodes ?? DEFAULT_NODES) {
+    const node = { name, layer, kubeletPort: await freePort(), rootDir: join(opts.workDir, 'nodes', name) };
+    mkdirSync(join(node.rootDir, 'var/lib/kubelet/checkpoints'), { recursive: true });
+    await core.createNode({
+      body: {
+        metadata: {
+          name,
+          labels: { [LAYER_LABEL]: layer, 'kubernetes.io/hostname': name, type: 'kwok' },
+          annotations: { 'kwok.x-k8s.io/node': 'fake' },
+        },
+      },
+    });
+    await core.patchNodeStatus(
+      {
+        name,
+        body: {
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: '127.0.0.1' },
+              { type: 'Hostname', address: name },
+            ],
+            daemonEndpoints: { kubeletEndpoint: { Port: node.kubeletPort } },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    nodes.push(node);
+  }
+  await waitUntil(service, 'the simulated nodes to be Ready', async () => {
+    const list = await core.listNode({ labelSelector: 'type=kwok' });
+    return nodes.every((n) => {
+      const node = list.items.find((i) => i.metadata?.name === n.name);
+      const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+      return ready && node?.status?.daemonEndpoints?.kubeletEndpoint?.Port === n.kubeletPort;
+    });
+  });
+  return { nodes, service };
+}

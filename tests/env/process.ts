@@ -1,0 +1,104 @@
+/**
+ * Child processes of the test environment: each logs to its own file in the run's work
+ * directory, and all of them are stopped (SIGTERM, then SIGKILL) when the environment stops.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Service {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** True once the process has exited or could not be started. */
+  exited(): boolean;
+  /** Resolves when the process has exited (at once if it already has). */
+  stop(): Promise<void>;
+}
+
+/** Starts `command` with its output in `<logDir>/<name>.log`. */
+export function startService(
+  name: string,
+  command: string,
+  args: string[],
+  opts: { logDir: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): Service {
+  const logFile = join(opts.logDir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(command, args, {
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...opts.env },
+    cwd: opts.cwd,
+  });
+  closeSync(fd);
+  let spawnFailed = false;
+  child.on('error', (err) => {
+    spawnFailed = true;
+    appendFileSync(logFile, `cannot start ${command}: ${err.message}\n`);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const hasExited = () => spawnFailed || child.exitCode !== null || child.signalCode !== null;
+  return {
+    name,
+    child,
+    logFile,
+    exited: hasExited,
+    async stop() {
+      if (hasExited()) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+      if (!killed) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** The last lines of a service's log, for error messages. */
+export function logTail(service: Service, lines = 15): string {
+  try {
+    return readFileSync(service.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/**
+ * Waits until `ready()` resolves true, failing early with the service's log when it exits
+ * and with a timeout error naming what was awaited.
+ */
+export async function waitUntil(
+  service: Service,
+  what: string,
+  ready: () => Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (service.exited()) {
+      throw new Error(`${service.name} exited before ${what}:\n${logTail(service)}`);
+    }
+    if (await ready().catch(() => false)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`${service.name}: timed out waiting for ${what}:\n${logTail(service)}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
