@@ -1,0 +1,122 @@
+/**
+ * The trigger's decision for one pod under its governing policy: state in, Migration draft out.
+ * Pure and deterministic; the trigger shell does the I/O.
+ *
+ * A trigger fires when its metric's window covers its `for` duration and every sample in it is
+ * above the threshold. Even then no Migration is drafted when:
+ * - the pod already has an unfinished Migration (any origin);
+ * - the policy created one for this pod less than `cooldown` ago;
+ * - the policy has `maxConcurrentPerNode` unfinished Migrations from the pod's node.
+ *
+ * The draft's name is `<pod>-<hash(pod UID, policy, n)>` where n counts the Migrations this
+ * policy already created for this pod: a duplicated or replayed message, or a second decision
+ * racing the first before the informer caught up, yields the same name (AlreadyExists = done),
+ * while a new breach after the cooldown yields a new one.
+ */
+import { createHash } from 'node:crypto';
+import { parseDuration } from '../api/duration.ts';
+import type {
+  MetricName,
+  MigrationPhase,
+  MigrationPolicy,
+  MigrationSpec,
+  MigrationTrigger,
+} from '../api/types.ts';
+import type { WindowView } from './series.ts';
+
+export const POLICY_LABEL = 'continuum.dev/policy';
+export const NODE_LABEL = 'continuum.dev/node';
+export const POD_UID_LABEL = 'continuum.dev/pod-uid';
+
+/** What the decision needs to know about an existing Migration. */
+export interface ExistingMigration {
+  name: string;
+  namespace: string;
+  podName: string;
+  labels: Record<string, string>;
+  /** creationTimestamp, ms since the epoch. */
+  createdMs: number;
+  phase?: MigrationPhase;
+}
+
+export interface TriggerWindow {
+  pod: { namespace: string; name: string; uid: string };
+  node: string;
+  /** Windows of the pod's container metrics and of its node's metrics. */
+  windows: Partial<Record<MetricName, { view(forMs: number): WindowView | undefined }>>;
+  /** Migrations of the pod's namespace, and those labelled with the pod's node. */
+  migrations: ExistingMigration[];
+}
+
+export interface MigrationDraft {
+  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  spec: Pick<MigrationSpec, 'podName' | 'restorePolicy' | 'target' | 'policyRef' | 'reason'>;
+}
+
+const unfinished = (m: ExistingMigration) => m.phase !== 'Done' && m.phase !== 'Failed';
+
+const fmt = (v: number) => `${Math.round(v * 10) / 10}%`;
+
+function firing(
+  window: TriggerWindow,
+  t: MigrationTrigger,
+): { trigger: MigrationTrigger; view: WindowView } | undefined {
+  const view = window.windows[t.metric]?.view(parseDuration(t.for ?? '30s'));
+  if (!view || !view.covered || view.min <= t.above) return undefined;
+  return { trigger: t, view };
+}
+
+function reasonOf(window: TriggerWindow, t: MigrationTrigger, view: WindowView): string {
+  const subject = t.metric.startsWith('node')
+    ? `of node "${window.node}"`
+    : `of container "${view.latest.source ?? '?'}"`;
+  return (
+    `${t.metric} ${subject} above ${t.above}% for ${t.for}: ` +
+    `lowest ${fmt(view.min)}, latest ${fmt(view.latest.value)}`
+  );
+}
+
+/** `<pod>-<10 hex>`, the pod part cut so the whole is a valid object name of ≤ 63 characters. */
+export function migrationName(podName: string, podUid: string, policy: string, n: number): string {
+  const hash = createHash('sha256').update(`${podUid}/${policy}/${n}`).digest('hex').slice(0, 10);
+  return `${podName.slice(0, 52).replace(/[-.]+$/, '')}-${hash}`;
+}
+
+export function decideTrigger(
+  window: TriggerWindow,
+  policy: MigrationPolicy,
+  now: number,
+): MigrationDraft | null {
+  const fired = policy.spec.triggers.map((t) => firing(window, t)).find((f) => f !== undefined);
+  if (!fired) return null;
+  const { pod, node, migrations } = window;
+  const policyName = policy.metadata.name ?? '';
+  const ofPod = migrations.filter(
+    (m) =>
+      m.labels[POD_UID_LABEL] === pod.uid ||
+      (m.namespace === pod.namespace && m.podName === pod.name),
+  );
+  if (ofPod.some(unfinished)) return null;
+  const mine = ofPod.filter((m) => m.labels[POLICY_LABEL] === policyName);
+  const cooldownMs = parseDuration(policy.spec.cooldown ?? '5m');
+  if (mine.some((m) => now - m.createdMs < cooldownMs)) return null;
+  const fromNode = migrations.filter(
+    (m) => m.labels[POLICY_LABEL] === policyName && m.labels[NODE_LABEL] === node && unfinished(m),
+  );
+  if (fromNode.length >= (policy.spec.maxConcurrentPerNode ?? 1)) return null;
+  const spec: MigrationDraft['spec'] = {
+    podName: pod.name,
+    restorePolicy: policy.spec.restorePolicy ?? 'restart',
+    policyRef: { name: policyName },
+    reason: reasonOf(window, fired.trigger, fired.view),
+  };
+  if (policy.spec.target) spec.target = policy.spec.target;
+  return {
+    metadata: {
+      name: migrationName(pod.name, pod.uid, policyName, mine.length),
+      namespace: pod.namespace,
+      labels: { [POLICY_LABEL]: policyName, [NODE_LABEL]: node, [POD_UID_LABEL]: pod.uid },
+    },
+    spec,
+  };
+}

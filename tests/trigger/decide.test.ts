@@ -1,0 +1,158 @@
+import test from 'ava';
+import {
+  decideTrigger,
+  migrationName,
+  NODE_LABEL,
+  POD_UID_LABEL,
+  POLICY_LABEL,
+  type ExistingMigration,
+  type TriggerWindow,
+} from '../../reconcilers/trigger/decide.ts';
+import { MetricSeries } from '../../reconcilers/trigger/series.ts';
+import type { MetricName, MigrationPolicy } from '../../reconcilers/api/types.ts';
+
+const T0 = Date.parse('2026-11-28T08:00:00Z');
+const pod = { namespace: 'shop', name: 'web-0', uid: 'uid-1' };
+
+const policy: MigrationPolicy = {
+  apiVersion: 'continuum.dev/v1alpha1',
+  kind: 'MigrationPolicy',
+  metadata: { name: 'hot' },
+  spec: {
+    selector: {},
+    triggers: [{ metric: 'containerCPU', above: 90, for: '3s' }],
+    restorePolicy: 'checkpoint',
+    target: { nodeSelector: { 'continuum.dev/layer': 'cloud' } },
+    cooldown: '1m',
+    maxConcurrentPerNode: 1,
+  },
+};
+
+/** A window fed one sample per second from T0 with these values. */
+function windowOf(
+  values: Partial<Record<MetricName, number[]>>,
+  migrations: ExistingMigration[] = [],
+): TriggerWindow {
+  const windows: TriggerWindow['windows'] = {};
+  for (const [metric, vs] of Object.entries(values)) {
+    const s = new MetricSeries(60_000, 2500);
+    vs.forEach((value, i) => s.add({ t: T0 + i * 1000, value, source: 'app' }));
+    windows[metric as MetricName] = s;
+  }
+  return { pod, node: 'edge-1', windows, migrations };
+}
+
+const existing = (over: Partial<ExistingMigration>): ExistingMigration => ({
+  name: 'm',
+  namespace: 'shop',
+  podName: 'web-0',
+  labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-1', [POD_UID_LABEL]: 'uid-1' },
+  createdMs: T0 - 600_000,
+  phase: 'Done',
+  ...over,
+});
+
+const now = T0 + 10_000;
+
+const cases: [string, TriggerWindow, string | null][] = [
+  [
+    'breach held for the window fires',
+    windowOf({ containerCPU: [95, 96, 97, 98] }),
+    migrationName('web-0', 'uid-1', 'hot', 0),
+  ],
+  ['breach shorter than the window does not', windowOf({ containerCPU: [95, 96, 97] }), null],
+  ['one sample at the threshold breaks it', windowOf({ containerCPU: [95, 90, 97, 98] }), null],
+  [
+    'an earlier dip outside the window does not matter',
+    windowOf({ containerCPU: [10, 95, 96, 97, 98] }),
+    migrationName('web-0', 'uid-1', 'hot', 0),
+  ],
+  ['another metric does not fire this trigger', windowOf({ nodeCPU: [99, 99, 99, 99] }), null],
+  ['no data, no decision', windowOf({}), null],
+  [
+    'an unfinished Migration of the pod blocks (even a manual one)',
+    windowOf({ containerCPU: [95, 96, 97, 98] }, [existing({ labels: {}, phase: 'Imaging' })]),
+    null,
+  ],
+  [
+    'cooldown since the last Migration of this pod by this policy blocks',
+    windowOf({ containerCPU: [95, 96, 97, 98] }, [
+      existing({ createdMs: now - 30_000, phase: 'Failed' }),
+    ]),
+    null,
+  ],
+  [
+    'after the cooldown, a new breach gets the next name',
+    windowOf({ containerCPU: [95, 96, 97, 98] }, [
+      existing({ createdMs: now - 61_000, phase: 'Failed' }),
+    ]),
+    migrationName('web-0', 'uid-1', 'hot', 1),
+  ],
+  [
+    'the node concurrency limit blocks',
+    windowOf({ containerCPU: [95, 96, 97, 98] }, [
+      existing({
+        namespace: 'other',
+        podName: 'x',
+        phase: 'Pending',
+        labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-1', [POD_UID_LABEL]: 'uid-2' },
+      }),
+    ]),
+    null,
+  ],
+  [
+    'Migrations of other nodes do not count against the limit',
+    windowOf({ containerCPU: [95, 96, 97, 98] }, [
+      existing({
+        namespace: 'other',
+        podName: 'x',
+        phase: 'Pending',
+        labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-2', [POD_UID_LABEL]: 'uid-2' },
+      }),
+    ]),
+    migrationName('web-0', 'uid-1', 'hot', 0),
+  ],
+];
+
+for (const [title, window, name] of cases) {
+  test(`decideTrigger: ${title}`, (t) => {
+    t.is(decideTrigger(window, policy, now)?.metadata.name ?? null, name);
+  });
+}
+
+test('the draft carries policyRef, the values that crossed, restorePolicy, target and labels', (t) => {
+  const draft = decideTrigger(windowOf({ containerCPU: [95, 96.04, 97, 98] }), policy, now);
+  t.deepEqual(draft, {
+    metadata: {
+      name: migrationName('web-0', 'uid-1', 'hot', 0),
+      namespace: 'shop',
+      labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-1', [POD_UID_LABEL]: 'uid-1' },
+    },
+    spec: {
+      podName: 'web-0',
+      restorePolicy: 'checkpoint',
+      target: { nodeSelector: { 'continuum.dev/layer': 'cloud' } },
+      policyRef: { name: 'hot' },
+      reason: 'containerCPU of container "app" above 90% for 3s: lowest 95%, latest 98%',
+    },
+  });
+});
+
+test('node triggers name the node; for 0s fires on the first sample', (t) => {
+  const p = {
+    ...policy,
+    spec: { ...policy.spec, triggers: [{ metric: 'nodeMemory' as const, above: 80, for: '0s' }] },
+  };
+  t.is(
+    decideTrigger(windowOf({ nodeMemory: [85] }), p, now)?.spec.reason,
+    'nodeMemory of node "edge-1" above 80% for 0s: lowest 85%, latest 85%',
+  );
+});
+
+test('the same state always gives the same name; names are valid object names', (t) => {
+  const a = decideTrigger(windowOf({ containerCPU: [95, 96, 97, 98] }), policy, now);
+  const b = decideTrigger(windowOf({ containerCPU: [95, 96, 97, 98, 99] }), policy, now + 1000);
+  t.is(a?.metadata.name, b?.metadata.name);
+  const long = migrationName('a'.repeat(70), 'u', 'p', 0);
+  t.true(long.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(long));
+});
