@@ -6,7 +6,9 @@
  * Selector conventions: a *node* selector is a plain label map (like `pod.spec.nodeSelector`,
  * every label must match) because it is handed to pods and DaemonSets as-is; namespace and pod
  * selectors are full `metav1.LabelSelector`s because policies need set-based matching there.
+ * metadata is client-node's V1ObjectMeta, so the resources are `KubernetesObject`s.
  */
+import type { V1ObjectMeta } from '@kubernetes/client-node';
 
 export const GROUP = 'continuum.dev';
 export const VERSION = 'v1alpha1';
@@ -36,28 +38,6 @@ export const DEFAULT_MAX_CONCURRENT_PER_NODE = 1;
 export const DEFAULT_MONITORING_INTERVAL = '1s';
 export const DEFAULT_CPU_WINDOW = '1s';
 export const DEFAULT_CHECKPOINT_DIRECTORY = '/var/lib/kubelet/checkpoints';
-
-/** Minimal object metadata (compatible with `V1ObjectMeta` from @kubernetes/client-node). */
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string | Date;
-  deletionTimestamp?: string | Date;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: {
-    apiVersion: string;
-    kind: string;
-    name: string;
-    uid: string;
-    controller?: boolean;
-    blockOwnerDeletion?: boolean;
-  }[];
-}
 
 /** `metav1.LabelSelector`. */
 export interface LabelSelector {
@@ -161,7 +141,7 @@ export interface MigrationStatus {
 export interface Migration {
   apiVersion: typeof API_VERSION;
   kind: typeof MIGRATION_KIND;
-  metadata: ObjectMeta;
+  metadata: V1ObjectMeta;
   spec: MigrationSpec;
   status?: MigrationStatus;
 }
@@ -207,7 +187,7 @@ export interface MigrationPolicyStatus {
 export interface MigrationPolicy {
   apiVersion: typeof API_VERSION;
   kind: typeof MIGRATION_POLICY_KIND;
-  metadata: ObjectMeta;
+  metadata: V1ObjectMeta;
   spec: MigrationPolicySpec;
   status?: MigrationPolicyStatus;
 }
@@ -252,7 +232,7 @@ export interface EdgeNodeStatus {
 export interface EdgeNode {
   apiVersion: typeof API_VERSION;
   kind: typeof EDGE_NODE_KIND;
-  metadata: ObjectMeta;
+  metadata: V1ObjectMeta;
   spec: EdgeNodeSpec;
   status?: EdgeNodeStatus;
 }
