@@ -82,12 +82,22 @@ go_install() { # name module version
   touch "$BIN/.$name-$version"
 }
 
+# npm ci on a fresh clone; afterwards only `npm install` when the lockfile changed, which
+# (unlike npm ci) never removes node_modules under other processes using it. Serialised by a lock.
 npm_deps() {
-  local stamp=$repo/node_modules/.continuum-lock
-  if [ -f "$stamp" ] && cmp -s "$stamp" "$repo/package-lock.json"; then say "npm dependencies: present"; return; fi
-  say "npm dependencies: npm ci"
-  (cd "$repo" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
-  cp "$repo/package-lock.json" "$stamp"
+  (
+    cd "$repo"
+    flock 9
+    if [ ! -d node_modules ]; then
+      say "npm dependencies: npm ci"
+      npm ci --no-audit --no-fund --loglevel=error || die "npm ci failed"
+    elif [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      say "npm dependencies: lockfile changed, npm install"
+      npm install --no-audit --no-fund --loglevel=error || die "npm install failed"
+    else
+      say "npm dependencies: present"
+    fi
+  ) 9>/tmp/continuum-npm.lock
 }
 
 need_cmd go "install Go >= 1.24 (https://go.dev/doc/install or apt-get install golang)"
