@@ -1,0 +1,166 @@
+/**
+ * The operator's namespace, settings ConfigMap, Deployment and metrics Service. Every value a
+ * user may change is a chart value (values.ts); the rest is fixed here.
+ */
+import { Chart } from 'cdk8s';
+import {
+  IntOrString,
+  KubeConfigMap,
+  KubeDeployment,
+  KubeNamespace,
+  KubeService,
+  Quantity,
+} from 'cdk8s-plus-27/lib/imports/k8s.js';
+import type { Construct } from 'constructs';
+import {
+  AGENT_SERVICE_ACCOUNT,
+  IMAGER_SERVICE_ACCOUNT,
+  OPERATOR_NAME,
+  PART_OF_LABELS,
+} from '../reconcilers/api/install.ts';
+import { raw, str, tpl } from './helm.ts';
+
+const namespace = str('namespace');
+const selector = {
+  'app.kubernetes.io/name': 'continuum',
+  'app.kubernetes.io/component': 'operator',
+};
+const labels = { ...selector, ...PART_OF_LABELS };
+const PORT = 8080;
+/** `repository:tag`, the tag defaulting to the chart's appVersion. */
+const image = `${tpl('.Values.image.repository')}:${tpl('.Values.image.tag | default .Chart.AppVersion')}`;
+
+/** The namespace, allowed privileged pods (agents read host cgroups; imaging Jobs hostPath). */
+export function namespaceChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'namespace');
+  new KubeNamespace(chart, 'namespace', {
+    metadata: {
+      name: namespace,
+      labels: { ...PART_OF_LABELS, 'pod-security.kubernetes.io/enforce': 'privileged' },
+    },
+  });
+  return chart;
+}
+
+/** Settings the operator reads from its environment (configFromEnv in reconcilers/runtime). */
+export function configMapChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'configmap');
+  new KubeConfigMap(chart, 'config', {
+    metadata: { name: OPERATOR_NAME, namespace, labels },
+    data: {
+      CONTINUUM_NATS_URL: str('natsUrl'),
+      CONTINUUM_REGISTRY_REPOSITORY: str('registry.repository'),
+      CONTINUUM_REGISTRY_PUSH_SECRET: str('registry.pushSecret'),
+      CONTINUUM_REGISTRY_PULL_SECRET: str('registry.pullSecret'),
+      CONTINUUM_KUBELET_CA: str('kubelet.caFile'),
+      CONTINUUM_KUBELET_VIA_PROXY: tpl('.Values.kubelet.viaProxy | toString | quote'),
+      CONTINUUM_IMAGE: image,
+      CONTINUUM_AGENT_SERVICE_ACCOUNT: AGENT_SERVICE_ACCOUNT,
+      CONTINUUM_IMAGER_SERVICE_ACCOUNT: IMAGER_SERVICE_ACCOUNT,
+      CONTINUUM_LISTEN: `:${PORT}`,
+      CONTINUUM_LOG_LEVEL: str('logLevel'),
+    },
+  });
+  return chart;
+}
+
+function fieldEnv(name: string, fieldPath: string) {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+function quantities(kind: 'requests' | 'limits') {
+  return {
+    cpu: Quantity.fromString(str(`resources.${kind}.cpu`)),
+    memory: Quantity.fromString(str(`resources.${kind}.memory`)),
+  };
+}
+
+export function deploymentChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'deployment');
+  const probe = (path: string, periodSeconds: number) => ({
+    httpGet: { path, port: IntOrString.fromString('http') },
+    periodSeconds,
+    timeoutSeconds: 2,
+    failureThreshold: 3,
+  });
+  new KubeDeployment(chart, 'deployment', {
+    metadata: { name: OPERATOR_NAME, namespace, labels },
+    spec: {
+      replicas: raw<number>('replicas'),
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: OPERATOR_NAME,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            runAsGroup: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  weight: 100,
+                  podAffinityTerm: {
+                    topologyKey: 'kubernetes.io/hostname',
+                    labelSelector: { matchLabels: selector },
+                  },
+                },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: 'operator',
+              image,
+              imagePullPolicy: str('image.pullPolicy'),
+              command: ['continuum', 'operator'],
+              envFrom: [{ configMapRef: { name: OPERATOR_NAME } }],
+              env: [
+                fieldEnv('POD_NAME', 'metadata.name'),
+                fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+              ],
+              ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
+              livenessProbe: probe('/healthz', 10),
+              readinessProbe: probe('/readyz', 5),
+              resources: { requests: quantities('requests'), limits: quantities('limits') },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+            },
+          ],
+          volumes: [{ name: 'tmp', emptyDir: {} }],
+        },
+      },
+    },
+  });
+  return chart;
+}
+
+/** Prometheus scrapes /metrics on port 8080 (the probes' port) through this Service. */
+export function serviceChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'service');
+  new KubeService(chart, 'service', {
+    metadata: {
+      name: `${OPERATOR_NAME}-metrics`,
+      namespace,
+      labels,
+      annotations: {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(PORT),
+        'prometheus.io/path': '/metrics',
+      },
+    },
+    spec: {
+      selector,
+      ports: [{ name: 'http-metrics', port: PORT, targetPort: IntOrString.fromString('http') }],
+    },
+  });
+  return chart;
+}

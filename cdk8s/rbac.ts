@@ -1,0 +1,127 @@
+/**
+ * ServiceAccounts and least-privilege RBAC: exactly the verbs on exactly the resources each
+ * identity touches. The operator: pods (observe, restore, cut over), nodes (find the kubelet),
+ * nodes/checkpoint (the kubelet checkpoint API), namespaces (policy namespaceSelectors), jobs
+ * (imaging) and the imager's ServiceAccount next to them, secrets (read push/pull credentials
+ * to verify images), events, the three resources
+ * (the trigger creates Migrations) with status and finalizers; in its own namespace only, Leases
+ * (leader election) and DaemonSets (the agents). The agent reads pods. The imager has nothing.
+ */
+import { Chart } from 'cdk8s';
+import {
+  KubeClusterRole,
+  KubeClusterRoleBinding,
+  KubeRole,
+  KubeRoleBinding,
+  KubeServiceAccount,
+  type PolicyRule,
+} from 'cdk8s-plus-27/lib/imports/k8s.js';
+import type { Construct } from 'constructs';
+import {
+  AGENT_SERVICE_ACCOUNT,
+  IMAGER_SERVICE_ACCOUNT,
+  OPERATOR_NAME,
+  PART_OF_LABELS,
+} from '../reconcilers/api/install.ts';
+import { GROUP } from '../reconcilers/api/types.ts';
+import { str } from './helm.ts';
+
+const READ = ['get', 'list', 'watch'];
+const namespace = str('namespace');
+
+const operatorClusterRules: PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'create', 'delete'] },
+  { apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: READ },
+  { apiGroups: [''], resources: ['nodes/checkpoint'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  // the imager's ServiceAccount (no rights, token not mounted) in a Migration's namespace
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
+  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'delete'] },
+  {
+    apiGroups: [GROUP],
+    resources: ['migrations'],
+    verbs: [...READ, 'create', 'update', 'patch'],
+  },
+  { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
+  {
+    apiGroups: [GROUP],
+    resources: ['migrations/status', 'migrationpolicies/status', 'edgenodes/status'],
+    verbs: ['get', 'update', 'patch'],
+  },
+  {
+    apiGroups: [GROUP],
+    resources: ['migrations/finalizers', 'edgenodes/finalizers'],
+    verbs: ['update'],
+  },
+];
+
+const operatorNamespaceRules: PolicyRule[] = [
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    verbs: [...READ, 'create', 'update', 'patch'],
+  },
+  {
+    apiGroups: ['apps'],
+    resources: ['daemonsets'],
+    verbs: [...READ, 'create', 'update', 'patch', 'delete'],
+  },
+];
+
+function serviceAccount(scope: Construct, name: string, automount: boolean): void {
+  new KubeServiceAccount(scope, name, {
+    metadata: { name, namespace, labels: PART_OF_LABELS },
+    automountServiceAccountToken: automount,
+  });
+}
+
+function clusterRole(scope: Construct, name: string, subject: string, rules: PolicyRule[]): void {
+  new KubeClusterRole(scope, `${name}-role`, { metadata: { name, labels: PART_OF_LABELS }, rules });
+  new KubeClusterRoleBinding(scope, `${name}-binding`, {
+    metadata: { name, labels: PART_OF_LABELS },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ kind: 'ServiceAccount', name: subject, namespace }],
+  });
+}
+
+/** ServiceAccounts of the operator, the agent and the imager. */
+export function serviceAccountsChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'serviceaccounts');
+  serviceAccount(chart, OPERATOR_NAME, true);
+  serviceAccount(chart, AGENT_SERVICE_ACCOUNT, true);
+  serviceAccount(chart, IMAGER_SERVICE_ACCOUNT, false);
+  return chart;
+}
+
+/** The operator's ClusterRole and its namespaced Role, with bindings. */
+export function operatorRbacChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'rbac-operator');
+  clusterRole(chart, OPERATOR_NAME, OPERATOR_NAME, operatorClusterRules);
+  const meta = { name: OPERATOR_NAME, namespace, labels: PART_OF_LABELS };
+  new KubeRole(chart, 'role', { metadata: meta, rules: operatorNamespaceRules });
+  new KubeRoleBinding(chart, 'role-binding', {
+    metadata: meta,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+  });
+  return chart;
+}
+
+/** The agent lists the pods of its node (field selector spec.nodeName). */
+export function agentRbacChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'rbac-agent');
+  clusterRole(chart, AGENT_SERVICE_ACCOUNT, AGENT_SERVICE_ACCOUNT, [
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
+  ]);
+  return chart;
+}
+
+/** Only with kubelet.viaProxy: the API server node proxy to kubelets. */
+export function nodeProxyRbacChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'rbac-node-proxy');
+  clusterRole(chart, `${OPERATOR_NAME}-node-proxy`, OPERATOR_NAME, [
+    { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get', 'create'] },
+  ]);
+  return chart;
+}

@@ -1,0 +1,48 @@
+/**
+ * The chart's values.yaml: its defaults and the comment above each key. Templates refer to these
+ * paths through the placeholders of helm.ts; the drift test keeps values.yaml and templates in step.
+ */
+import { OPERATOR_NAMESPACE } from '../reconcilers/api/types.ts';
+
+export const CHART_VERSION = '0.1.0';
+export const APP_VERSION = '0.1.0';
+
+export const defaultValues = {
+  image: { repository: 'ghcr.io/continuum-dev/continuum', tag: '', pullPolicy: 'IfNotPresent' },
+  replicas: 2,
+  namespace: OPERATOR_NAMESPACE,
+  createNamespace: true,
+  natsUrl: 'nats://nats.nats.svc:4222',
+  registry: { repository: '', pushSecret: '', pullSecret: '' },
+  kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
+  logLevel: 'info',
+  resources: {
+    requests: { cpu: '100m', memory: '128Mi' },
+    limits: { cpu: '1', memory: '512Mi' },
+  },
+};
+
+/** Comments written above keys of values.yaml, by dotted path. */
+export const valueComments: Record<string, string> = {
+  image: 'The product image: `continuum operator`, `agent` and `imager` in one.',
+  'image.tag': "Empty: the chart's appVersion.",
+  replicas:
+    'Operator replicas. Two by default: one leader acts, the other waits on the Lease and takes\n' +
+    'over within 15 s if the leader or its node dies, so migrations in flight are not stranded.',
+  namespace: 'Namespace of the operator, its Lease, the agent DaemonSets and the ServiceAccounts.',
+  createNamespace:
+    'Create the namespace (labelled for privileged pods: the agent reads host cgroups and the\n' +
+    'imaging Jobs mount the checkpoint directory). false when Argo CD or you create it.',
+  natsUrl: 'NATS server(s) of the metrics path, comma-separated.',
+  'registry.repository':
+    "Default repository for checkpoint images (a Migration's spec.image.repository wins).",
+  'registry.pushSecret':
+    'Name of a kubernetes.io/dockerconfigjson Secret the imaging Jobs push with.',
+  'registry.pullSecret': 'Name of a kubernetes.io/dockerconfigjson Secret restored pods pull with.',
+  'kubelet.caFile':
+    'CA bundle (in the operator container) that verifies kubelet serving certificates.',
+  'kubelet.viaProxy':
+    'Reach kubelets through the API server node proxy instead of directly; grants `nodes/proxy`.',
+  logLevel: 'Log level: debug, info, warn or error.',
+  resources: 'Requests and limits of the operator container.',
+};

@@ -1,0 +1,158 @@
+/** The OpenAPI/CEL schema of Migration (namespaced, spec immutable once created). */
+import { conditions, observedGeneration, secretRef, target, typeMeta } from './common-schema.ts';
+import {
+  array,
+  DNS_LABEL,
+  integer,
+  object,
+  objectName,
+  oneOf,
+  RFC3339,
+  string,
+  type Schema,
+} from './schema.ts';
+import {
+  DEFAULT_CUTOVER,
+  DEFAULT_TIMEOUT_SECONDS,
+  MIGRATION_PHASES,
+  type CheckpointArchive,
+  type Migration,
+  type MigrationImage,
+  type MigrationSpec,
+  type MigrationStatus,
+} from './types.ts';
+
+/** An OCI repository without tag or digest, e.g. `registry.example.com:5000/team/checkpoints`. */
+const REPOSITORY =
+  '^([A-Za-z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$';
+
+export const restorePolicy = oneOf(
+  'How the workload is brought back on the target: checkpoint (its containers are checkpointed by ' +
+    'the kubelet, turned into an image, pushed and restored: memory state is kept) or restart (the ' +
+    'pod is recreated from its original images: state is lost). Default restart.',
+  ['checkpoint', 'restart'],
+  { default: 'restart' },
+);
+
+const image = object<MigrationImage>(
+  'Where the checkpoint image is pushed and how it is pulled back (restorePolicy checkpoint only). ' +
+    "Unset fields come from the operator's settings (values registry.*).",
+  {
+    repository: string(
+      'OCI repository the checkpoint image is pushed to, without tag or digest, e.g. ' +
+        'registry.example.com/continuum/checkpoints.',
+      { maxLength: 255, pattern: REPOSITORY },
+    ),
+    pushSecretRef: secretRef(
+      'Secret of type kubernetes.io/dockerconfigjson with credentials to push to repository.',
+    ),
+    pullSecretRef: secretRef(
+      "Secret of type kubernetes.io/dockerconfigjson added to the restored pod's imagePullSecrets.",
+    ),
+  },
+);
+
+const spec = object<MigrationSpec>(
+  'What to move and how. Immutable: to change a Migration, create a new one.',
+  {
+    podName: objectName("Name of the pod to move, in the Migration's namespace."),
+    containers: array(
+      'Containers of the pod to checkpoint; absent means all of them.',
+      string('A container name.', { minLength: 1, maxLength: 63, pattern: DNS_LABEL }),
+      { minItems: 1, maxItems: 32, 'x-kubernetes-list-type': 'set' },
+    ),
+    restorePolicy,
+    target: target(
+      'Where the pod is restored. Absent: the cloudSelector of the EdgeNode the source node belongs to.',
+    ),
+    image,
+    cutover: oneOf(
+      'When the source pod stops: AfterCheckpoint (right after the checkpoint, so the workload never ' +
+        'runs twice; the default) or TargetReady (only once the restored pod is Ready: shorter ' +
+        'downtime, but both copies run for a while).',
+      ['AfterCheckpoint', 'TargetReady'],
+      { default: DEFAULT_CUTOVER },
+    ),
+    timeoutSeconds: integer(
+      'Seconds the whole migration may take before it fails (the source pod is kept). Default 600.',
+      { default: DEFAULT_TIMEOUT_SECONDS, minimum: 10, maximum: 86400 },
+    ),
+    policyRef: object<{ name: string }>(
+      'The MigrationPolicy that created this Migration; set by the trigger.',
+      { name: objectName('Name of the MigrationPolicy.') },
+      { required: ['name'] },
+    ),
+    reason: string(
+      'Why this Migration exists, for people (the trigger writes the values it saw).',
+      {
+        maxLength: 1024,
+      },
+    ),
+  },
+  {
+    required: ['podName', 'restorePolicy'],
+    'x-kubernetes-validations': [
+      {
+        rule: 'self == oldSelf',
+        message: 'spec is immutable: delete the Migration and create a new one',
+      },
+      {
+        rule: "self.restorePolicy == 'checkpoint' || !has(self.image)",
+        message: 'image applies only to restorePolicy checkpoint',
+        fieldPath: '.image',
+      },
+    ],
+  },
+);
+
+const archive = object<CheckpointArchive>(
+  'A checkpoint archive written by the kubelet.',
+  {
+    container: string('Container the archive belongs to.', { maxLength: 63 }),
+    path: string('Path of the archive on the source node.', { maxLength: 4096 }),
+    sizeBytes: integer('Size of the archive in bytes.', { minimum: 0 }),
+  },
+  { required: ['container', 'path'] },
+);
+
+const phaseTimestamps = object<NonNullable<MigrationStatus['phaseTransitionTimestamps']>>(
+  'When each phase was entered (RFC3339).',
+  Object.fromEntries(
+    MIGRATION_PHASES.map((phase) => [
+      phase,
+      string(`When the ${phase} phase was entered.`, RFC3339),
+    ]),
+  ) as Record<(typeof MIGRATION_PHASES)[number], Schema>,
+);
+
+const status = object<MigrationStatus>('Observed progress, written by the operator only.', {
+  phase: oneOf(
+    'Pending → Checkpointing → Imaging → Restoring → Done (restart skips Checkpointing and ' +
+      'Imaging); Failed is terminal and keeps the source pod.',
+    MIGRATION_PHASES,
+  ),
+  conditions: conditions(
+    'Ready (the migration finished well) and Synced (the last reconcile worked).',
+  ),
+  observedGeneration,
+  sourceNode: string('Node the pod ran on when the migration started.', { maxLength: 253 }),
+  targetNode: string('Node the pod is restored on.', { maxLength: 253 }),
+  targetPod: string('Name of the restored pod.', { maxLength: 253 }),
+  checkpoint: object<NonNullable<MigrationStatus['checkpoint']>>(
+    'Checkpoint archives taken on the source node.',
+    { archives: array('One archive per checkpointed container.', archive, { maxItems: 32 }) },
+    { required: ['archives'] },
+  ),
+  image: string('Pushed checkpoint image, repository@sha256:digest.', { maxLength: 512 }),
+  phaseTransitionTimestamps: phaseTimestamps,
+  attempts: integer('Attempts of the current phase so far.', { minimum: 0 }),
+  failureReason: string('Why the migration failed (phase Failed).', { maxLength: 4096 }),
+  duration: string('Time from creation to Done or Failed, e.g. 42s or 2m3s.', { maxLength: 32 }),
+});
+
+/** The openAPIV3Schema of the Migration CRD. */
+export const migrationSchema: Schema = object<Migration>(
+  'Moves one pod from an edge node to a cloud node, by checkpoint/restore or by restart.',
+  { ...typeMeta, spec, status },
+  { required: ['spec'] },
+);
