@@ -1,0 +1,158 @@
+/**
+ * Reads the structure of a checkpoint archive (an uncompressed tar, CRI-O/containerd layout)
+ * without reading its contents: it walks the tar headers with positioned reads, verifies
+ * every header checksum and that every entry fits in the file, and returns the small
+ * metadata files (config.dump, spec.dump) that the image annotations come from.
+ */
+import { open } from 'node:fs/promises';
+
+/** The archive cannot be imaged: missing, not a tar, truncated, not a checkpoint. */
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+}
+
+export interface ArchiveInfo {
+  /** Size of the archive file in bytes. */
+  sizeBytes: number;
+  /** Number of entries (files, directories, links…). */
+  entries: number;
+  /** Parsed JSON of the metadata files found, by name (`config.dump`, `spec.dump`). */
+  metadata: Record<string, unknown>;
+}
+
+const block = 512;
+const metadataFiles = new Set(['config.dump', 'spec.dump']);
+const maxMetadataBytes = 4 * 1024 * 1024;
+
+/** Reads a numeric header field: NUL/space-terminated octal, or GNU base-256. */
+function numberField(header: Buffer, offset: number, length: number): number {
+  const field = header.subarray(offset, offset + length);
+  if (field[0]! & 0x80) {
+    let value = 0;
+    for (let i = 1; i < field.length; i++) value = value * 256 + field[i]!;
+    return value;
+  }
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/g, '')
+    .trim();
+  if (text === '') return 0;
+  if (!/^[0-7]+$/.test(text)) return NaN;
+  return parseInt(text, 8);
+}
+
+function stringField(header: Buffer, offset: number, length: number): string {
+  const field = header.subarray(offset, offset + length);
+  const end = field.indexOf(0);
+  return field.toString('utf8', 0, end < 0 ? length : end);
+}
+
+/** True when the header checksum matches (unsigned or historic signed sum). */
+function checksumValid(header: Buffer): boolean {
+  const stored = numberField(header, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < block; i++) {
+    const byte = i >= 148 && i < 156 ? 0x20 : header[i]!;
+    unsigned += byte;
+    signed += byte > 127 ? byte - 256 : byte;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+/** Name of an entry, without a leading `./`. */
+function entryName(header: Buffer, longName: string | undefined): string {
+  const prefix =
+    header.toString('latin1', 257, 262) === 'ustar' ? stringField(header, 345, 155) : '';
+  const name =
+    longName ?? (prefix ? `${prefix}/${stringField(header, 0, 100)}` : stringField(header, 0, 100));
+  return name.replace(/^(\.\/)+/, '');
+}
+
+/** Pax records (`<len> key=value\n`) of an extended header. */
+function paxRecords(data: Buffer): Record<string, string> {
+  const records: Record<string, string> = {};
+  for (const line of data.toString('utf8').split('\n')) {
+    const match = /^\d+ ([^=]+)=(.*)$/.exec(line);
+    if (match) records[match[1]!] = match[2]!;
+  }
+  return records;
+}
+
+/** Scans the archive at `path`; throws {@link ArchiveError} when it cannot be imaged. */
+export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> {
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (err) {
+    throw new ArchiveError(`cannot open checkpoint archive "${path}": ${(err as Error).message}`);
+  }
+  try {
+    const { size } = await file.stat();
+    const fail = (why: string): never => {
+      throw new ArchiveError(`"${path}" is not a usable checkpoint archive: ${why}`);
+    };
+    const readAt = async (position: number, length: number): Promise<Buffer> => {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await file.read(buffer, 0, length, position);
+      return buffer.subarray(0, bytesRead);
+    };
+    const metadata: Record<string, unknown> = {};
+    let position = 0;
+    let entries = 0;
+    let longName: string | undefined;
+    let paxSize: number | undefined;
+    while (position < size) {
+      const header = await readAt(position, block);
+      if (header.length < block)
+        fail(
+          position === 0 ? 'not a tar archive (too short)' : `truncated header at byte ${position}`,
+        );
+      if (header.every((b) => b === 0)) break; // end-of-archive marker
+      if (!checksumValid(header))
+        fail(
+          position === 0
+            ? 'not a tar archive (bad header checksum)'
+            : `corrupt tar header at byte ${position}`,
+        );
+      const type = String.fromCharCode(header[156]!);
+      const entrySize = paxSize ?? numberField(header, 124, 12);
+      if (!Number.isFinite(entrySize)) fail(`bad entry size at byte ${position}`);
+      const dataStart = position + block;
+      const next = dataStart + Math.ceil(entrySize / block) * block;
+      if (dataStart + entrySize > size)
+        fail(`truncated: the entry at byte ${position} needs ${entrySize} bytes`);
+      if (type === 'L' || type === 'x') {
+        const data = await readAt(dataStart, Math.min(entrySize, maxMetadataBytes));
+        if (type === 'L') longName = data.toString('utf8').replace(/\0+$/, '');
+        else {
+          const pax = paxRecords(data);
+          if (pax.path) longName = pax.path;
+          if (pax.size) paxSize = Number(pax.size);
+        }
+      } else if (type !== 'g') {
+        const name = entryName(header, longName);
+        if ((type === '0' || type === '\0') && metadataFiles.has(name)) {
+          if (entrySize > maxMetadataBytes)
+            fail(`${name} is larger than ${maxMetadataBytes} bytes`);
+          try {
+            metadata[name] = JSON.parse((await readAt(dataStart, entrySize)).toString('utf8'));
+          } catch (err) {
+            fail(`${name} is not JSON (${(err as Error).message})`);
+          }
+        }
+        entries++;
+        longName = undefined;
+        paxSize = undefined;
+      }
+      position = next;
+    }
+    if (entries === 0) fail('no entries (not a tar archive?)');
+    for (const name of metadataFiles) {
+      if (!(name in metadata)) fail(`${name} is missing (not a container checkpoint archive)`);
+    }
+    return { sizeBytes: size, entries, metadata };
+  } finally {
+    await file.close();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Registry credentials: reading a dockerconfigjson file (what a mounted
+ * `kubernetes.io/dockerconfigjson` Secret provides) and parsing `WWW-Authenticate` challenges.
+ */
+import { readFile } from 'node:fs/promises';
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** `auths` of a docker config: keys are registries, possibly written as URLs. */
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string }>;
+}
+
+/** Normalises a docker config key (`https://host:5000/v1/`, `host:5000`) to `host:5000`. */
+function registryKey(key: string): string {
+  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+}
+
+/**
+ * The credentials for `registry` in a docker config file; undefined when the file has none for
+ * it. Throws a readable Error when the file is missing or malformed.
+ */
+export async function credentialsFromDockerConfig(
+  file: string,
+  registry: string,
+): Promise<Credentials | undefined> {
+  let config: DockerConfig;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfig;
+  } catch (err) {
+    throw new Error(`cannot read docker config "${file}": ${(err as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || typeof config.auths !== 'object') {
+    throw new Error(`cannot read docker config "${file}": no "auths" object`);
+  }
+  const entry = Object.entries(config.auths ?? {}).find(
+    ([key]) => registryKey(key) === registry,
+  )?.[1];
+  if (!entry) return undefined;
+  if (entry.username !== undefined && entry.password !== undefined) {
+    return { username: entry.username, password: entry.password };
+  }
+  if (entry.auth) {
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  }
+  throw new Error(
+    `cannot read docker config "${file}": the entry for "${registry}" has no usable credentials`,
+  );
+}
+
+export interface Challenge {
+  scheme: 'basic' | 'bearer';
+  /** Lower-cased parameter names: realm, service, scope, error… */
+  params: Record<string, string>;
+}
+
+/** Parses a `WWW-Authenticate` header (`Bearer realm="…",service="…",scope="…"`). */
+export function parseChallenge(header: string | undefined): Challenge | undefined {
+  const match = header ? /^\s*(basic|bearer)\b(.*)$/i.exec(header) : null;
+  if (!match) return undefined;
+  const params: Record<string, string> = {};
+  const paramPattern = /([a-zA-Z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g;
+  for (const m of (match[2] ?? '').matchAll(paramPattern)) {
+    params[m[1]!.toLowerCase()] = (m[2] ?? m[3] ?? '').replace(/\\(.)/g, '$1');
+  }
+  return { scheme: match[1]!.toLowerCase() as Challenge['scheme'], params };
+}
+
+export function basicAuthorization(c: Credentials): string {
+  return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+}

@@ -1,0 +1,172 @@
+/**
+ * The registry port: what continuum needs from an OCI distribution registry, for one
+ * repository. Used by the imager (push) and the operator (verify that an image exists).
+ */
+import { createHash } from 'node:crypto';
+import { RegistryError, statusError } from './errors.ts';
+import { parseReference } from './reference.ts';
+import { RegistrySession, type SessionOptions } from './session.ts';
+import { uploadBlob, type BlobSource, type UploadOptions, type UploadedBlob } from './upload.ts';
+
+export const mediaTypes = {
+  index: 'application/vnd.oci.image.index.v1+json',
+  manifest: 'application/vnd.oci.image.manifest.v1+json',
+  config: 'application/vnd.oci.image.config.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar',
+  layerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+} as const;
+
+/** Manifest media types asked for when resolving a reference. */
+const acceptManifests = [
+  mediaTypes.index,
+  mediaTypes.manifest,
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+export function sha256Digest(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/**
+ * Contract, for every method: transient failures (5xx, 429, network errors) are retried with
+ * backoff before an error is thrown; errors are {@link RegistryError}s whose `kind` says whether
+ * to retry later (`transient`), fix credentials (`auth`) or give up (`rejected`,
+ * `digestMismatch`). Authentication follows the registry's `WWW-Authenticate` challenge.
+ * Nothing is cached between calls except the authorization.
+ */
+export class RegistryClient {
+  private readonly session: RegistrySession;
+
+  constructor(options: SessionOptions) {
+    this.session = new RegistrySession(options);
+  }
+
+  /** True when the repository holds the blob (HEAD). Read-only. */
+  async blobExists(digest: string): Promise<boolean> {
+    const { name } = this.session.repository;
+    const what = `check blob ${digest}`;
+    const res = await this.session.request(
+      { method: 'HEAD', path: `/v2/${name}/blobs/${digest}` },
+      what,
+    );
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw statusError(what, res.status, res.body);
+  }
+
+  /**
+   * Uploads a small blob in one request (POST, then PUT with the bytes) unless the repository
+   * already holds it. Idempotent: an existing blob is success.
+   */
+  async pushBlob(data: Buffer): Promise<UploadedBlob> {
+    const digest = sha256Digest(data);
+    const blob = { digest, size: data.length };
+    if (await this.blobExists(digest)) return blob;
+    const { name } = this.session.repository;
+    const what = `upload blob ${digest}`;
+    const started = await this.session.request(
+      { method: 'POST', path: `/v2/${name}/blobs/uploads/`, headers: { 'content-length': '0' } },
+      what,
+    );
+    if (started.status !== 202 || !started.headers.location)
+      throw statusError(what, started.status, started.body);
+    const url = await this.session.url(started.headers.location);
+    url.searchParams.set('digest', digest);
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'content-length': String(data.length),
+    };
+    const res = await this.session.request(
+      { method: 'PUT', path: url.href, headers, body: data },
+      what,
+    );
+    if (res.status !== 201) throw statusError(what, res.status, res.body);
+    return blob;
+  }
+
+  /**
+   * Uploads a large blob from a stream, hashing it on the way (its digest is not needed in
+   * advance), resuming or restarting after broken transfers. Returns the digest and size.
+   * Never holds the blob in memory.
+   */
+  uploadBlob(source: BlobSource, options?: UploadOptions): Promise<UploadedBlob> {
+    return uploadBlob(this.session, source, options);
+  }
+
+  /**
+   * Stores a manifest (or index) under `reference` (a tag or its digest); returns its digest.
+   * Idempotent. Throws `digestMismatch` when the registry reports another digest than the
+   * bytes sent.
+   */
+  async putManifest(reference: string, mediaType: string, body: Buffer): Promise<string> {
+    const { name } = this.session.repository;
+    const what = `store manifest ${name}:${reference}`;
+    const digest = sha256Digest(body);
+    const headers = { 'content-type': mediaType, 'content-length': String(body.length) };
+    const res = await this.session.request(
+      { method: 'PUT', path: `/v2/${name}/manifests/${reference}`, headers, body },
+      what,
+    );
+    if (res.status !== 201) throw statusError(what, res.status, res.body);
+    const stored = res.headers['docker-content-digest'];
+    if (typeof stored === 'string' && stored !== digest) {
+      throw new RegistryError(
+        'digestMismatch',
+        `${what}: registry reports ${stored}, sent ${digest}`,
+      );
+    }
+    return digest;
+  }
+
+  /**
+   * The digest of the manifest or index that `reference` (a tag or a digest) names, or
+   * undefined when the repository has no such manifest. Read-only.
+   */
+  async resolveDigest(reference: string): Promise<string | undefined> {
+    const { name } = this.session.repository;
+    const what = `resolve ${name}:${reference}`;
+    const path = `/v2/${name}/manifests/${reference}`;
+    const head = await this.session.request(
+      { method: 'HEAD', path, headers: { accept: acceptManifests } },
+      what,
+    );
+    if (head.status === 404) return undefined;
+    if (head.status !== 200) throw statusError(what, head.status, head.body);
+    const digest = head.headers['docker-content-digest'];
+    if (typeof digest === 'string') return digest;
+    const get = await this.session.request(
+      { method: 'GET', path, headers: { accept: acceptManifests } },
+      what,
+    );
+    if (get.status !== 200) throw statusError(what, get.status, get.body);
+    return sha256Digest(get.body);
+  }
+
+  /** True when the repository holds the manifest with this digest. Read-only. */
+  async manifestExists(digest: string): Promise<boolean> {
+    return (await this.resolveDigest(digest)) === digest;
+  }
+
+  /** Releases the connections. */
+  close(): void {
+    this.session.close();
+  }
+}
+
+/**
+ * Checks that `image` (`host/name@sha256:…`) exists in its registry; for callers that hold
+ * only a reference (the operator, before it deletes a source pod).
+ */
+export async function imageExists(
+  image: string,
+  options: Omit<SessionOptions, 'repository'> = {},
+): Promise<boolean> {
+  const { repository, reference } = parseReference(image);
+  const client = new RegistryClient({ actions: 'pull', ...options, repository });
+  try {
+    return await client.manifestExists(reference);
+  } finally {
+    client.close();
+  }
+}

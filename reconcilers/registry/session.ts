@@ -1,0 +1,253 @@
+/**
+ * A session with one repository of one registry: picks the scheme, authenticates as the
+ * registry's `WWW-Authenticate` challenge asks (Basic, or a Bearer token from its token
+ * server), and retries replayable requests with exponential backoff on 5xx, 429 and network
+ * errors.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Readable } from 'node:stream';
+import { basicAuthorization, parseChallenge, type Credentials } from './auth.ts';
+import { RegistryError, isTransient, statusError } from './errors.ts';
+import { HttpTransport, type HttpResponse } from './http.ts';
+import { isLoopbackRegistry, type Repository } from './reference.ts';
+
+export interface RetryPolicy {
+  /** Tries per request, the first included (default 5). */
+  attempts: number;
+  /** Delay before the first retry, doubled each time up to maxDelayMs (default 250 ms). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface SessionOptions {
+  repository: Repository;
+  credentials?: Credentials;
+  /** PEM CA bundle trusted for the registry's TLS certificate (besides the system roots). */
+  ca?: string;
+  /**
+   * Plain HTTP for any registry. Without it, HTTPS is used, except that a registry on the
+   * loopback interface that does not speak TLS is reached over HTTP (as docker does).
+   */
+  plainHttp?: boolean;
+  retry?: Partial<RetryPolicy>;
+  /** Token scope actions (default `pull,push`). */
+  actions?: string;
+}
+
+export interface SessionRequest {
+  method: string;
+  /** Path under the registry root (`/v2/…`), or an absolute URL (upload locations). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+}
+
+const defaultRetry: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 8000 };
+
+export class RegistrySession {
+  readonly repository: Repository;
+  readonly retry: RetryPolicy;
+  private readonly transport: HttpTransport;
+  private base: Promise<URL> | undefined;
+  private authorization: string | undefined;
+
+  constructor(private readonly options: SessionOptions) {
+    this.repository = options.repository;
+    this.retry = { ...defaultRetry, ...options.retry };
+    this.transport = new HttpTransport(options.ca ? { ca: options.ca } : {});
+  }
+
+  /** Resolves a registry path or a (possibly relative) upload Location to an absolute URL. */
+  async url(pathOrLocation: string): Promise<URL> {
+    return new URL(pathOrLocation, await this.baseUrl());
+  }
+
+  /**
+   * Sends a replayable request: authenticates on 401, retries transient failures with backoff.
+   * Resolves with any status that is not 401 or transient; the caller judges the rest.
+   */
+  async request(req: SessionRequest, what: string): Promise<HttpResponse> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.sendAuthenticated(req, what);
+        if (res.status === 429 || res.status >= 500) throw statusError(what, res.status, res.body);
+        return res;
+      } catch (err) {
+        if (!isTransient(err) || attempt >= this.retry.attempts) throw wrapNetworkError(err, what);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  /** Sends a streamed body once, with the current authorization (no retry, no 401 handling). */
+  async sendStream(
+    method: string,
+    location: string,
+    headers: Record<string, string>,
+    body: Readable,
+  ): Promise<HttpResponse> {
+    return this.transport.send({
+      method,
+      url: await this.url(location),
+      headers: this.withAuth(headers),
+      body,
+    });
+  }
+
+  /** Handles a 401 answer to a streamed request: obtains a fresh authorization or throws. */
+  async reauthenticate(res: HttpResponse, what: string): Promise<void> {
+    await this.authenticate(res, what, this.authorization);
+  }
+
+  async backoff(attempt: number): Promise<void> {
+    const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
+    await sleep(delay / 2 + Math.random() * (delay / 2));
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  private async sendAuthenticated(req: SessionRequest, what: string): Promise<HttpResponse> {
+    const sent = this.authorization;
+    const send = async (): Promise<HttpResponse> =>
+      this.transport.send({
+        method: req.method,
+        url: await this.url(req.path),
+        headers: this.withAuth(req.headers ?? {}),
+        body: req.body,
+      });
+    const res = await send();
+    if (res.status !== 401) return res;
+    await this.authenticate(res, what, sent);
+    const retried = await send();
+    if (retried.status === 401) throw statusError(what, 401, retried.body);
+    return retried;
+  }
+
+  private withAuth(headers: Record<string, string>): Record<string, string> {
+    return this.authorization ? { ...headers, authorization: this.authorization } : headers;
+  }
+
+  /** Answers a 401 challenge; `sent` is the authorization the rejected request carried. */
+  private async authenticate(
+    res: HttpResponse,
+    what: string,
+    sent: string | undefined,
+  ): Promise<void> {
+    if (this.authorization !== sent) return; // another request already refreshed it
+    const challenge = parseChallenge(headerValue(res.headers['www-authenticate']));
+    const { credentials } = this.options;
+    const host = this.repository.registry;
+    if (!challenge)
+      throw new RegistryError(
+        'auth',
+        `${what}: unauthorized (401) without a usable WWW-Authenticate challenge`,
+        401,
+      );
+    if (challenge.scheme === 'basic') {
+      if (!credentials)
+        throw new RegistryError(
+          'auth',
+          `${what}: registry ${host} requires credentials and none are configured for it`,
+          401,
+        );
+      const basic = basicAuthorization(credentials);
+      if (sent === basic)
+        throw new RegistryError(
+          'auth',
+          `${what}: registry ${host} rejected the credentials of user "${credentials.username}" (401)`,
+          401,
+        );
+      this.authorization = basic;
+      return;
+    }
+    this.authorization = `Bearer ${await this.fetchToken(challenge.params, what)}`;
+  }
+
+  private async fetchToken(params: Record<string, string>, what: string): Promise<string> {
+    if (!params.realm)
+      throw new RegistryError('auth', `${what}: Bearer challenge without a realm`, 401);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.append(
+      'scope',
+      `repository:${this.repository.name}:${this.options.actions ?? 'pull,push'}`,
+    );
+    const { credentials } = this.options;
+    const headers: Record<string, string> = credentials
+      ? { authorization: basicAuthorization(credentials) }
+      : {};
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.transport.send({ method: 'GET', url, headers });
+        if (res.status === 401 || res.status === 403) {
+          throw new RegistryError(
+            'auth',
+            `${what}: token server ${url.host} refused ${credentials ? `user "${credentials.username}"` : 'anonymous access'} (${res.status})`,
+            res.status,
+          );
+        }
+        if (res.status !== 200) throw statusError(`${what}: token request`, res.status, res.body);
+        const body = JSON.parse(res.body.toString('utf8')) as {
+          token?: string;
+          access_token?: string;
+        };
+        const token = body.token ?? body.access_token;
+        if (!token)
+          throw new RegistryError('auth', `${what}: token server ${url.host} returned no token`);
+        return token;
+      } catch (err) {
+        if (!isTransient(err) || attempt >= this.retry.attempts)
+          throw wrapNetworkError(err, `${what}: token request`);
+        await this.backoff(attempt);
+      }
+    }
+  }
+
+  private baseUrl(): Promise<URL> {
+    this.base ??= this.pickScheme();
+    return this.base;
+  }
+
+  private async pickScheme(): Promise<URL> {
+    const { registry } = this.repository;
+    if (this.options.plainHttp) return new URL(`http://${registry}/`);
+    const secure = new URL(`https://${registry}/`);
+    if (!isLoopbackRegistry(registry)) return secure;
+    try {
+      await this.transport.send({ method: 'GET', url: new URL('/v2/', secure) });
+      return secure;
+    } catch (err) {
+      const code = String((err as { code?: unknown }).code ?? '');
+      // A plain-HTTP server answers the TLS hello with garbage: fall back like docker does.
+      if (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET')
+        return new URL(`http://${registry}/`);
+      this.base = undefined; // registry down: probe again on the next (retried) request
+      throw err;
+    }
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const tlsTrustCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/**
+ * Turns network errors into RegistryErrors with context: connection failures become
+ * `transient`; an untrusted TLS certificate becomes `rejected` with a hint.
+ */
+export function wrapNetworkError(err: unknown, what: string): unknown {
+  if (err instanceof RegistryError) return err;
+  const e = err as { code?: string; message?: string };
+  if (isTransient(err)) return new RegistryError('transient', `${what}: ${e.message ?? e.code}`);
+  if (typeof e.code === 'string' && tlsTrustCodes.test(e.code)) {
+    return new RegistryError(
+      'rejected',
+      `${what}: cannot verify the registry's TLS certificate (${e.message}); trust its CA with --ca-file`,
+    );
+  }
+  return err;
+}

@@ -1,0 +1,242 @@
+/**
+ * Blob upload (OCI distribution "push"): POST to open an upload session, PATCH the bytes as one
+ * streamed request or as chunks, PUT `?digest=` to commit. The digest is computed while the
+ * bytes are sent, so a blob is read once. When a transfer breaks, the upload is resumed from
+ * the offset the registry reports (GET on the session), or restarted when the registry has
+ * dropped the session; the source is re-read from the start to rebuild the hash, sending only
+ * the bytes the registry lacks.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { RegistryError, isTransient, statusError } from './errors.ts';
+import type { HttpResponse } from './http.ts';
+import { wrapNetworkError, type RegistrySession } from './session.ts';
+
+/** The bytes of a blob, readable again from the start for every attempt. */
+export interface BlobSource {
+  /** Size in bytes when known in advance (sent as Content-Length / Content-Range). */
+  size?: number;
+  /** Yields the blob's bytes from the first one; each call starts over. */
+  open(): AsyncIterable<Buffer>;
+}
+
+export interface UploadOptions {
+  /** Bytes per PATCH request; 0 (default) sends the whole blob in one streamed request. */
+  chunkSize?: number;
+  /** Called after a broken transfer, with the offset the upload continues from. */
+  onResume?: (offset: number, cause: unknown) => void;
+}
+
+export interface UploadedBlob {
+  digest: string;
+  size: number;
+}
+
+/** Pulls bytes from a source in bounded pieces, hashing everything it pulls. */
+class HashingReader {
+  readonly hash: Hash = createHash('sha256');
+  offset = 0;
+  private pending: Buffer | undefined;
+  private readonly source: AsyncIterator<Buffer>;
+
+  constructor(source: AsyncIterable<Buffer>) {
+    this.source = source[Symbol.asyncIterator]();
+  }
+
+  /** Up to `max` next bytes; undefined at the end of the source. */
+  async read(max: number): Promise<Buffer | undefined> {
+    if (!this.pending) {
+      const next = await this.source.next();
+      if (next.done) return undefined;
+      this.hash.update(next.value);
+      this.pending = next.value;
+    }
+    let out = this.pending;
+    if (out.length > max) {
+      this.pending = out.subarray(max);
+      out = out.subarray(0, max);
+    } else {
+      this.pending = undefined;
+    }
+    this.offset += out.length;
+    return out;
+  }
+
+  /** Reads and discards bytes up to `offset` (they still count in the hash). */
+  async skipTo(offset: number): Promise<void> {
+    while (this.offset < offset) {
+      if (!(await this.read(offset - this.offset))) {
+        throw new Error(
+          `the blob source ended at ${this.offset} bytes, before the resume offset ${offset}`,
+        );
+      }
+    }
+  }
+
+  /** A stream of the next `length` bytes (or all remaining ones). */
+  stream(length: number): Readable {
+    const end = this.offset + length;
+    const next = (): Promise<Buffer | undefined> =>
+      this.offset < end ? this.read(end - this.offset) : Promise.resolve(undefined);
+    return Readable.from(
+      (async function* () {
+        for (let b = await next(); b; b = await next()) yield b;
+      })(),
+      { objectMode: false },
+    );
+  }
+
+  /** Releases the source (closes its file) when a pass is abandoned. */
+  async close(): Promise<void> {
+    await this.source.return?.();
+  }
+
+  async atEnd(): Promise<boolean> {
+    if (this.pending) return false;
+    const next = await this.source.next();
+    if (next.done) return true;
+    this.hash.update(next.value);
+    this.pending = next.value;
+    return false;
+  }
+}
+
+/** Uploads a blob from a stream; see the module comment. Returns its digest and size. */
+export async function uploadBlob(
+  session: RegistrySession,
+  source: BlobSource,
+  options: UploadOptions = {},
+): Promise<UploadedBlob> {
+  const what = `upload blob to ${session.repository.registry}/${session.repository.name}`;
+  let location = await startUpload(session, what);
+  let confirmed = 0;
+  for (let attempt = 1; ; attempt++) {
+    const reader = new HashingReader(source.open());
+    try {
+      await reader.skipTo(confirmed);
+      location = await sendChunks(
+        session,
+        reader,
+        location,
+        source.size,
+        options.chunkSize ?? 0,
+        what,
+      );
+      const digest = `sha256:${reader.hash.digest('hex')}`;
+      if (source.size !== undefined && reader.offset !== source.size) {
+        throw new Error(
+          `the blob source yielded ${reader.offset} bytes, expected ${source.size} (did the file change?)`,
+        );
+      }
+      await commitUpload(session, location, digest, what);
+      return { digest, size: reader.offset };
+    } catch (err) {
+      if (!isTransient(err) || attempt >= session.retry.attempts) throw wrapNetworkError(err, what);
+      await session.backoff(attempt);
+      ({ location, confirmed } = await resumeOrRestart(session, location, what));
+      options.onResume?.(confirmed, err);
+    } finally {
+      await reader.close();
+    }
+  }
+}
+
+async function startUpload(session: RegistrySession, what: string): Promise<string> {
+  const { name } = session.repository;
+  const res = await session.request(
+    { method: 'POST', path: `/v2/${name}/blobs/uploads/`, headers: { 'content-length': '0' } },
+    what,
+  );
+  if (res.status !== 202) throw statusError(what, res.status, res.body);
+  return locationOf(res, what);
+}
+
+/** Sends the reader's remaining bytes as PATCH requests; returns the session's new Location. */
+async function sendChunks(
+  session: RegistrySession,
+  reader: HashingReader,
+  location: string,
+  size: number | undefined,
+  chunkSize: number,
+  what: string,
+): Promise<string> {
+  while (!(await reader.atEnd())) {
+    const start = reader.offset;
+    const remaining = size === undefined ? Infinity : size - start;
+    const length = chunkSize > 0 ? Math.min(chunkSize, remaining) : remaining;
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
+    if (Number.isFinite(length)) {
+      headers['content-length'] = String(length);
+      headers['content-range'] = `${start}-${start + length - 1}`;
+    }
+    const res = await session.sendStream('PATCH', location, headers, reader.stream(length));
+    if (res.status === 401) {
+      await session.reauthenticate(res, what); // e.g. a token that expired during a long upload
+      throw new RegistryError('transient', `${what}: authorization expired during the upload`, 401);
+    }
+    if (res.status !== 202) throw statusError(what, res.status, res.body);
+    location = locationOf(res, what);
+    const held = rangeEnd(res);
+    if (held !== undefined && held !== reader.offset) {
+      throw new RegistryError(
+        'transient',
+        `${what}: registry holds ${held} bytes, ${reader.offset} were sent`,
+      );
+    }
+  }
+  return location;
+}
+
+async function commitUpload(
+  session: RegistrySession,
+  location: string,
+  digest: string,
+  what: string,
+): Promise<void> {
+  const url = await session.url(location);
+  url.searchParams.set('digest', digest);
+  const res = await session.request(
+    { method: 'PUT', path: url.href, headers: { 'content-length': '0' } },
+    what,
+  );
+  if (res.status !== 201) throw statusError(what, res.status, res.body);
+  const stored = res.headers['docker-content-digest'];
+  if (typeof stored === 'string' && stored !== digest) {
+    throw new RegistryError(
+      'digestMismatch',
+      `${what}: registry stored ${stored}, client sent ${digest}`,
+    );
+  }
+}
+
+/** Asks the registry how much of the upload it holds; opens a new upload when it lost it. */
+async function resumeOrRestart(
+  session: RegistrySession,
+  location: string,
+  what: string,
+): Promise<{ location: string; confirmed: number }> {
+  const res = await session.request({ method: 'GET', path: location }, what);
+  if (res.status === 204)
+    return { location: locationOf(res, what, location), confirmed: rangeEnd(res) ?? 0 };
+  if (res.status === 404 || res.status === 400)
+    return { location: await startUpload(session, what), confirmed: 0 };
+  throw statusError(what, res.status, res.body);
+}
+
+function locationOf(res: HttpResponse, what: string, fallback?: string): string {
+  const location = res.headers.location ?? fallback;
+  if (!location)
+    throw new RegistryError(
+      'rejected',
+      `${what}: registry answered ${res.status} without a Location`,
+    );
+  return location;
+}
+
+/** Bytes held according to a `Range: 0-<last>` header ("0-0" is read as empty). */
+function rangeEnd(res: HttpResponse): number | undefined {
+  const match = /^0-(\d+)$/.exec(String(res.headers.range ?? ''));
+  if (!match) return undefined;
+  const last = Number(match[1]);
+  return last === 0 ? 0 : last + 1;
+}
