@@ -47,15 +47,20 @@ export async function startControlPlane(opts: {
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdDir = join(opts.dataDir, 'etcd');
     mkdirSync(etcdDir, { recursive: true });
-    const etcd = startService('etcd', 'etcd', [
-      `--data-dir=${etcdDir}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-      '--log-level=warn',
-    ], { logDir, env: { ETCD_UNSUPPORTED_ARCH: '' } });
+    const etcd = startService(
+      'etcd',
+      'etcd',
+      [
+        `--data-dir=${etcdDir}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+        '--log-level=warn',
+      ],
+      { logDir, env: { ETCD_UNSUPPORTED_ARCH: '' } },
+    );
     services.push(etcd);
     await waitUntil(etcd, 'etcd health', async () => {
       const res = await fetch(`http://127.0.0.1:${etcdPort}/health`);
@@ -63,27 +68,34 @@ export async function startControlPlane(opts: {
     });
 
     const apiServer = `https://127.0.0.1:${apiPort}`;
-    const apiserver = startService('kube-apiserver', join(binDir, 'kube-apiserver'), [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(workDir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.servingCert}`,
-      `--tls-private-key-file=${pki.servingKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      '--authorization-mode=Node,RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${pki.saPub}`,
-      `--service-account-signing-key-file=${pki.saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--profiling=false',
-      '--v=1',
-    ], { logDir });
+    const apiserver = startService(
+      'kube-apiserver',
+      join(binDir, 'kube-apiserver'),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${apiPort}`,
+        `--cert-dir=${join(workDir, 'apiserver-certs')}`,
+        `--tls-cert-file=${pki.servingCert}`,
+        `--tls-private-key-file=${pki.servingKey}`,
+        `--client-ca-file=${pki.caCert}`,
+        '--authorization-mode=Node,RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${pki.saPub}`,
+        `--service-account-signing-key-file=${pki.saKey}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--profiling=false',
+        '--v=1',
+      ],
+      { logDir },
+    );
     services.push(apiserver);
-    await waitUntil(apiserver, 'kube-apiserver /readyz', async () =>
-      (await apiGet(`${apiServer}/readyz`, pki)) === 200,
+    await waitUntil(
+      apiserver,
+      'kube-apiserver /readyz',
+      async () => (await apiGet(`${apiServer}/readyz`, pki)) === 200,
     );
 
     const kubeconfig = writeKubeconfig(join(workDir, 'admin.kubeconfig'), apiServer, pki.caCert, {
@@ -92,28 +104,35 @@ export async function startControlPlane(opts: {
     });
     for (const name of ['kube-controller-manager', 'kube-scheduler']) {
       const port = await freePort();
-      const service = startService(name, join(binDir, name), [
-        `--kubeconfig=${kubeconfig}`,
-        `--authentication-kubeconfig=${kubeconfig}`,
-        `--authorization-kubeconfig=${kubeconfig}`,
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${port}`,
-        `--tls-cert-file=${pki.servingCert}`,
-        `--tls-private-key-file=${pki.servingKey}`,
-        '--v=1',
-        ...(name === 'kube-controller-manager'
-          ? [
-              `--service-account-private-key-file=${pki.saKey}`,
-              `--root-ca-file=${pki.caCert}`,
-              '--use-service-account-credentials=true',
-              '--concurrent-gc-syncs=5',
-            ]
-          : []),
-      ], { logDir });
+      const service = startService(
+        name,
+        join(binDir, name),
+        [
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${port}`,
+          `--tls-cert-file=${pki.servingCert}`,
+          `--tls-private-key-file=${pki.servingKey}`,
+          '--v=1',
+          ...(name === 'kube-controller-manager'
+            ? [
+                `--service-account-private-key-file=${pki.saKey}`,
+                `--root-ca-file=${pki.caCert}`,
+                '--use-service-account-credentials=true',
+                '--concurrent-gc-syncs=5',
+              ]
+            : []),
+        ],
+        { logDir },
+      );
       services.push(service);
-      await waitUntil(service, `${name} /healthz`, async () =>
-        (await apiGet(`https://127.0.0.1:${port}/healthz`, pki)) === 200,
+      await waitUntil(
+        service,
+        `${name} /healthz`,
+        async () => (await apiGet(`https://127.0.0.1:${port}/healthz`, pki)) === 200,
       );
     }
     return { apiServer, kubeconfig, services };

@@ -28,7 +28,9 @@ export function binDir(): string {
 export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
   const workDir = mkdtempSync(join(tmpdir(), 'continuum-env-'));
   // etcd and JetStream write a lot of small synced files: keep them in memory where we can.
-  const dataDir = mkdtempSync(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'continuum-data-'));
+  const dataDir = mkdtempSync(
+    join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'continuum-data-'),
+  );
   const services: Service[] = [];
   const stop = async () => {
     for (const service of services.reverse()) await service.stop();
@@ -43,7 +45,12 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     const [controlPlane, nats, registry, tlsRegistry] = await Promise.all([
       startControlPlane({ workDir, dataDir, binDir: bin, pki }),
       startNats(workDir, dataDir),
-      startRegistry({ name: 'registry', workDir, username: 'continuum', password: 'registry-secret' }),
+      startRegistry({
+        name: 'registry',
+        workDir,
+        username: 'continuum',
+        password: 'registry-secret',
+      }),
       startRegistry({
         name: 'registry-tls',
         workDir,

@@ -5,7 +5,12 @@ import { stringify } from 'yaml';
 export type Credentials = { clientCert: string; clientKey: string } | { token: string };
 
 /** Writes a kubeconfig for `server` (verified against `caFile`) with the given credentials. */
-export function writeKubeconfig(path: string, server: string, caFile: string, user: Credentials): string {
+export function writeKubeconfig(
+  path: string,
+  server: string,
+  caFile: string,
+  user: Credentials,
+): string {
   const userEntry =
     'token' in user
       ? { token: user.token }

@@ -24,21 +24,31 @@ export async function startKwok(opts: {
   nodes?: Array<Pick<SimulatedNode, 'name' | 'layer'>>;
 }): Promise<{ nodes: SimulatedNode[]; service: Service }> {
   const port = await freePort();
-  const service = startService('kwok', join(opts.binDir, 'kwok'), [
-    `--kubeconfig=${opts.kubeconfig}`,
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    '--node-ip=127.0.0.1',
-    '--node-port=0',
-    '--cidr=10.0.1.0/24',
-    `--server-address=127.0.0.1:${port}`,
-  ], { logDir: opts.workDir });
+  const service = startService(
+    'kwok',
+    join(opts.binDir, 'kwok'),
+    [
+      `--kubeconfig=${opts.kubeconfig}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--node-ip=127.0.0.1',
+      '--node-port=0',
+      '--cidr=10.0.1.0/24',
+      `--server-address=127.0.0.1:${port}`,
+    ],
+    { logDir: opts.workDir },
+  );
   const kc = new KubeConfig();
   kc.loadFromFile(opts.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const nodes: SimulatedNode[] = [];
   for (const { name, layer } of opts.nodes ?? DEFAULT_NODES) {
-    const node = { name, layer, kubeletPort: await freePort(), rootDir: join(opts.workDir, 'nodes', name) };
+    const node = {
+      name,
+      layer,
+      kubeletPort: await freePort(),
+      rootDir: join(opts.workDir, 'nodes', name),
+    };
     mkdirSync(join(node.rootDir, 'var/lib/kubelet/checkpoints'), { recursive: true });
     await core.createNode({
       body: {

@@ -25,40 +25,103 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function signedCert(dir: string, pki: Pick<Pki, 'caCert' | 'caKey'>, name: string, subject: string, ext: string) {
+function signedCert(
+  dir: string,
+  pki: Pick<Pki, 'caCert' | 'caKey'>,
+  name: string,
+  subject: string,
+  ext: string,
+) {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const extFile = join(dir, `${name}.ext`);
   writeFileSync(extFile, ext);
-  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', csr, '-subj', subject]);
-  openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial',
-    '-days', '7', '-out', cert, '-extfile', extFile]);
+  openssl([
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    subject,
+  ]);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    pki.caCert,
+    '-CAkey',
+    pki.caKey,
+    '-CAcreateserial',
+    '-days',
+    '7',
+    '-out',
+    cert,
+    '-extfile',
+    extFile,
+  ]);
   return { cert, key };
 }
 
 export function makePki(dir: string): Pki {
   const caCert = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', caKey, '-out', caCert, '-days', '7', '-subj', '/CN=continuum-test-ca']);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    caKey,
+    '-out',
+    caCert,
+    '-days',
+    '7',
+    '-subj',
+    '/CN=continuum-test-ca',
+  ]);
   const ca = { caCert, caKey };
-  const serving = signedCert(dir, ca, 'serving', '/CN=127.0.0.1',
+  const serving = signedCert(
+    dir,
+    ca,
+    'serving',
+    '/CN=127.0.0.1',
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n' +
       'extendedKeyUsage=serverAuth\n' +
       'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
-      'DNS:kubernetes.default.svc,IP:10.0.0.1\n');
-  const admin = signedCert(dir, ca, 'admin', '/O=system:masters/CN=continuum-admin',
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+      'DNS:kubernetes.default.svc,IP:10.0.0.1\n',
+  );
+  const admin = signedCert(
+    dir,
+    ca,
+    'admin',
+    '/O=system:masters/CN=continuum-admin',
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
   const saKey = join(dir, 'sa.key');
   const saPub = join(dir, 'sa.pub');
   openssl(['genrsa', '-out', saKey, '2048']);
   openssl(['rsa', '-in', saKey, '-pubout', '-out', saPub]);
   return {
-    caCert, caKey,
-    servingCert: serving.cert, servingKey: serving.key,
-    adminCert: admin.cert, adminKey: admin.key,
-    saKey, saPub,
+    caCert,
+    caKey,
+    servingCert: serving.cert,
+    servingKey: serving.key,
+    adminCert: admin.cert,
+    adminKey: admin.key,
+    saKey,
+    saPub,
   };
 }

@@ -42,8 +42,10 @@ export async function startRegistry(opts: {
   });
   const url = `${opts.tls ? 'https' : 'http'}://${host}`;
   // Ready when the API root answers 401: authentication is required.
-  await waitUntil(service, `${opts.name} to answer /v2/`, async () =>
-    (await statusOf(`${url}/v2/`, opts.tls?.caFile)) === 401,
+  await waitUntil(
+    service,
+    `${opts.name} to answer /v2/`,
+    async () => (await statusOf(`${url}/v2/`, opts.tls?.caFile)) === 401,
   );
   const dockerConfig = join(dir, 'dockerconfig.json');
   const auth = Buffer.from(`${opts.username}:${opts.password}`).toString('base64');
