@@ -11,6 +11,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the controllers (leader-elected), with probes and metrics',
     load: () => import('./operator/command.ts').then((m) => m.command),
   },
+  agent: {
+    summary: 'sample the pods of one node from cgroups and publish their metrics on NATS',
+    load: () => import('./agent/command.ts').then((m) => m.command),
+  },
   imager: {
     summary: 'turn a checkpoint archive into an OCI image and push it (runs as a Job)',
     load: () => import('./imager/command.ts').then((m) => m.command),

@@ -41,6 +41,8 @@ export interface MetricsMessage {
   node: string;
   /** Sample time, RFC 3339 with milliseconds (the node's clock). */
   time: string;
+  /** The agent's sampling interval: a reader treats a silence of a few intervals as a gap. */
+  intervalMs: number;
   nodeMetrics: NodeMetrics;
   pods: PodMetrics[];
 }
@@ -113,6 +115,10 @@ export function parseMetricsMessage(data: Uint8Array | string, subjectNode?: str
   }
   if (typeof raw.time !== 'string' || Number.isNaN(Date.parse(raw.time))) {
     return { ok: false, reason: 'time is not a timestamp' };
+  }
+  const interval = raw.intervalMs;
+  if (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval <= 0) {
+    return { ok: false, reason: 'intervalMs is not a positive integer' };
   }
   const n = raw.nodeMetrics;
   if (!isRecord(n) || !optionalPercent(n.cpuPercent) || !isPercent(n.memoryPercent)) {

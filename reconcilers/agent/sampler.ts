@@ -39,6 +39,7 @@ export interface SamplerOptions {
   node: string;
   hierarchies: Hierarchies;
   procRoot: string;
+  intervalMs: number;
   cpuWindowMs: number;
   limitRefreshMs?: number;
   /** Monotonic milliseconds. */
@@ -88,6 +89,7 @@ export class Sampler {
       schemaVersion: METRICS_SCHEMA_VERSION,
       node: this.opts.node,
       time: wallTime.toISOString(),
+      intervalMs: this.opts.intervalMs,
       nodeMetrics,
       pods: podMetrics,
     };

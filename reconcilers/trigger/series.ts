@@ -37,8 +37,8 @@ export class MetricSeries {
    * @param maxGapMs a longer silence restarts the series.
    */
   constructor(
-    private readonly retainMs: number,
-    private readonly maxGapMs: number,
+    public retainMs: number,
+    public maxGapMs: number,
   ) {}
 
   /** Adds a sample; returns false (ignored) when it is not newer than the latest one (a replay). */

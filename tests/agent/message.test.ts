@@ -5,6 +5,7 @@ const valid: MetricsMessage = {
   schemaVersion: 1,
   node: 'edge-1',
   time: '2026-11-28T08:00:00.000Z',
+  intervalMs: 1000,
   nodeMetrics: { cpuPercent: 12.5, memoryPercent: 40 },
   pods: [
     {
@@ -27,6 +28,7 @@ const broken: [string, unknown][] = [
   ['another schema version', { ...valid, schemaVersion: 2 }],
   ['a bad node name', { ...valid, node: 'Edge 1' }],
   ['a bad time', { ...valid, time: 'yesterday' }],
+  ['no interval', { ...valid, intervalMs: 0 }],
   ['node CPU out of range', { ...valid, nodeMetrics: { cpuPercent: -1, memoryPercent: 1 } }],
   ['node memory missing', { ...valid, nodeMetrics: {} }],
   ['pods not a list', { ...valid, pods: {} }],

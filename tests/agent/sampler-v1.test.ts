@@ -43,6 +43,7 @@ v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async
     node: 'edge-1',
     hierarchies: detectHierarchies(tree.root),
     procRoot: '/proc',
+    intervalMs: 1000,
     cpuWindowMs: 1000,
   });
   await sleep(500);
@@ -78,6 +79,7 @@ v1('a process holding 64 MiB reads its usage, as a share of its memory limit', a
     node: 'edge-1',
     hierarchies: detectHierarchies(tree.root),
     procRoot: '/proc',
+    intervalMs: 1000,
     cpuWindowMs: 1000,
   });
   await sleep(1000);
@@ -99,6 +101,7 @@ v1('a container whose cgroup disappears is skipped, not fatal', (t) => {
     node: 'edge-1',
     hierarchies: detectHierarchies(tree.root),
     procRoot: '/proc',
+    intervalMs: 1000,
     cpuWindowMs: 1000,
   });
   t.deepEqual(sampler.sample([pod]).pods, []);

@@ -79,6 +79,7 @@ test('v2, systemd driver: CPU % of cpu.max, else of node cores; memory % of memo
     node: 'edge-1',
     hierarchies: detectHierarchies(cg),
     procRoot: proc,
+    intervalMs: 1000,
     cpuWindowMs: 1000,
     now: () => now,
   });

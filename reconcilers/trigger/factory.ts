@@ -1,0 +1,70 @@
+/**
+ * The trigger as an operator controller: informers of pods, nodes, namespaces, MigrationPolicies
+ * and Migrations feed {@link MetricsIngest}; {@link MetricsSubscriber} feeds it messages. Without
+ * a NATS URL the trigger does not run.
+ */
+import type { KubernetesObject, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
+import type { Informer } from '../runtime/informer.ts';
+import {
+  GROUP,
+  MIGRATION_PLURAL,
+  MIGRATION_POLICY_PLURAL,
+  VERSION,
+  type Migration,
+  type MigrationPolicy,
+} from '../api/types.ts';
+import { ApiMigrationCreator } from './creator.ts';
+import { MetricsIngest } from './ingest.ts';
+import { MigrationIndex } from './migration-index.ts';
+import { metricsReceipts } from './receipts.ts';
+import { MetricsSubscriber } from './subscriber.ts';
+
+function onAnyChange<T extends KubernetesObject>(informer: Informer<T>, fn: () => void): void {
+  informer.on('add', fn);
+  informer.on('update', fn);
+  informer.on('delete', fn);
+}
+
+/** Builds the ingest core over the context's shared informers. */
+export function createIngest(ctx: ControllerContext): MetricsIngest {
+  const inf = ctx.informers;
+  const pods = inf.informer<V1Pod>({ path: '/api/v1/pods' });
+  const nodes = inf.informer<V1Node>({ path: '/api/v1/nodes' });
+  const namespaces = inf.informer<V1Namespace>({ path: '/api/v1/namespaces' });
+  const policies = inf.informer<MigrationPolicy>({
+    path: `/apis/${GROUP}/${VERSION}/${MIGRATION_POLICY_PLURAL}`,
+  });
+  const migrationInformer = inf.informer<Migration>({
+    path: `/apis/${GROUP}/${VERSION}/${MIGRATION_PLURAL}`,
+  });
+  const migrations = new MigrationIndex(() => migrationInformer.list());
+  const ingest = new MetricsIngest({
+    pods,
+    nodes,
+    namespaces,
+    policies,
+    migrations,
+    creator: new ApiMigrationCreator(ctx.kc),
+    receipts: metricsReceipts,
+    log: ctx.log,
+  });
+  onAnyChange(migrationInformer, () => migrations.invalidate());
+  onAnyChange(policies, () => ingest.selectionChanged());
+  onAnyChange(namespaces, () => ingest.selectionChanged());
+  onAnyChange(nodes, () => ingest.selectionChanged());
+  pods.on('delete', (p) => ingest.forgetPod(p.metadata?.uid ?? ''));
+  nodes.on('delete', (n) => ingest.forgetNode(n.metadata?.name ?? ''));
+  return ingest;
+}
+
+export const triggerFactory: ControllerFactory = {
+  name: 'trigger',
+  create(ctx) {
+    if (!ctx.config.natsUrl) {
+      ctx.log.info('no NATS URL: the metrics trigger does not run');
+      return [];
+    }
+    return [new MetricsSubscriber(ctx.config.natsUrl, createIngest(ctx), ctx.log)];
+  },
+};

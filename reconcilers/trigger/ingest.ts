@@ -1,0 +1,195 @@
+/**
+ * The trigger's core shell: takes one raw metrics message, validates it (schema and ranges,
+ * a known node, newer than the node's last message, pods that are on that node), feeds the
+ * windows, and for each pod asks {@link decideTrigger} under the pod's governing policy; drafts
+ * go to the {@link MigrationCreator}. Never throws; malformed input is counted and dropped.
+ */
+import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Logger } from '../runtime/log.ts';
+import type { MetricName, MigrationPolicy } from '../api/types.ts';
+import { METRICS_SUBJECT_PREFIX, parseMetricsMessage, type PodMetrics } from '../agent/message.ts';
+import { decideTrigger, type MigrationDraft, type TriggerWindow } from './decide.ts';
+import { byPrecedence, governingPolicy } from './policy-match.ts';
+import type { MigrationIndex } from './migration-index.ts';
+import { WindowStore } from './windows.ts';
+import type { MetricsReceipts } from './receipts.ts';
+import {
+  decisionLatency,
+  decisions,
+  messagesAccepted,
+  messagesDropped,
+  podSamplesDropped,
+} from './metrics.ts';
+
+/** Read access to an informer cache (see runtime/informer.ts). */
+export interface Cache<T> {
+  get(name: string, namespace?: string): T | undefined;
+  list(): T[];
+}
+
+/** Creates Migrations. Idempotent: AlreadyExists is success (`exists`); throws on other errors. */
+export interface MigrationCreator {
+  create(draft: MigrationDraft): Promise<'created' | 'exists'>;
+}
+
+export interface IngestOptions {
+  pods: Cache<V1Pod>;
+  nodes: Cache<V1Node>;
+  namespaces: Cache<V1Namespace>;
+  policies: Cache<MigrationPolicy>;
+  migrations: MigrationIndex;
+  creator: MigrationCreator;
+  receipts: MetricsReceipts;
+  log: Logger;
+  /** Wall clock, ms (cooldowns compare it with creationTimestamps). */
+  now?: () => number;
+}
+
+type PolicyChoice = { generation: number; resourceVersion?: string; policy?: MigrationPolicy };
+
+export class MetricsIngest {
+  private readonly windows = new WindowStore();
+  private readonly lastTime = new Map<string, number>();
+  private ordered: MigrationPolicy[] | undefined;
+  private generation = 0;
+  private readonly choices = new Map<string, PolicyChoice>();
+  private readonly inflight = new Set<string>();
+  private readonly now: () => number;
+
+  constructor(private readonly o: IngestOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** Policies, namespaces or nodes changed: every pod's governing policy is chosen again. */
+  selectionChanged(): void {
+    this.ordered = undefined;
+    this.generation++;
+  }
+
+  /** A pod is gone: drop its windows. */
+  forgetPod(uid: string): void {
+    this.windows.forgetPod(uid);
+    this.choices.delete(uid);
+  }
+
+  /** A node is gone: drop its windows and its last message time. */
+  forgetNode(node: string): void {
+    this.windows.forgetNode(node);
+    this.lastTime.delete(node);
+  }
+
+  /** Handles one message from `subject`; resolves when its Migrations (if any) are created. */
+  async ingest(subject: string, data: Uint8Array | string): Promise<void> {
+    const received = performance.now();
+    const subjectNode = subject.slice(METRICS_SUBJECT_PREFIX.length + 1);
+    const parsed = parseMetricsMessage(data, subjectNode);
+    if (!parsed.ok) return this.drop('malformed', subjectNode, parsed.reason);
+    const m = parsed.message;
+    const node = this.o.nodes.get(m.node);
+    if (!node) return this.drop('unknown_node', m.node, 'node unknown');
+    const t = Date.parse(m.time);
+    if (t <= (this.lastTime.get(m.node) ?? -Infinity))
+      return this.drop('duplicate', m.node, 'not newer');
+    this.lastTime.set(m.node, t);
+    messagesAccepted.inc();
+    this.o.receipts.record(m.node, this.now());
+    const maxGapMs = Math.max(3 * m.intervalMs, 1000);
+    this.windows.retainMs = this.maxForMs();
+    this.windows.addNode(m.node, t, m.nodeMetrics, maxGapMs);
+    const drafts: Promise<void>[] = [];
+    for (const entry of m.pods) {
+      const pod = this.o.pods.get(entry.name, entry.namespace);
+      if (!pod || pod.metadata?.uid !== entry.uid || pod.spec?.nodeName !== m.node) {
+        podSamplesDropped.inc();
+        continue;
+      }
+      this.windows.addPod(entry.uid, t, entry.containers, maxGapMs);
+      const policy = this.policyFor(pod, node);
+      if (!policy) continue;
+      const draft = decideTrigger(this.windowOf(entry, m.node), policy, this.now());
+      if (draft) drafts.push(this.create(draft, received));
+    }
+    await Promise.all(drafts);
+  }
+
+  private drop(reason: string, node: string, detail: string): void {
+    messagesDropped.inc({ reason });
+    this.o.log.debug({ node, reason, detail }, 'metrics message dropped');
+  }
+
+  private maxForMs(): number {
+    return this.windows.retainFor(this.orderedPolicies());
+  }
+
+  private orderedPolicies(): MigrationPolicy[] {
+    return (this.ordered ??= byPrecedence(this.o.policies.list()));
+  }
+
+  private policyFor(pod: V1Pod, node: V1Node): MigrationPolicy | undefined {
+    const uid = pod.metadata!.uid!;
+    const cached = this.choices.get(uid);
+    const rv = pod.metadata?.resourceVersion;
+    if (cached && cached.generation === this.generation && cached.resourceVersion === rv) {
+      return cached.policy;
+    }
+    const ns = this.o.namespaces.get(pod.metadata?.namespace ?? '');
+    const policy = governingPolicy(this.orderedPolicies(), {
+      podLabels: pod.metadata?.labels,
+      namespaceLabels: ns?.metadata?.labels,
+      nodeLabels: node.metadata?.labels,
+    });
+    this.choices.set(uid, { generation: this.generation, resourceVersion: rv, policy });
+    return policy;
+  }
+
+  private windowOf(entry: PodMetrics, node: string): TriggerWindow {
+    const index = this.o.migrations;
+    const windows: TriggerWindow['windows'] = {};
+    for (const metric of [
+      'containerCPU',
+      'containerMemory',
+      'nodeCPU',
+      'nodeMemory',
+    ] as MetricName[]) {
+      const series = this.windows.series(metric, entry.uid, node);
+      if (series) windows[metric] = series;
+    }
+    return {
+      pod: { namespace: entry.namespace, name: entry.name, uid: entry.uid },
+      node,
+      windows,
+      get migrations() {
+        return index.relevant(entry.namespace, node);
+      },
+    };
+  }
+
+  private async create(draft: MigrationDraft, received: number): Promise<void> {
+    const key = `${draft.metadata.namespace}/${draft.metadata.name}`;
+    if (this.inflight.has(key)) return;
+    this.inflight.add(key);
+    try {
+      const outcome = await this.o.creator.create(draft);
+      decisions.inc({ outcome });
+      decisionLatency.observe((performance.now() - received) / 1000);
+      this.o.migrations.created({
+        name: draft.metadata.name,
+        namespace: draft.metadata.namespace,
+        podName: draft.spec.podName,
+        labels: draft.metadata.labels,
+        createdMs: this.now(),
+      });
+      if (outcome === 'created') {
+        this.o.log.info({ migration: key, reason: draft.spec.reason }, 'Migration created');
+      }
+    } catch (err) {
+      decisions.inc({ outcome: 'error' });
+      this.o.log.warn(
+        { migration: key, err: String(err) },
+        'cannot create Migration; retrying on the next message',
+      );
+    } finally {
+      this.inflight.delete(key);
+    }
+  }
+}
