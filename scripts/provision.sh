@@ -18,6 +18,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 say() { printf '[provision] %s\n' "$*" >&2; }
 die() { printf '[provision] error: %s\n' "$*" >&2; exit 1; }
 
+all_executable() { local t; for t in "$@"; do [ -x "$BIN/$t" ] || return 1; done; }
+need_go() { need_cmd go "install Go >= 1.24 (apt-get install golang, or https://go.dev/doc/install)"; }
+
 need_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"; }
 
 apt_packages() {
@@ -41,9 +44,10 @@ apt_packages() {
 # which a consumer cannot see, so the build module pins each to its published v0 twin.
 build_kubernetes() {
   local want=$K8S_VERSION tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  if [ -f "$BIN/.kubernetes-$want" ] && for t in "${tools[@]}"; do [ -x "$BIN/$t" ] || exit 1; done; then
+  if [ -f "$BIN/.kubernetes-$want" ] && all_executable "${tools[@]}"; then
     say "kubernetes $want: cached"; return
   fi
+  need_go
   say "kubernetes $want: building ${tools[*]} from the Go module (first time: several minutes)"
   local dir=$CACHE/build/kubernetes-$want staging=v0.${want#v1.}
   mkdir -p "$dir"
@@ -77,6 +81,7 @@ build_kubernetes() {
 go_install() { # name module version
   local name=$1 module=$2 version=$3
   if [ -f "$BIN/.$name-$version" ] && [ -x "$BIN/$name" ]; then say "$name $version: cached"; return; fi
+  need_go
   say "$name $version: go install $module@$version"
   GOBIN=$BIN go install -trimpath -ldflags "-s -w $4" "$module@$version" || die "go install $module@$version failed"
   touch "$BIN/.$name-$version"
@@ -100,7 +105,6 @@ npm_deps() {
   ) 9>/tmp/continuum-npm.lock
 }
 
-need_cmd go "install Go >= 1.24 (https://go.dev/doc/install or apt-get install golang)"
 need_cmd node "install Node.js 20"
 need_cmd npm "install npm (comes with Node.js)"
 apt_packages
