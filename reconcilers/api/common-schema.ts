@@ -36,7 +36,8 @@ export function duration(
     pattern: DURATION_PATTERN,
     'x-kubernetes-validations': [
       {
-        rule: `duration(self) >= duration('${min}') && duration(self) <= duration('${max}')`,
+        // a malformed value is reported by the pattern alone
+        rule: `!self.matches(r'${DURATION_PATTERN}') || (duration(self) >= duration('${min}') && duration(self) <= duration('${max}'))`,
         message: `must be between ${min} and ${max}`,
       },
     ],

@@ -1,0 +1,31 @@
+/** Runs the provisioned kubectl against the test environment; resolves to its output or the failure. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { testEnv } from '../env/info.ts';
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** kubectl with the test environment's admin kubeconfig (or the given one); never rejects. */
+export function kubectl(
+  args: string[],
+  options: { input?: string; kubeconfig?: string } = {},
+): Promise<KubectlResult> {
+  const env = testEnv();
+  const kubeconfig = options.kubeconfig ?? env.kubeconfig;
+  return new Promise((resolve) => {
+    const child = execFile(
+      join(env.binDir, 'kubectl'),
+      ['--kubeconfig', kubeconfig, ...args],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
