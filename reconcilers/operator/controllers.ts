@@ -2,6 +2,7 @@
  * The controllers the operator runs while leader. Each controller package adds its factory to
  * this list (one import and one entry).
  */
+import { migrationControllerFactory } from '../migration/controller.ts';
 import type { ControllerFactory } from './context.ts';
 
-export const controllerFactories: ControllerFactory[] = [];
+export const controllerFactories: ControllerFactory[] = [migrationControllerFactory];

@@ -1,0 +1,152 @@
+/**
+ * act: performs a decision's actions in order and stops at the first that fails, so that a
+ * later action never runs without the earlier ones (the restored pod is created before the
+ * source is deleted). Every action is idempotent: AlreadyExists and NotFound are success, a
+ * pod is deleted only if it still has the UID that was observed.
+ */
+import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import { FINALIZER } from '../api/types.ts';
+import { KubeletError, type KubeletClient } from '../kubelet/client.ts';
+import { apiErrorCode } from '../runtime/kube.ts';
+import type { Action, MigrationConfig, Observed, Outcome } from './model.ts';
+import { emitEvent, patchFinalizers } from './record.ts';
+
+export interface ActDeps {
+  kc: KubeConfig;
+  kubelet: KubeletClient;
+  config: MigrationConfig;
+}
+
+/** The outcome of each action run, in order; shorter than `actions` when one failed. */
+export async function act(deps: ActDeps, o: Observed, actions: Action[]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const action of actions) {
+    const outcome = await run(deps, o, action).catch((err: unknown) => failure(action, err));
+    outcomes.push(outcome);
+    if (!outcome.ok) break;
+  }
+  return outcomes;
+}
+
+async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
+  const { kc } = deps;
+  const m = o.migration;
+  const namespace = m.metadata.namespace!;
+  const core = kc.makeApiClient(CoreV1Api);
+  switch (a.type) {
+    case 'addFinalizer':
+    case 'removeFinalizer': {
+      const others = (m.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
+      const stored = await patchFinalizers(
+        kc,
+        m,
+        a.type === 'addFinalizer' ? [...others, FINALIZER] : others,
+      );
+      m.metadata.resourceVersion = stored.metadata.resourceVersion; // the status patch follows
+      return { ok: true };
+    }
+    case 'checkpoint': {
+      const node = o.node as V1Node;
+      const seconds = deps.config.checkpointTimeoutSeconds;
+      const path = await deps.kubelet.checkpoint(
+        node,
+        namespace,
+        m.spec.podName,
+        a.container,
+        seconds,
+      );
+      return { ok: true, archive: { container: a.container, path } };
+    }
+    case 'createJob': {
+      const name = a.job.spec!.template.spec!.serviceAccountName!;
+      const body = {
+        metadata: { name, labels: { 'app.kubernetes.io/part-of': 'continuum' } },
+        automountServiceAccountToken: false,
+      };
+      await tolerate(409, core.createNamespacedServiceAccount({ namespace, body }));
+      await tolerate(
+        409,
+        kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: a.job }),
+      );
+      return { ok: true };
+    }
+    case 'deleteJob': {
+      const batch = kc.makeApiClient(BatchV1Api);
+      await tolerate(
+        404,
+        batch.deleteNamespacedJob({ name: a.name, namespace, propagationPolicy: 'Background' }),
+      );
+      return { ok: true };
+    }
+    case 'createPod':
+      await tolerate(409, core.createNamespacedPod({ namespace, body: a.pod }));
+      return { ok: true };
+    case 'deletePod': {
+      const body = { preconditions: { uid: a.uid } };
+      // 409: the name now belongs to another pod, which is not ours to delete
+      const gone = await tolerate(
+        [404, 409],
+        core.deleteNamespacedPod({ name: a.name, namespace, body }),
+      );
+      if (!gone) {
+        const what = a.why === 'cutover' ? 'source pod' : 'restored pod (rollback)';
+        await emitEvent(
+          kc,
+          m,
+          'Normal',
+          a.why === 'cutover' ? 'SourceDeleted' : 'TargetDeleted',
+          `deleted ${what} "${a.name}"`,
+        );
+      }
+      return { ok: true };
+    }
+    case 'warn':
+      await emitEvent(kc, m, 'Warning', a.reason, a.message);
+      return { ok: true };
+  }
+}
+
+/** Awaits `p`; resolves true when it failed with one of the tolerated HTTP codes. */
+async function tolerate(codes: number | number[], p: Promise<unknown>): Promise<boolean> {
+  try {
+    await p;
+    return false;
+  } catch (err) {
+    if ([codes].flat().includes(apiErrorCode(err) ?? 0)) return true;
+    throw err;
+  }
+}
+
+function failure(a: Action, err: unknown): Outcome {
+  if (err instanceof KubeletError) {
+    const reason = err.status === 404 ? 'CheckpointNotSupported' : 'CheckpointFailed';
+    return { ok: false, transient: err.transient, reason, message: err.message };
+  }
+  const code = apiErrorCode(err);
+  // the finalizer patch conflicts when the Migration changed: requeue like any stale read
+  if (code === 409) throw err;
+  const transient = code === undefined || code >= 500 || code === 429;
+  const body = (err as { body?: unknown }).body;
+  const detail = typeof body === 'string' ? body.slice(0, 300) : String(err);
+  return {
+    ok: false,
+    transient,
+    reason: reasonFor(a),
+    message: `cannot ${a.type} for Migration: ${detail}`,
+  };
+}
+
+/** A CamelCase reason for a failed API action. */
+function reasonFor(a: Action): string {
+  switch (a.type) {
+    case 'createJob':
+    case 'deleteJob':
+      return 'ImagingJobError';
+    case 'createPod':
+      return 'RestoreFailed';
+    case 'deletePod':
+      return 'PodDeleteFailed';
+    default:
+      return 'ReconcileError';
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The Migration controller factory, registered in operator/controllers.ts: informers for what
+ * the state machine reads, and a controller reconciling a Migration whenever it, its imaging
+ * Job or a pod it labelled changes (and when a pass asks to look again).
+ */
+import type { KubernetesObject, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  EDGE_NODE_PLURAL,
+  MIGRATION_PLURAL,
+  type EdgeNode,
+  type Migration,
+} from '../api/types.ts';
+import { KubeletError, createKubeletClient, type KubeletClient } from '../kubelet/client.ts';
+import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
+import { Controller } from '../runtime/controller.ts';
+import type { MigrationConfig } from './model.ts';
+import { MIGRATION_LABEL } from './names.ts';
+import type { Caches } from './observe.ts';
+import { MigrationReconciler } from './reconciler.ts';
+import { registryCheck } from './registry-check.ts';
+
+/**
+ * Settings beyond the operator flags, from the environment: CONTINUUM_IMAGER_IMAGE (image of
+ * the imaging Job), CONTINUUM_REGISTRY_CONFIG / CONTINUUM_REGISTRY_CA (how the operator reads
+ * the registry to verify images), CONTINUUM_CHECKPOINT_TIMEOUT (seconds).
+ */
+export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
+  return {
+    defaultRepository: ctx.config.registryRepository,
+    imagerImage: env.CONTINUUM_IMAGER_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
+    imagerServiceAccount: 'continuum-imager',
+    checkpointTimeoutSeconds: Number(env.CONTINUUM_CHECKPOINT_TIMEOUT || 60),
+    maxAttempts: 5,
+    jobBackoffLimit: 3,
+    pollMs: 2000,
+  };
+}
+
+export const migrationControllerFactory: ControllerFactory = {
+  name: 'migration',
+  create(ctx) {
+    const { informers } = ctx;
+    const caches: Caches = {
+      nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),
+      jobs: informers.informer<V1Job>({
+        path: '/apis/batch/v1/jobs',
+        labelSelector: MIGRATION_LABEL,
+      }),
+      labelledPods: informers.informer<V1Pod>({
+        path: '/api/v1/pods',
+        labelSelector: MIGRATION_LABEL,
+      }),
+      migrations: informers.informer<Migration>({
+        path: `/apis/${API_VERSION}/${MIGRATION_PLURAL}`,
+      }),
+      edgeNodes: informers.informer<EdgeNode>({ path: `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}` }),
+    };
+    const reconciler = new MigrationReconciler({
+      kc: ctx.kc,
+      caches,
+      registry: registryCheck({
+        dockerConfig: process.env.CONTINUUM_REGISTRY_CONFIG || undefined,
+        caFile: process.env.CONTINUUM_REGISTRY_CA || undefined,
+      }),
+      kubelet: kubeletClient(ctx),
+      config: migrationConfig(ctx),
+      log: ctx.log,
+      metrics: ctx.metrics,
+    });
+    const controller = new Controller({
+      name: 'migration',
+      reconciler,
+      log: ctx.log,
+      concurrency: 8,
+    });
+    controller.watch(caches.migrations);
+    controller.watch(caches.jobs, owningMigration);
+    controller.watch(caches.labelledPods, owningMigration);
+    return [controller];
+  },
+};
+
+/** `namespace/<continuum.dev/migration label>` of a Job or pod the state machine created. */
+function owningMigration(obj: KubernetesObject): string | undefined {
+  const name = obj.metadata?.labels?.[MIGRATION_LABEL];
+  return name ? `${obj.metadata?.namespace}/${name}` : undefined;
+}
+
+/** The kubelet client; without a CA bundle every checkpoint fails with the reason (restarts work). */
+function kubeletClient(ctx: ControllerContext): KubeletClient {
+  try {
+    return createKubeletClient({
+      kubeConfig: ctx.kc,
+      caFile: ctx.config.kubeletCA,
+      viaApiServerProxy: ctx.config.kubeletViaProxy,
+    });
+  } catch (err) {
+    const message = (err as Error).message;
+    ctx.log.warn({ err: message }, 'checkpoints are disabled');
+    return { checkpoint: () => Promise.reject(new KubeletError(message, undefined, false)) };
+  }
+}

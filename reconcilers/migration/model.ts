@@ -1,0 +1,83 @@
+/**
+ * The vocabulary of the Migration state machine: what `observe` reads, what `decide` returns,
+ * the actions only the reconciler shell performs, and their typed outcomes.
+ */
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  CheckpointArchive,
+  EdgeNode,
+  Migration,
+  MigrationPhase,
+  MigrationStatus,
+} from '../api/types.ts';
+
+/** Everything one pass knows, read fresh on every pass. Absent objects are `undefined`. */
+export interface Observed {
+  migration: Migration;
+  /** The source pod named by spec.podName. */
+  pod?: V1Pod;
+  /** The source node: status.sourceNode, else the pod's spec.nodeName. */
+  node?: V1Node;
+  /** Other Migrations of the same pod in the namespace. */
+  siblings: Migration[];
+  edgeNodes: EdgeNode[];
+  /** The imaging Job (deterministic name) and its pods. */
+  job?: V1Job;
+  jobPods: V1Pod[];
+  /** The restored pod (deterministic name). */
+  targetPod?: V1Pod;
+  /** Registry answers for the image references {@link imageRefsToVerify} asked about. */
+  images: Record<string, ImageCheck>;
+}
+
+/** Whether a pushed image is in the registry: `unreachable` carries the cause. */
+export type ImageCheck = { found: true } | { found: false; unreachable?: string };
+
+/** Operator-wide settings the state machine depends on (flags of `continuum operator`). */
+export interface MigrationConfig {
+  /** Repository used when spec.image.repository is absent, e.g. `127.0.0.1:5000/continuum`. */
+  defaultRepository?: string;
+  /** Image of the imaging Job (the project's own image, which has `continuum imager`). */
+  imagerImage: string;
+  /** ServiceAccount the imaging Job runs as (created in the Migration's namespace). */
+  imagerServiceAccount: string;
+  /** Timeout the kubelet is given for one checkpoint, in seconds. */
+  checkpointTimeoutSeconds: number;
+  /** Failed attempts (transient kubelet or registry errors) before the Migration fails. */
+  maxAttempts: number;
+  /** backoffLimit of the imaging Job: pod retries before Imaging fails. */
+  jobBackoffLimit: number;
+  /** How often to look again while waiting for something that sends no event, in ms. */
+  pollMs: number;
+}
+
+/** Something the shell does; each is idempotent or guarded by intent recorded in status. */
+export type Action =
+  | { type: 'addFinalizer' }
+  | { type: 'removeFinalizer' }
+  | { type: 'checkpoint'; node: string; container: string }
+  | { type: 'createJob'; job: V1Job }
+  | { type: 'deleteJob'; name: string }
+  | { type: 'createPod'; pod: V1Pod }
+  /** Deletes a pod only if it is still the one observed (uid precondition). */
+  | { type: 'deletePod'; name: string; uid: string; why: 'cutover' | 'rollback' }
+  | { type: 'warn'; reason: string; message: string };
+
+/** What an action came to. `archive` is the result of a checkpoint. */
+export type Outcome =
+  | { ok: true; archive?: CheckpointArchive }
+  | { ok: false; transient: boolean; reason: string; message: string };
+
+/** The output of the pure tier: the status to write, what to do, when to look again. */
+export interface Decision {
+  status: MigrationStatus;
+  actions: Action[];
+  /** Look again after this many ms even without an event; undefined = only on events. */
+  requeueAfterMs?: number;
+  /** A transient obstacle (e.g. registry unreachable): Synced turns False, the pass is retried. */
+  problem?: { reason: string; message: string };
+}
+
+/** The phases in which the source workload still runs and nothing is committed. */
+export const BEFORE_RESTORING: readonly MigrationPhase[] = ['Pending', 'Checkpointing', 'Imaging'];
+export const TERMINAL: readonly MigrationPhase[] = ['Done', 'Failed'];

@@ -1,0 +1,31 @@
+/**
+ * Deterministic names and labels derived from the Migration: a pass repeated after a crash
+ * finds the objects the previous pass created instead of creating new ones.
+ */
+import type { Migration } from '../api/types.ts';
+
+/** Label on restored pods and imaging Jobs: the Migration's name. */
+export const MIGRATION_LABEL = 'continuum.dev/migration';
+/** Annotation on restored pods and imaging Jobs: the Migration's UID (ownership check). */
+export const MIGRATION_UID_ANNOTATION = 'continuum.dev/migration-uid';
+
+/** The first 8 hex digits of the Migration's UID, unique enough within one namespace. */
+export function shortUid(m: Migration): string {
+  return (m.metadata.uid ?? '').replace(/-/g, '').slice(0, 8);
+}
+
+/** The imaging Job: `imager-<uid>` (full UID: Job names are labels, at most 63 characters). */
+export function jobName(m: Migration): string {
+  return `imager-${m.metadata.uid}`;
+}
+
+/** The restored pod: `<pod>-<short uid>`, the pod part cut so the whole stays a DNS label. */
+export function targetPodName(m: Migration): string {
+  const suffix = `-${shortUid(m)}`;
+  return m.spec.podName.slice(0, 63 - suffix.length).replace(/[-.]+$/, '') + suffix;
+}
+
+/** The checkpoint image's tag for one container: `<short uid>-<container>`. */
+export function imageTag(m: Migration, container: string): string {
+  return `${shortUid(m)}-${container}`.slice(0, 128);
+}

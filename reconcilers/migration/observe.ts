@@ -1,0 +1,99 @@
+/**
+ * observe: everything one pass needs, read fresh. The Migration and the two pods whose
+ * existence decides what may be deleted (source and restored) are read from the API server;
+ * nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come from the informer caches
+ * (a stale read there only delays a step). Registry lookups happen here too, so that decide
+ * stays pure.
+ */
+import type { KubeConfig, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
+import type { Informer } from '../runtime/informer.ts';
+import { apiErrorCode } from '../runtime/kube.ts';
+import { getJson } from '../runtime/list.ts';
+import { imageRefsToVerify } from './images.ts';
+import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
+import { jobName, targetPodName } from './names.ts';
+
+/** Whether images exist in their registry. */
+export interface ImageRegistry {
+  /**
+   * True when the registry holds the manifest `ref` (`repository@sha256:…`), false when it
+   * answers that it does not. Rejects when the registry cannot be asked (network, auth).
+   * Read-only; bounded in time; never retries for long.
+   */
+  hasManifest(ref: string): Promise<boolean>;
+}
+
+export interface Caches {
+  nodes: Informer<V1Node>;
+  jobs: Informer<V1Job>;
+  /** Pods labelled `continuum.dev/migration`: imaging pods and restored pods. */
+  labelledPods: Informer<V1Pod>;
+  migrations: Informer<Migration>;
+  edgeNodes: Informer<EdgeNode>;
+}
+
+export interface ObserveDeps {
+  kc: KubeConfig;
+  caches: Caches;
+  registry: ImageRegistry;
+  config: MigrationConfig;
+}
+
+/** The state of the Migration `namespace/name`; undefined when the Migration no longer exists. */
+export async function observe(
+  deps: ObserveDeps,
+  namespace: string,
+  name: string,
+): Promise<Observed | undefined> {
+  const { kc, caches, config } = deps;
+  const ns = encodeURIComponent(namespace);
+  const migration = await getOrUndefined<Migration>(
+    kc,
+    `/apis/${API_VERSION}/namespaces/${ns}/${MIGRATION_PLURAL}/${encodeURIComponent(name)}`,
+  );
+  if (!migration) return undefined;
+  const podPath = (pod: string): string =>
+    `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
+  const [pod, targetPod] = await Promise.all([
+    getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName)),
+    getOrUndefined<V1Pod>(kc, podPath(targetPodName(migration))),
+  ]);
+  const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
+  const job = caches.jobs.get(jobName(migration), namespace);
+  const jobPods = caches.labelledPods
+    .list(namespace)
+    .filter((p) => p.metadata?.labels?.['job-name'] === jobName(migration));
+  const partial = {
+    migration,
+    pod,
+    node: nodeName ? caches.nodes.get(nodeName) : undefined,
+    siblings: caches.migrations
+      .list(namespace)
+      .filter(
+        (s) =>
+          s.spec.podName === migration.spec.podName && s.metadata.uid !== migration.metadata.uid,
+      ),
+    edgeNodes: caches.edgeNodes.list(),
+    job,
+    jobPods,
+    targetPod,
+  };
+  const images: Record<string, ImageCheck> = {};
+  for (const ref of imageRefsToVerify(partial, config)) {
+    images[ref] = await deps.registry.hasManifest(ref).then(
+      (found) => ({ found }),
+      (err: Error) => ({ found: false, unreachable: err.message }),
+    );
+  }
+  return { ...partial, images };
+}
+
+async function getOrUndefined<T>(kc: KubeConfig, path: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(kc, path);
+  } catch (err) {
+    if (apiErrorCode(err) === 404) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Done and Failed are terminal: a pass only removes leftovers (the imaging Job; after a
+ * failure, a restored pod whose source still runs). Deleting the Migration runs the same
+ * cleanup, reports archives that may remain on the node, then releases the finalizer.
+ */
+import type { MigrationStatus } from '../../api/types.ts';
+import { FINALIZER } from '../../api/types.ts';
+import type { Action, Decision, Observed } from '../model.ts';
+import { archivesOf } from '../images.ts';
+import { isAlive, jobIs, ownedBy } from '../pods.ts';
+import { phaseOf } from '../status.ts';
+
+/** Cleanup of a Migration that has ended. */
+export function terminal(o: Observed, status: MigrationStatus): Decision {
+  return { status, actions: leftovers(o, status) };
+}
+
+/** Cleanup of a Migration being deleted, whatever its phase; the finalizer goes last. */
+export function finalize(o: Observed, status: MigrationStatus): Decision {
+  const m = o.migration;
+  const actions = leftovers(o, status);
+  const midImaging =
+    ['Checkpointing', 'Imaging'].includes(phaseOf(m)) && !(o.job && jobIs(o.job, 'Complete'));
+  const left = archivesOf(status).filter((a) => !a.image);
+  if (midImaging && left.length) {
+    const paths = left.map((a) => a.path).join(', ');
+    const message = `checkpoint archives remain on node "${status.sourceNode}" and must be removed by hand: ${paths}`;
+    actions.push({ type: 'warn', reason: 'ArchivesLeft', message });
+  }
+  if (m.metadata.finalizers?.includes(FINALIZER)) actions.push({ type: 'removeFinalizer' });
+  return { status, actions };
+}
+
+/**
+ * The imaging Job, and a restored pod that duplicates a source still running (unless the
+ * Migration is Done: then the restored pod is the workload).
+ */
+function leftovers(o: Observed, status: MigrationStatus): Action[] {
+  const actions: Action[] = [];
+  if (o.job) actions.push({ type: 'deleteJob', name: o.job.metadata!.name! });
+  const target = o.targetPod;
+  if (
+    status.phase !== 'Done' &&
+    target &&
+    ownedBy(target, o.migration) &&
+    isAlive(o.pod) &&
+    isAlive(target)
+  ) {
+    actions.push({
+      type: 'deletePod',
+      name: target.metadata!.name!,
+      uid: target.metadata!.uid!,
+      why: 'rollback',
+    });
+  }
+  return actions;
+}

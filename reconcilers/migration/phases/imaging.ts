@@ -1,0 +1,64 @@
+/**
+ * Imaging: a Job on the source node turns each archive into an image and pushes it; the digest
+ * its pods report is recorded only after the registry confirms it, because the source may be
+ * deleted as soon as the images exist. The Job retries by itself (backoffLimit); when it gives
+ * up, the Migration fails and the source is left untouched.
+ */
+import type { MigrationStatus } from '../../api/types.ts';
+import type { Decision, MigrationConfig, Observed } from '../model.ts';
+import { imagingJob, reportedDigest, reportedFailure } from '../imaging-job.ts';
+import { archivesOf, imageOf, repositoryOf, withImage } from '../images.ts';
+import { jobIs } from '../pods.ts';
+import { enter, fail } from '../status.ts';
+
+export function imaging(
+  o: Observed,
+  status: MigrationStatus,
+  now: Date,
+  cfg: MigrationConfig,
+): Decision {
+  const m = o.migration;
+  const repository = repositoryOf(m, cfg);
+  if (!repository) {
+    const msg = 'no image repository: set spec.image.repository or the operator default registry';
+    fail(m, status, 'NoRepository', msg, now);
+    return { status, actions: [] };
+  }
+  let problem: Decision['problem'];
+  for (const a of archivesOf(status).filter((a) => !imageOf(status, a.container))) {
+    const digest = reportedDigest(o.jobPods, a.container);
+    const check = digest ? o.images[`${repository}@${digest}`] : undefined;
+    if (!digest || !check) continue;
+    const ref = `${repository}@${digest}`;
+    if (check.found) withImage(status, a.container, ref);
+    else if (check.unreachable) {
+      problem = {
+        reason: 'RegistryUnreachable',
+        message: `cannot verify image "${ref}": ${check.unreachable}`,
+      };
+    } else {
+      fail(
+        m,
+        status,
+        'ImageNotInRegistry',
+        `image "${ref}" was reported pushed but the registry does not have it`,
+        now,
+      );
+      return { status, actions: [] };
+    }
+  }
+  if (archivesOf(status).every((a) => imageOf(status, a.container))) {
+    enter(m, status, 'Restoring', now);
+    return { status, actions: [], requeueAfterMs: 0 };
+  }
+  if (!o.job) {
+    const job = imagingJob(m, status.sourceNode!, archivesOf(status), repository, cfg);
+    return { status, actions: [{ type: 'createJob', job }], requeueAfterMs: cfg.pollMs };
+  }
+  if (jobIs(o.job, 'Failed')) {
+    const cause = reportedFailure(o.jobPods) ?? 'the imaging Job failed';
+    fail(m, status, 'ImagingFailed', `cannot build or push the checkpoint image: ${cause}`, now);
+    return { status, actions: [] };
+  }
+  return { status, actions: [], requeueAfterMs: cfg.pollMs, problem };
+}

@@ -1,0 +1,36 @@
+/** Pure questions about pods and Jobs that several phases ask. */
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { Migration } from '../api/types.ts';
+import { MIGRATION_UID_ANNOTATION } from './names.ts';
+
+/** The pod's Ready condition is True. */
+export function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** The pod exists and nobody has asked to delete it. */
+export function isAlive(pod: V1Pod | undefined): pod is V1Pod {
+  return pod !== undefined && !pod.metadata?.deletionTimestamp;
+}
+
+/** The controller owning the pod (ReplicaSet, StatefulSet, Job, DaemonSet, …), if any. */
+export function controllerOf(pod: V1Pod): { kind: string; name: string } | undefined {
+  return pod.metadata?.ownerReferences?.find((r) => r.controller);
+}
+
+/** The object was created by this Migration (its UID annotation), not merely named alike. */
+export function ownedBy(obj: V1Pod | V1Job, m: Migration): boolean {
+  return obj.metadata?.annotations?.[MIGRATION_UID_ANNOTATION] === m.metadata.uid;
+}
+
+/** The containers the Migration moves: spec.containers, else every container of the pod. */
+export function wantedContainers(m: Migration, pod: V1Pod | undefined): string[] {
+  return m.spec.containers?.length
+    ? m.spec.containers
+    : (pod?.spec?.containers.map((c) => c.name) ?? []);
+}
+
+/** The Job's condition of a type is True (`Complete` or `Failed`). */
+export function jobIs(job: V1Job, type: 'Complete' | 'Failed'): boolean {
+  return job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}

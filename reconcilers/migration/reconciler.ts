@@ -1,0 +1,125 @@
+/**
+ * The Migration reconciler shell: observe → decide → act → settle → record, then Events and
+ * metrics for what happened. The only place of the state machine that does I/O in sequence;
+ * the decisions are in decide.ts and the phases.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Migration, MigrationPhase, MigrationStatus } from '../api/types.ts';
+import type { KubeletClient } from '../kubelet/client.ts';
+import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import { splitKey } from '../runtime/kube.ts';
+import { forObject, type Logger } from '../runtime/log.ts';
+import type { Metrics } from '../runtime/metrics.ts';
+import { act } from './act.ts';
+import { decide } from './decide.ts';
+import { TERMINAL, type MigrationConfig } from './model.ts';
+import { observe, type Caches, type ImageRegistry } from './observe.ts';
+import { emitEvent, recordStatus } from './record.ts';
+import { settle } from './settle.ts';
+import { conditionOf, deadline, phaseDurations } from './status.ts';
+
+export interface MigrationReconcilerDeps {
+  kc: KubeConfig;
+  caches: Caches;
+  registry: ImageRegistry;
+  kubelet: KubeletClient;
+  config: MigrationConfig;
+  log: Logger;
+  metrics: Metrics;
+  /** The clock; tests of the shell may pin it. */
+  now?: () => Date;
+}
+
+export class MigrationReconciler implements Reconciler {
+  constructor(private readonly deps: MigrationReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { kc, config } = this.deps;
+    const { namespace, name } = splitKey(key);
+    const o = await observe(this.deps, namespace ?? '', name);
+    this.countPhases();
+    if (!o) return;
+    const now = (this.deps.now ?? (() => new Date()))();
+    const d = decide(o, now, config);
+    const outcomes = await act(this.deps, o, d.actions);
+    const { status, retry } = settle(o, d, outcomes, now, config);
+    await recordStatus(kc, o.migration, status);
+    await this.announce(o.migration, status, forObject(this.deps.log, 'migration', key));
+    if (retry) throw new Error(retry);
+    if (TERMINAL.includes(status.phase ?? 'Pending') || o.migration.metadata.deletionTimestamp)
+      return;
+    const untilDeadline = Math.max(0, deadline(o.migration).getTime() - now.getTime()) + 100;
+    return { requeueAfterMs: Math.min(d.requeueAfterMs ?? untilDeadline, untilDeadline) };
+  }
+
+  /** Events and metrics for a phase change that was recorded. */
+  private async announce(m: Migration, status: MigrationStatus, log: Logger): Promise<void> {
+    const from = m.status?.phase;
+    const to = status.phase;
+    if (!to || from === to) return;
+    const { metrics } = this.deps;
+    const left = from && status.phaseTransitionTimestamps?.[from];
+    const entered = status.phaseTransitionTimestamps?.[to];
+    if (from && left && entered) {
+      metrics.phaseDuration.observe(
+        { phase: from },
+        (Date.parse(entered) - Date.parse(left)) / 1000,
+      );
+    }
+    const ready = conditionOf(status, 'Ready')?.message ?? '';
+    log.info({ from, to, reason: status.failureReason }, `phase ${to}`);
+    if (to === 'Done' || to === 'Failed') {
+      const result = to === 'Done' ? 'done' : 'failed';
+      metrics.migrationsCompleted.inc({ result, restore_policy: m.spec.restorePolicy });
+    }
+    const err =
+      to === 'Failed'
+        ? await emitEvent(this.deps.kc, m, 'Warning', status.failureReason ?? 'Failed', ready)
+        : await emitEvent(
+            this.deps.kc,
+            m,
+            'Normal',
+            to === 'Done' ? 'Succeeded' : to,
+            eventMessage(m, status, to),
+          );
+    if (err) log.warn({ err: String(err) }, 'cannot record an Event');
+  }
+
+  private countPhases(): void {
+    const counts: Partial<Record<MigrationPhase, number>> = {};
+    for (const m of this.deps.caches.migrations.list()) {
+      const phase = m.status?.phase ?? 'Pending';
+      counts[phase] = (counts[phase] ?? 0) + 1;
+    }
+    for (const phase of [
+      'Pending',
+      'Checkpointing',
+      'Imaging',
+      'Restoring',
+      'Done',
+      'Failed',
+    ] as const) {
+      this.deps.metrics.migrationsByPhase.set({ phase }, counts[phase] ?? 0);
+    }
+  }
+}
+
+function eventMessage(m: Migration, s: MigrationStatus, to: MigrationPhase): string {
+  const pod = `pod "${m.spec.podName}"`;
+  switch (to) {
+    case 'Checkpointing':
+      return `checkpointing ${pod} on node "${s.sourceNode}"`;
+    case 'Imaging':
+      return `checkpointed ${s.checkpoint?.archives.length ?? 0} container(s) of ${pod}; building the image`;
+    case 'Restoring':
+      return m.spec.restorePolicy === 'restart'
+        ? `restoring ${pod} from its original image`
+        : `checkpoint image verified in the registry; restoring ${pod}`;
+    case 'Done': {
+      const took = Object.entries(phaseDurations(s)).map(([p, secs]) => `${p} ${secs.toFixed(1)}s`);
+      return `${conditionOf(s, 'Ready')?.message ?? ''} (${took.join(', ')})`;
+    }
+    default:
+      return `${pod} is in phase ${to}`;
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The restored pod as a pure function of the source: the same spec on a target node, with the
+ * checkpoint image for each checkpointed container and the pull Secret. What the API server or
+ * the kubelet filled in (nodeName, status, the ServiceAccount token volume) and what pinned the
+ * pod to its edge node (nodeSelector, node affinity) is not copied.
+ */
+import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
+import { MIGRATION_LABEL, MIGRATION_UID_ANNOTATION, targetPodName } from './names.ts';
+
+/** Where the restored pod goes. */
+export type Placement = { nodeName: string } | { nodeSelector: Record<string, string> };
+
+/**
+ * spec.target, else the cloudSelector of the EdgeNode whose nodeSelector matches the source
+ * node (first by name), else every node labelled `continuum.dev/layer: cloud`.
+ */
+export function placementOf(
+  m: Migration,
+  sourceNode: V1Node | undefined,
+  edgeNodes: EdgeNode[],
+): Placement {
+  const t = m.spec.target;
+  if (t?.nodeName) return { nodeName: t.nodeName };
+  if (t?.nodeSelector && Object.keys(t.nodeSelector).length)
+    return { nodeSelector: t.nodeSelector };
+  const labels = sourceNode?.metadata?.labels ?? {};
+  const site = [...edgeNodes]
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+    .find((e) => Object.entries(e.spec.nodeSelector).every(([k, v]) => labels[k] === v));
+  if (site && Object.keys(site.spec.cloudSelector).length)
+    return { nodeSelector: site.spec.cloudSelector };
+  return { nodeSelector: { [LAYER_LABEL]: 'cloud' } };
+}
+
+/** The pod to create; `images` maps checkpointed container names to their image references. */
+export function targetPod(
+  m: Migration,
+  source: V1Pod,
+  placement: Placement,
+  images: Record<string, string>,
+): V1Pod {
+  const spec = structuredClone(source.spec!) as V1PodSpec;
+  delete spec.nodeName;
+  delete spec.nodeSelector;
+  delete spec.ephemeralContainers;
+  if (spec.affinity?.nodeAffinity) delete spec.affinity.nodeAffinity;
+  Object.assign(spec, placement);
+  const injected = new Set(
+    (spec.volumes ?? []).filter((v) => v.name.startsWith('kube-api-access-')).map((v) => v.name),
+  );
+  spec.volumes = spec.volumes?.filter((v) => !injected.has(v.name));
+  for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+    c.volumeMounts = c.volumeMounts?.filter((v) => !injected.has(v.name));
+    const image = images[c.name];
+    if (image) c.image = image;
+  }
+  const pull = m.spec.image?.pullSecretRef?.name;
+  if (pull && !spec.imagePullSecrets?.some((s) => s.name === pull)) {
+    spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name: pull }];
+  }
+  const annotations = { ...source.metadata?.annotations };
+  delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: targetPodName(m),
+      namespace: source.metadata?.namespace,
+      labels: { ...source.metadata?.labels, [MIGRATION_LABEL]: m.metadata.name! },
+      annotations: { ...annotations, [MIGRATION_UID_ANNOTATION]: m.metadata.uid! },
+    },
+    spec,
+  };
+}

@@ -1,0 +1,671 @@
+/**
+ * Table tests of decide: GIVEN the observed state and the time, THEN the phase, failure reason
+ * and actions. Crash-resume rows give a phase with its intent partly carried out.
+ */
+import test, { type ExecutionContext } from 'ava';
+import type { MigrationPhase } from '../../reconcilers/api/types.ts';
+import { decide } from '../../reconcilers/migration/decide.ts';
+import type {
+  Action,
+  Decision,
+  MigrationConfig,
+  Observed,
+} from '../../reconcilers/migration/model.ts';
+import {
+  ARCHIVE,
+  DIGEST,
+  REPO,
+  at,
+  config,
+  edgeNode,
+  inPhase,
+  job,
+  jobPod,
+  migration,
+  node,
+  observed,
+  pod,
+  target,
+} from './fixtures.ts';
+
+const archive = (container = 'app', image?: string) => ({
+  container,
+  path: ARCHIVE.replace('-app-', `-${container}-`),
+  ...(image ? { image } : {}),
+});
+const IMAGE = `${REPO}@${DIGEST}`;
+
+/** `type` or `type:detail` for each action, in order. */
+function kinds(actions: Action[]): string[] {
+  return actions.map((a) => {
+    switch (a.type) {
+      case 'checkpoint':
+        return `checkpoint:${a.container}`;
+      case 'deletePod':
+        return `deletePod:${a.why}:${a.name}`;
+      case 'warn':
+        return `warn:${a.reason}`;
+      default:
+        return a.type;
+    }
+  });
+}
+
+interface Row {
+  name: string;
+  given: Observed;
+  now?: Date;
+  config?: MigrationConfig;
+  phase: MigrationPhase;
+  reason?: string;
+  actions: string[];
+  check?: (t: ExecutionContext, d: Decision) => void;
+}
+
+const m = migration;
+const rows: Row[] = [
+  // Pending
+  {
+    name: 'a new Migration gets the finalizer and starts checkpointing',
+    given: observed(m({}, undefined, { finalizers: [] })),
+    phase: 'Checkpointing',
+    actions: ['addFinalizer'],
+  },
+  {
+    name: 'restart skips checkpoint and imaging',
+    given: observed(m({ restorePolicy: 'restart' })),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'the pod does not exist',
+    given: observed(m(), { pod: undefined }),
+    phase: 'Failed',
+    reason: 'PodNotFound',
+    actions: [],
+  },
+  {
+    name: 'a pod owned by a ReplicaSet fails fast and is not deleted',
+    given: observed(m(), { pod: pod({ owner: 'ReplicaSet' }) }),
+    phase: 'Failed',
+    reason: 'PodHasController',
+    actions: [],
+  },
+  {
+    name: 'a pod owned by a StatefulSet fails fast',
+    given: observed(m(), { pod: pod({ owner: 'StatefulSet' }) }),
+    phase: 'Failed',
+    reason: 'PodHasController',
+    actions: [],
+  },
+  {
+    name: 'an older active Migration of the pod wins',
+    given: observed(m(), {
+      siblings: [
+        m({}, inPhase('Imaging'), { name: 'first', uid: 'u1', creationTimestamp: at(-5) }),
+      ],
+    }),
+    phase: 'Failed',
+    reason: 'AlreadyMigrating',
+    actions: [],
+  },
+  {
+    name: 'same creation time: the name breaks the tie',
+    given: observed(m(), { siblings: [m({}, undefined, { name: 'aaa', uid: 'u1' })] }),
+    phase: 'Failed',
+    reason: 'AlreadyMigrating',
+    actions: [],
+  },
+  {
+    name: 'a younger rival does not stop the older',
+    given: observed(m(), {
+      siblings: [m({}, undefined, { name: 'zzz', uid: 'u1', creationTimestamp: at(3) })],
+    }),
+    phase: 'Checkpointing',
+    actions: [],
+  },
+  {
+    name: 'an older finished Migration does not count',
+    given: observed(m(), {
+      siblings: [m({}, inPhase('Done'), { name: 'old', uid: 'u1', creationTimestamp: at(-500) })],
+    }),
+    phase: 'Checkpointing',
+    actions: [],
+  },
+  {
+    name: 'an unknown container fails',
+    given: observed(m({ containers: ['nope'] })),
+    phase: 'Failed',
+    reason: 'ContainerNotFound',
+    actions: [],
+  },
+  {
+    name: 'a pod not yet Running is waited for',
+    given: observed(m(), { pod: pod({ phase: 'Pending' }) }),
+    phase: 'Pending',
+    actions: [],
+    check: (t, d) => t.is(d.requeueAfterMs, config.pollMs),
+  },
+  {
+    name: 'a pod that has terminated fails',
+    given: observed(m(), { pod: pod({ phase: 'Succeeded' }) }),
+    phase: 'Failed',
+    reason: 'PodNotRunning',
+    actions: [],
+  },
+  {
+    name: 'the pod node object is gone',
+    given: observed(m(), { node: undefined }),
+    phase: 'Failed',
+    reason: 'SourceNodeGone',
+    actions: [],
+  },
+  {
+    name: 'a pod being deleted cannot be migrated',
+    given: observed(m(), { pod: pod({ deleting: true }) }),
+    phase: 'Failed',
+    reason: 'SourcePodGone',
+    actions: [],
+  },
+  // Checkpointing
+  {
+    name: 'one checkpoint per container',
+    given: observed(m({}, inPhase('Checkpointing')), { pod: pod({ containers: ['app', 'side'] }) }),
+    phase: 'Checkpointing',
+    actions: ['checkpoint:app', 'checkpoint:side'],
+  },
+  {
+    name: 'resume: a recorded archive is never checkpointed again',
+    given: observed(
+      m({}, inPhase('Checkpointing', { checkpoint: { archives: [archive('app')] } })),
+      { pod: pod({ containers: ['app', 'side'] }) },
+    ),
+    phase: 'Checkpointing',
+    actions: ['checkpoint:side'],
+  },
+  {
+    name: 'spec.containers limits the checkpoints',
+    given: observed(m({ containers: ['side'] }, inPhase('Checkpointing')), {
+      pod: pod({ containers: ['app', 'side'] }),
+    }),
+    phase: 'Checkpointing',
+    actions: ['checkpoint:side'],
+  },
+  {
+    name: 'all archives recorded: on to Imaging',
+    given: observed(m({}, inPhase('Checkpointing', { checkpoint: { archives: [archive()] } }))),
+    phase: 'Imaging',
+    actions: [],
+  },
+  {
+    name: 'the source node disappears while checkpointing',
+    given: observed(m({}, inPhase('Checkpointing')), { node: undefined }),
+    phase: 'Failed',
+    reason: 'SourceNodeGone',
+    actions: [],
+  },
+  {
+    name: 'the pod is deleted while checkpointing',
+    given: observed(m({}, inPhase('Checkpointing')), { pod: undefined }),
+    phase: 'Failed',
+    reason: 'SourcePodGone',
+    actions: [],
+  },
+  // Imaging
+  {
+    name: 'the imaging Job is created',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }))),
+    phase: 'Imaging',
+    actions: ['createJob'],
+  },
+  {
+    name: 'resume: an existing Job is not created again',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job(),
+    }),
+    phase: 'Imaging',
+    actions: [],
+  },
+  {
+    name: 'a failed imaging pod is retried by the Job',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job(),
+      jobPods: [jobPod(4, 'registry unreachable')],
+    }),
+    phase: 'Imaging',
+    actions: [],
+  },
+  {
+    name: 'a reported digest the registry confirms is recorded',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job({ complete: true }),
+      jobPods: [jobPod(0, DIGEST)],
+      images: { [IMAGE]: { found: true } },
+    }),
+    phase: 'Restoring',
+    actions: [],
+    check: (t, d) => t.is(d.status.image, IMAGE),
+  },
+  {
+    name: 'a digest the registry cannot be asked about is not recorded',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job({ complete: true }),
+      jobPods: [jobPod(0, DIGEST)],
+      images: { [IMAGE]: { found: false, unreachable: 'ECONNREFUSED' } },
+    }),
+    phase: 'Imaging',
+    actions: [],
+    check: (t, d) => {
+      t.is(d.status.image, undefined);
+      t.is(d.problem?.reason, 'RegistryUnreachable');
+    },
+  },
+  {
+    name: 'a digest the registry does not have fails',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job({ complete: true }),
+      jobPods: [jobPod(0, DIGEST)],
+      images: { [IMAGE]: { found: false } },
+    }),
+    phase: 'Failed',
+    reason: 'ImageNotInRegistry',
+    actions: ['deleteJob'],
+  },
+  {
+    name: 'the Job gives up: Failed, the source untouched',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job({ failed: true }),
+      jobPods: [jobPod(4, 'registry unreachable')],
+    }),
+    phase: 'Failed',
+    reason: 'ImagingFailed',
+    actions: ['deleteJob'],
+  },
+  {
+    name: 'resume: image already recorded, Job still there',
+    given: observed(
+      m({}, inPhase('Imaging', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { job: job({ complete: true }) },
+    ),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'no repository anywhere',
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }))),
+    config: { ...config, defaultRepository: undefined },
+    phase: 'Failed',
+    reason: 'NoRepository',
+    actions: [],
+  },
+  // Restoring
+  {
+    name: 'AfterCheckpoint: restored pod created, then the source deleted',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { job: job({ complete: true }) },
+    ),
+    phase: 'Restoring',
+    actions: ['deleteJob', 'createPod', 'deletePod:cutover:app'],
+  },
+  {
+    name: 'TargetReady: restored pod created, the source kept',
+    given: observed(
+      m(
+        { cutover: 'TargetReady' },
+        inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } }),
+      ),
+    ),
+    phase: 'Restoring',
+    actions: ['createPod'],
+  },
+  {
+    name: 'TargetReady: the restored pod is Ready, the source goes, Done',
+    given: observed(
+      m(
+        { cutover: 'TargetReady' },
+        inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } }),
+      ),
+      { targetPod: target({ ready: true }) },
+    ),
+    phase: 'Done',
+    actions: ['deletePod:cutover:app'],
+  },
+  {
+    name: 'restart: the source waits for the restored pod',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), { targetPod: target() }),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'restart: never deletes the source before the restored pod exists',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring'))),
+    phase: 'Restoring',
+    actions: ['createPod'],
+  },
+  {
+    name: 'resume: source already deleted, restored pod Ready → Done',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      pod: undefined,
+      targetPod: target({ ready: true }),
+    }),
+    phase: 'Done',
+    actions: [],
+  },
+  {
+    name: 'resume: source deleted after checkpoint, restored pod starting',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { pod: undefined, targetPod: target() },
+    ),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'resume: source being deleted, restored pod Ready → Done',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { pod: pod({ deleting: true }), targetPod: target({ ready: true }) },
+    ),
+    phase: 'Done',
+    actions: [],
+  },
+  {
+    name: 'a pod of the same name not ours',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      targetPod: target({ foreign: true }),
+    }),
+    phase: 'Failed',
+    reason: 'TargetPodConflict',
+    actions: [],
+  },
+  {
+    name: 'the restored pod fails: rolled back while the source runs',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      targetPod: target({ phase: 'Failed' }),
+    }),
+    phase: 'Failed',
+    reason: 'TargetFailed',
+    actions: ['deletePod:rollback:app-0f1e2d3c'],
+  },
+  {
+    name: 'neither pod exists',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), { pod: undefined }),
+    phase: 'Failed',
+    reason: 'SourcePodGone',
+    actions: [],
+  },
+  {
+    name: 'the source node may go once the image exists',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { pod: undefined, node: undefined, targetPod: target({ ready: true }) },
+    ),
+    phase: 'Done',
+    actions: [],
+  },
+  // deadline
+  {
+    name: 'deadline in Imaging: Failed, Job removed, source untouched',
+    now: at(600),
+    given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
+      job: job(),
+    }),
+    phase: 'Failed',
+    reason: 'DeadlineExceeded',
+    actions: ['deleteJob'],
+  },
+  {
+    name: 'deadline with an unschedulable restored pod: rolled back, source untouched',
+    now: at(601),
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      targetPod: target({ node: '' }),
+    }),
+    phase: 'Failed',
+    reason: 'DeadlineExceeded',
+    actions: ['deletePod:rollback:app-0f1e2d3c'],
+  },
+  {
+    name: 'deadline after cutover: the restored pod is the workload and stays',
+    now: at(601),
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { pod: undefined, targetPod: target() },
+    ),
+    phase: 'Failed',
+    reason: 'DeadlineExceeded',
+    actions: [],
+  },
+  {
+    name: 'the deadline is checked before anything else',
+    now: at(700),
+    given: observed(m(), { pod: undefined }),
+    phase: 'Failed',
+    reason: 'DeadlineExceeded',
+    actions: [],
+  },
+  // terminal
+  {
+    name: 'Done with a leftover Job: only the Job goes',
+    given: observed(m({}, inPhase('Done')), {
+      pod: undefined,
+      job: job({ complete: true }),
+      targetPod: target({ ready: true }),
+    }),
+    phase: 'Done',
+    actions: ['deleteJob'],
+  },
+  {
+    name: 'Failed stays Failed, nothing to do',
+    given: observed(
+      m({}, { ...inPhase('Imaging'), phase: 'Failed', failureReason: 'ImagingFailed' }),
+    ),
+    phase: 'Failed',
+    reason: 'ImagingFailed',
+    actions: [],
+  },
+  // deletion (finalizer)
+  {
+    name: 'deleted mid-Imaging: Job removed, archives reported, finalizer released',
+    given: observed(
+      m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }), {
+        deletionTimestamp: at(9),
+      }),
+      { job: job() },
+    ),
+    phase: 'Imaging',
+    actions: ['deleteJob', 'warn:ArchivesLeft', 'removeFinalizer'],
+  },
+  {
+    name: 'deleted after imaging finished: no archives left',
+    given: observed(
+      m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }), {
+        deletionTimestamp: at(9),
+      }),
+      { job: job({ complete: true }) },
+    ),
+    phase: 'Imaging',
+    actions: ['deleteJob', 'removeFinalizer'],
+  },
+  {
+    name: 'deleted mid-Restoring with the source running: restored pod rolled back',
+    given: observed(
+      m({ restorePolicy: 'restart' }, inPhase('Restoring'), { deletionTimestamp: at(9) }),
+      { targetPod: target() },
+    ),
+    phase: 'Restoring',
+    actions: ['deletePod:rollback:app-0f1e2d3c', 'removeFinalizer'],
+  },
+  {
+    name: 'deleted when Done: the restored pod stays',
+    given: observed(m({}, inPhase('Done'), { deletionTimestamp: at(9) }), {
+      pod: undefined,
+      targetPod: target({ ready: true }),
+    }),
+    phase: 'Done',
+    actions: ['removeFinalizer'],
+  },
+  {
+    name: 'deleted, finalizer already gone: nothing',
+    given: observed(m({}, inPhase('Done'), { deletionTimestamp: at(9), finalizers: [] }), {
+      pod: undefined,
+    }),
+    phase: 'Done',
+    actions: [],
+  },
+];
+
+for (const row of rows) {
+  test(`decide: ${row.name}`, (t) => {
+    const before = structuredClone(row.given);
+    const d = decide(row.given, row.now ?? at(10), row.config ?? config);
+    t.is(d.status.phase, row.phase);
+    t.is(d.status.failureReason, row.reason);
+    t.deepEqual(kinds(d.actions), row.actions);
+    row.check?.(t, d);
+    t.deepEqual(row.given, before, 'decide never mutates what it observed');
+  });
+}
+
+test('decide: the Job is pinned to the source node, mounts the archive directory and the push Secret', (t) => {
+  const mig = m(
+    { image: { pushSecretRef: { name: 'push' } } },
+    inPhase('Imaging', { checkpoint: { archives: [archive()] } }),
+  );
+  const d = decide(observed(mig), at(10), config);
+  const a = d.actions[0];
+  if (a?.type !== 'createJob') return t.fail('no createJob');
+  const spec = a.job.spec!.template.spec!;
+  t.is(spec.nodeName, 'edge-1');
+  t.is(spec.serviceAccountName, 'continuum-imager');
+  t.is(a.job.spec!.backoffLimit, config.jobBackoffLimit);
+  t.deepEqual(
+    spec.volumes?.map((v) => v.hostPath?.path ?? v.secret?.secretName),
+    ['/var/lib/kubelet/checkpoints', 'push'],
+  );
+  const args = spec.containers[0]!.args!;
+  t.deepEqual(args.slice(0, 6), ['--archive', ARCHIVE, '--container', 'app', '--repository', REPO]);
+  t.is(args[args.indexOf('--tag') + 1], '0f1e2d3c-app');
+  t.is(args[args.indexOf('--docker-config') + 1], '/var/run/continuum/registry/config.json');
+  t.is(a.job.metadata!.name, `imager-${mig.metadata.uid}`);
+});
+
+test('decide: the restored pod has the checkpoint image, the pull Secret and the cloud placement', (t) => {
+  const mig = m(
+    { image: { pullSecretRef: { name: 'pull' } } },
+    inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } }),
+  );
+  const d = decide(observed(mig), at(10), config);
+  const a = d.actions.find((x) => x.type === 'createPod');
+  if (a?.type !== 'createPod') return t.fail('no createPod');
+  const spec = a.pod.spec!;
+  t.is(a.pod.metadata!.name, 'app-0f1e2d3c');
+  t.is(spec.containers[0]!.image, IMAGE);
+  t.deepEqual(spec.imagePullSecrets, [{ name: 'pull' }]);
+  t.deepEqual(spec.nodeSelector, { 'continuum.dev/layer': 'cloud' });
+  t.is(spec.nodeName, undefined);
+  t.deepEqual(
+    spec.volumes?.map((v) => v.name),
+    ['data'],
+  );
+  t.deepEqual(spec.containers[0]!.volumeMounts, []);
+  t.is(a.pod.metadata!.labels!.app, 'demo');
+  t.is(a.pod.metadata!.labels!['continuum.dev/migration'], 'mig');
+  t.is(d.status.targetPod, 'app-0f1e2d3c');
+});
+
+test('decide: placement from spec.target, else the EdgeNode cloudSelector, else the cloud layer', (t) => {
+  const restoring = inPhase('Restoring');
+  const created = (o: Observed) => {
+    const a = decide(o, at(10), config).actions.find((x) => x.type === 'createPod');
+    return a?.type === 'createPod'
+      ? { nodeName: a.pod.spec!.nodeName, nodeSelector: a.pod.spec!.nodeSelector }
+      : undefined;
+  };
+  t.deepEqual(
+    created(observed(m({ restorePolicy: 'restart', target: { nodeName: 'cloud-9' } }, restoring))),
+    { nodeName: 'cloud-9', nodeSelector: undefined },
+  );
+  t.deepEqual(
+    created(
+      observed(m({ restorePolicy: 'restart', target: { nodeSelector: { zone: 'b' } } }, restoring)),
+    ),
+    { nodeName: undefined, nodeSelector: { zone: 'b' } },
+  );
+  const sites = [
+    edgeNode('other', { site: 'x' }, { pool: 'x' }),
+    edgeNode('site-a', { site: 'a' }, { pool: 'a' }),
+  ];
+  const o = observed(m({ restorePolicy: 'restart' }, restoring), {
+    node: node('edge-1', { site: 'a' }),
+    edgeNodes: sites,
+  });
+  t.deepEqual(created(o), { nodeName: undefined, nodeSelector: { pool: 'a' } });
+  t.deepEqual(created(observed(m({ restorePolicy: 'restart' }, restoring))), {
+    nodeName: undefined,
+    nodeSelector: { 'continuum.dev/layer': 'cloud' },
+  });
+});
+
+test('decide: conditions follow the phase, Done is Ready', (t) => {
+  const d = decide(
+    observed(
+      m(
+        { cutover: 'TargetReady' },
+        inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } }),
+      ),
+      { targetPod: target({ ready: true }) },
+    ),
+    at(10),
+    config,
+  );
+  const ready = d.status.conditions?.find((c) => c.type === 'Ready');
+  t.like(ready, {
+    status: 'True',
+    reason: 'Succeeded',
+    message: 'pod "app" runs as "app-0f1e2d3c" on node "cloud-1"',
+  });
+  t.like(
+    d.status.conditions?.find((c) => c.type === 'Synced'),
+    { status: 'True', reason: 'ReconcileSuccess' },
+  );
+  t.is(d.status.duration, '10s');
+  t.is(d.status.phaseTransitionTimestamps?.Done, at(10).toISOString());
+  t.is(d.status.targetNode, 'cloud-1');
+});
+
+test('decide: a pass over its own result changes nothing (status written only when it changed)', (t) => {
+  const first = decide(
+    observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), { targetPod: target() }),
+    at(10),
+    config,
+  );
+  const again = decide(
+    observed(m({ restorePolicy: 'restart' }, first.status), { targetPod: target() }),
+    at(20),
+    config,
+  );
+  t.deepEqual(again.status, first.status);
+  t.deepEqual(again.actions, []);
+});
+
+test('decide: a failure keeps its first timestamp and reason on later passes', (t) => {
+  const failed = decide(observed(m(), { pod: undefined }), at(10), config);
+  const later = decide(observed(m({}, failed.status), { pod: undefined }), at(50), config);
+  t.deepEqual(later.status, failed.status);
+  t.like(
+    later.status.conditions?.find((c) => c.type === 'Ready'),
+    { status: 'False', reason: 'PodNotFound', message: 'pod "app" does not exist' },
+  );
+});
+
+test('decide: Pending records the source node and the time of each phase entered', (t) => {
+  const d = decide(observed(m()), at(3), config);
+  t.is(d.status.sourceNode, 'edge-1');
+  t.deepEqual(d.status.phaseTransitionTimestamps, {
+    Pending: at(3).toISOString(),
+    Checkpointing: at(3).toISOString(),
+  });
+  t.is(d.status.observedGeneration, 1);
+  t.is(d.requeueAfterMs, 0);
+});

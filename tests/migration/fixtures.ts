@@ -1,0 +1,222 @@
+/** Builders of observed state for the pure tests of the Migration state machine. */
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import {
+  FINALIZER,
+  type EdgeNode,
+  type Migration,
+  type MigrationSpec,
+  type MigrationStatus,
+} from '../../reconcilers/api/types.ts';
+import type { MigrationConfig, Observed } from '../../reconcilers/migration/model.ts';
+import {
+  MIGRATION_LABEL,
+  MIGRATION_UID_ANNOTATION,
+  jobName,
+  targetPodName,
+} from '../../reconcilers/migration/names.ts';
+
+export const T0 = new Date('2026-11-28T08:00:00Z');
+export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+export const UID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+export const DIGEST = `sha256:${'ab'.repeat(32)}`;
+export const REPO = '127.0.0.1:5000/continuum/checkpoints';
+
+export const config: MigrationConfig = {
+  defaultRepository: REPO,
+  imagerImage: 'continuum:test',
+  imagerServiceAccount: 'continuum-imager',
+  checkpointTimeoutSeconds: 30,
+  maxAttempts: 3,
+  jobBackoffLimit: 2,
+  pollMs: 1000,
+};
+
+export function migration(
+  spec: Partial<MigrationSpec> = {},
+  status?: MigrationStatus,
+  meta: Partial<Migration['metadata']> = {},
+): Migration {
+  return {
+    apiVersion: 'continuum.dev/v1alpha1',
+    kind: 'Migration',
+    metadata: {
+      name: 'mig',
+      namespace: 'ns',
+      uid: UID,
+      generation: 1,
+      resourceVersion: '10',
+      creationTimestamp: T0,
+      finalizers: [FINALIZER],
+      ...meta,
+    },
+    spec: {
+      podName: 'app',
+      restorePolicy: 'checkpoint',
+      cutover: 'AfterCheckpoint',
+      timeoutSeconds: 600,
+      ...spec,
+    },
+    ...(status ? { status } : {}),
+  };
+}
+
+export function pod(
+  opts: {
+    containers?: string[];
+    phase?: string;
+    node?: string;
+    deleting?: boolean;
+    owner?: string;
+  } = {},
+): V1Pod {
+  const containers = opts.containers ?? ['app'];
+  return {
+    metadata: {
+      name: 'app',
+      namespace: 'ns',
+      uid: 'pod-uid',
+      labels: { app: 'demo' },
+      ...(opts.deleting ? { deletionTimestamp: at(1) } : {}),
+      ...(opts.owner
+        ? {
+            ownerReferences: [
+              {
+                apiVersion: 'apps/v1',
+                kind: opts.owner,
+                name: 'rs-1',
+                uid: 'rs',
+                controller: true,
+              },
+            ],
+          }
+        : {}),
+    },
+    spec: {
+      nodeName: opts.node ?? 'edge-1',
+      nodeSelector: { 'continuum.dev/layer': 'edge' },
+      containers: containers.map((name) => ({
+        name,
+        image: `docker.io/library/${name}:1`,
+        volumeMounts: [
+          {
+            name: 'kube-api-access-x1',
+            mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+          },
+        ],
+      })),
+      volumes: [
+        { name: 'kube-api-access-x1', projected: { sources: [] } },
+        { name: 'data', emptyDir: {} },
+      ],
+    },
+    status: { phase: opts.phase ?? 'Running' },
+  };
+}
+
+export function node(
+  name = 'edge-1',
+  labels: Record<string, string> = { 'continuum.dev/layer': 'edge' },
+): V1Node {
+  return { metadata: { name, labels }, status: {} };
+}
+
+/** The restored pod as the state machine creates it, optionally Ready or owned by someone else. */
+export function target(
+  opts: { ready?: boolean; phase?: string; foreign?: boolean; node?: string } = {},
+): V1Pod {
+  const m = migration();
+  return {
+    metadata: {
+      name: targetPodName(m),
+      namespace: 'ns',
+      uid: 'target-uid',
+      labels: { [MIGRATION_LABEL]: 'mig' },
+      annotations: { [MIGRATION_UID_ANNOTATION]: opts.foreign ? 'other' : UID },
+    },
+    spec: { nodeName: opts.node ?? 'cloud-1', containers: [{ name: 'app', image: 'x' }] },
+    status: {
+      phase: opts.phase ?? 'Running',
+      conditions: [{ type: 'Ready', status: opts.ready ? 'True' : 'False' }],
+    },
+  };
+}
+
+export function job(opts: { failed?: boolean; complete?: boolean } = {}): V1Job {
+  const conditions = [
+    ...(opts.failed ? [{ type: 'Failed', status: 'True' }] : []),
+    ...(opts.complete ? [{ type: 'Complete', status: 'True' }] : []),
+  ];
+  return { metadata: { name: jobName(migration()), namespace: 'ns' }, status: { conditions } };
+}
+
+/** An imaging pod whose container `app` exited with `code` and `message`. */
+export function jobPod(code: number, message: string, created = at(5)): V1Pod {
+  return {
+    metadata: {
+      name: `imager-pod-${code}`,
+      namespace: 'ns',
+      creationTimestamp: created,
+      labels: { 'job-name': jobName(migration()) },
+    },
+    status: {
+      containerStatuses: [
+        {
+          name: 'app',
+          image: 'x',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { terminated: { exitCode: code, message } },
+        },
+      ],
+    },
+  };
+}
+
+export function edgeNode(
+  name: string,
+  nodeSelector: Record<string, string>,
+  cloudSelector: Record<string, string>,
+): EdgeNode {
+  return {
+    apiVersion: 'continuum.dev/v1alpha1',
+    kind: 'EdgeNode',
+    metadata: { name },
+    spec: {
+      nodeSelector,
+      cloudSelector,
+      monitoring: { interval: '1s', cpuWindow: '1s' },
+      checkpointDirectory: '/var/lib/kubelet/checkpoints',
+    },
+  };
+}
+
+/** Observed state: the Migration, a running source pod on edge-1, that node; override the rest. */
+export function observed(m: Migration, o: Partial<Observed> = {}): Observed {
+  return {
+    migration: m,
+    pod: pod(),
+    node: node(),
+    siblings: [],
+    edgeNodes: [],
+    jobPods: [],
+    images: {},
+    ...o,
+  };
+}
+
+/** A status in `phase` with the timestamps of the phases before it. */
+export function inPhase(
+  phase: MigrationStatus['phase'],
+  extra: MigrationStatus = {},
+): MigrationStatus {
+  const order = ['Pending', 'Checkpointing', 'Imaging', 'Restoring', 'Done'] as const;
+  const stamps: MigrationStatus['phaseTransitionTimestamps'] = {};
+  order
+    .slice(0, order.indexOf(phase as (typeof order)[number]) + 1)
+    .forEach((p, i) => (stamps[p] = at(i).toISOString()));
+  return { phase, sourceNode: 'edge-1', phaseTransitionTimestamps: stamps, ...extra };
+}
+
+export const ARCHIVE =
+  '/var/lib/kubelet/checkpoints/checkpoint-app_ns-app-2026-11-28T08:00:01Z.tar';
