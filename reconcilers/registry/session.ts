@@ -121,8 +121,9 @@ export class RegistrySession {
     if (res.status !== 401) return res;
     await this.authenticate(res, what, sent);
     const retried = await send();
-    if (retried.status === 401) throw statusError(what, 401, retried.body);
-    return retried;
+    if (retried.status !== 401) return retried;
+    await this.authenticate(retried, what, this.authorization); // throws for rejected Basic credentials
+    throw statusError(what, 401, retried.body);
   }
 
   private withAuth(headers: Record<string, string>): Record<string, string> {

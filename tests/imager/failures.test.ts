@@ -1,0 +1,163 @@
+/**
+ * Every way the imager can fail ends with a clear message, the documented exit code
+ * (2 bad input, 3 authentication, 4 transient, 5 refused) and the archive left in place.
+ */
+import test from 'ava';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { testEnv } from '../env/info.ts';
+import { archiveIn, runImager, scratchDir, uniqueRepository } from './helpers.ts';
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('a missing archive is bad input (2)', async (t) => {
+  const dir = scratchDir(t);
+  const run = await runImager([
+    '--archive',
+    join(dir, 'nope.tar'),
+    '--container',
+    'app',
+    '--repository',
+    '127.0.0.1:1/x',
+  ]);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /cannot open checkpoint archive .*nope\.tar/);
+});
+
+test('a file that is not a tar is bad input (2) and is not deleted', async (t) => {
+  const dir = scratchDir(t);
+  const file = join(dir, 'random.tar');
+  writeFileSync(file, randomBytes(10_000));
+  const terminationLog = join(dir, 'termination-log');
+  const run = await runImager([
+    '--archive',
+    file,
+    '--container',
+    'app',
+    '--repository',
+    '127.0.0.1:1/x',
+    '--termination-message-path',
+    terminationLog,
+  ]);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /not a tar archive/);
+  t.true(existsSync(file));
+  t.regex(
+    readFileSync(terminationLog, 'utf8'),
+    /^cannot image checkpoint archive .* not a tar archive/,
+  );
+});
+
+test('a truncated archive is bad input (2)', async (t) => {
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  truncateSync(archive, 600_000);
+  const run = await runImager([
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    '--repository',
+    '127.0.0.1:1/x',
+  ]);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /truncated/);
+  t.true(existsSync(archive));
+});
+
+test('missing flags are bad input (2) with a hint', async (t) => {
+  const run = await runImager(['--archive', '/x.tar', '--repository', '127.0.0.1:1/x']);
+  t.is(run.code, 2);
+  t.regex(run.stderr, /--container is required/);
+});
+
+test('wrong credentials are an authentication failure (3); the archive is kept', async (t) => {
+  t.timeout(60_000);
+  const { registry } = testEnv();
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const dockerConfig = join(dir, 'config.json');
+  writeFileSync(
+    dockerConfig,
+    JSON.stringify({
+      auths: { [registry.host]: { username: registry.username, password: 'wrong' } },
+    }),
+  );
+  const run = await runImager([
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    '--repository',
+    uniqueRepository(registry, 'auth'),
+    '--docker-config',
+    dockerConfig,
+  ]);
+  t.is(run.code, 3);
+  t.regex(run.stderr, /rejected the credentials of user "continuum" \(401\)/);
+  t.true(existsSync(archive));
+});
+
+test('no credentials for a registry that requires them is an authentication failure (3)', async (t) => {
+  t.timeout(60_000);
+  const { registry } = testEnv();
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const run = await runImager([
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    '--repository',
+    uniqueRepository(registry, 'anon'),
+  ]);
+  t.is(run.code, 3);
+  t.regex(run.stderr, /requires credentials and none are configured/);
+});
+
+test('a registry that is down is a transient failure (4) after the retries; the archive is kept', async (t) => {
+  t.timeout(60_000);
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const run = await runImager([
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    '--repository',
+    `127.0.0.1:${await closedPort()}/x`,
+    '--retries',
+    '2',
+  ]);
+  t.is(run.code, 4);
+  t.regex(run.stderr, /ECONNREFUSED/);
+  t.true(existsSync(archive));
+});
+
+test('a TLS registry whose CA is not trusted is refused (5) with a hint', async (t) => {
+  t.timeout(60_000);
+  const { tlsRegistry } = testEnv();
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const run = await runImager([
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    '--repository',
+    uniqueRepository(tlsRegistry, 'tls'),
+    '--docker-config',
+    tlsRegistry.dockerConfig,
+  ]);
+  t.is(run.code, 5);
+  t.regex(run.stderr, /cannot verify the registry's TLS certificate.*--ca-file/);
+  t.true(existsSync(archive));
+});
