@@ -1,0 +1,138 @@
+/**
+ * The Helm chart: `helm lint` passes; `helm template` substitutes the values; its output, and
+ * every manifest in policies/, applies with a server-side dry run against the real API server.
+ */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { V1ConfigMap, V1Deployment, V1RoleBinding } from '@kubernetes/client-node';
+import test from 'ava';
+import { parseAllDocuments } from 'yaml';
+import { testEnv } from '../env/info.ts';
+import { installCrds } from './install-crds.ts';
+import { kubectl } from './kubectl.ts';
+
+const CHART = fileURLToPath(new URL('../../charts/continuum', import.meta.url));
+const POLICIES = fileURLToPath(new URL('../../policies', import.meta.url));
+const NAMESPACE = 'api-chart';
+
+function helm(args: string[]): Promise<string> {
+  return promisify(execFile)(join(testEnv().binDir, 'helm'), args).then((out) => out.stdout);
+}
+
+function template(values: string[]): Promise<string> {
+  const set = values.flatMap((v) => ['--set', v]);
+  return helm([
+    'template',
+    'continuum',
+    CHART,
+    '--kube-version',
+    '1.34.0',
+    '--include-crds',
+    ...set,
+  ]);
+}
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+
+function documents(text: string): Manifest[] {
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (doc.errors.length > 0) throw doc.errors[0]!;
+    const value = doc.toJS() as Manifest | null;
+    return value ? [value] : [];
+  });
+}
+
+test.before(async () => {
+  await installCrds(testEnv().kubeconfig);
+});
+
+test.after.always(async () => {
+  await kubectl(['delete', 'namespace', NAMESPACE, '--wait=false', '--ignore-not-found']);
+});
+
+test('helm lint passes, also with every optional part on', async (t) => {
+  await t.notThrowsAsync(helm(['lint', '--strict', CHART]));
+  await t.notThrowsAsync(helm(['lint', '--strict', CHART, '--set', 'kubelet.viaProxy=true']));
+});
+
+test('helm template substitutes the values', async (t) => {
+  const docs = documents(
+    await template([
+      `namespace=${NAMESPACE}`,
+      'image.repository=registry.example.com/continuum',
+      'image.tag=1.2.3',
+      'replicas=3',
+      'natsUrl=nats://nats.example:4222',
+      'registry.repository=registry.example.com/checkpoints',
+      'registry.pushSecret=push',
+      'registry.pullSecret=pull',
+    ]),
+  );
+  const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
+  t.is(deployment.spec!.replicas, 3);
+  t.is(deployment.metadata!.namespace, NAMESPACE);
+  const [container] = deployment.spec!.template.spec!.containers;
+  t.is(container!.image, 'registry.example.com/continuum:1.2.3');
+  t.deepEqual(container!.command, ['continuum', 'operator']);
+  const config = docs.find((d) => d.kind === 'ConfigMap') as unknown as V1ConfigMap;
+  t.like(config.data, {
+    CONTINUUM_NATS_URL: 'nats://nats.example:4222',
+    CONTINUUM_REGISTRY_REPOSITORY: 'registry.example.com/checkpoints',
+    CONTINUUM_REGISTRY_PUSH_SECRET: 'push',
+    CONTINUUM_REGISTRY_PULL_SECRET: 'pull',
+    CONTINUUM_IMAGE: 'registry.example.com/continuum:1.2.3',
+    CONTINUUM_KUBELET_VIA_PROXY: 'false',
+  });
+  t.false(docs.some((d) => d.metadata.name === 'continuum-operator-node-proxy'));
+  const bindings = docs.filter((d) => d.kind.endsWith('Binding')) as unknown as V1RoleBinding[];
+  for (const binding of bindings) t.is(binding.subjects![0]!.namespace, NAMESPACE);
+});
+
+test('helm template output applies with a server-side dry run', async (t) => {
+  t.timeout(120_000);
+  const docs = documents(await template([`namespace=${NAMESPACE}`, 'kubelet.viaProxy=true']));
+  t.deepEqual(docs.map((d) => d.kind).sort(), [
+    ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
+    ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],
+    ...['CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service'],
+    ...['ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
+  ]);
+  // a dry run creates no namespace, so the chart's own Namespace is applied for real first
+  const namespace = docs.find((d) => d.kind === 'Namespace');
+  const rest = docs.filter((d) => d !== namespace);
+  const created = await kubectl(['apply', '--server-side', '-f', '-'], {
+    input: JSON.stringify(namespace),
+  });
+  t.is(created.code, 0, created.stderr);
+  const applied = await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', '-'],
+    { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rest }) },
+  );
+  t.is(applied.code, 0, applied.stderr);
+  t.is(applied.stdout.trim().split('\n').length, rest.length, applied.stdout);
+});
+
+test('every manifest in policies/ applies with a server-side dry run', async (t) => {
+  t.timeout(60_000);
+  const result = await kubectl([
+    ...['apply', '--server-side', '--dry-run=server', '-n', 'default', '-R', '-f', POLICIES],
+    ...['-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}'],
+  ]);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(result.stdout.trim().split('\n').sort(), [
+    'EdgeNode/edge',
+    'Migration/move-image-processing',
+    'MigrationPolicy/scenario-1-restart',
+    'MigrationPolicy/scenario-2-checkpoint',
+    'MigrationPolicy/scenario-3-half-cpu-restart',
+    'Pod/image-processing-checkpoint',
+    'Pod/image-processing-half-cpu',
+    'Pod/image-processing-restart',
+  ]);
+});
