@@ -59,7 +59,7 @@ for (const chunkSize of [0, 4 * 1024 * 1024]) {
     const archive = await archiveIn(dir, { sizeBytes: 16 * 1024 * 1024 });
     const archiveDigest = `sha256:${createHash('sha256').update(readFileSync(archive)).digest('hex')}`;
     const proxy = await flakyProxy(registry.host, 6 * 1024 * 1024);
-    t.teardown(() => new Promise((resolve) => proxy.server.close(resolve)));
+    t.teardown(() => new Promise<void>((resolve) => proxy.server.close(() => resolve())));
     const dockerConfig = join(dir, 'config.json');
     writeFileSync(
       dockerConfig,
