@@ -13,6 +13,9 @@ export class MetricsSubscriber implements Runnable {
   private nc: NatsConnection | undefined;
   private connecting: Promise<void> | undefined;
   private stopped = false;
+  private onSubscribed!: () => void;
+  /** Resolves once the subscription is registered with the server. */
+  readonly subscribed = new Promise<void>((resolve) => (this.onSubscribed = resolve));
 
   constructor(
     private readonly servers: string,
@@ -48,6 +51,8 @@ export class MetricsSubscriber implements Runnable {
           void this.ingest.ingest(msg.subject, msg.data);
         },
       });
+      await nc.flush();
+      this.onSubscribed();
       void this.logStatus(nc);
     } catch (err) {
       this.log.error({ err: String(err) }, 'cannot connect to NATS');
