@@ -3,6 +3,7 @@
  * this list (one import and one entry).
  */
 import { migrationControllerFactory } from '../migration/controller.ts';
+import { triggerFactory } from '../trigger/factory.ts';
 import type { ControllerFactory } from './context.ts';
 
-export const controllerFactories: ControllerFactory[] = [migrationControllerFactory];
+export const controllerFactories: ControllerFactory[] = [migrationControllerFactory, triggerFactory];
