@@ -6,4 +6,7 @@ import { migrationControllerFactory } from '../migration/controller.ts';
 import { triggerFactory } from '../trigger/factory.ts';
 import type { ControllerFactory } from './context.ts';
 
-export const controllerFactories: ControllerFactory[] = [migrationControllerFactory, triggerFactory];
+export const controllerFactories: ControllerFactory[] = [
+  migrationControllerFactory,
+  triggerFactory,
+];
