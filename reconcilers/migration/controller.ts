@@ -21,15 +21,18 @@ import { MigrationReconciler } from './reconciler.ts';
 import { registryCheck } from './registry-check.ts';
 
 /**
- * Settings beyond the operator flags, from the environment: CONTINUUM_IMAGER_IMAGE (image of
- * the imaging Job), CONTINUUM_REGISTRY_CONFIG / CONTINUUM_REGISTRY_CA (how the operator reads
- * the registry to verify images), CONTINUUM_CHECKPOINT_TIMEOUT (seconds).
+ * Settings beyond the operator flags, from the environment (the chart's ConfigMap):
+ * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
+ * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image), CONTINUUM_REGISTRY_CA
+ * (CA bundle of TLS registries), CONTINUUM_CHECKPOINT_TIMEOUT (seconds).
  */
 export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
   return {
     defaultRepository: ctx.config.registryRepository,
-    imagerImage: env.CONTINUUM_IMAGER_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
-    imagerServiceAccount: 'continuum-imager',
+    defaultPushSecret: env.CONTINUUM_REGISTRY_PUSH_SECRET || undefined,
+    defaultPullSecret: env.CONTINUUM_REGISTRY_PULL_SECRET || undefined,
+    imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
+    imagerServiceAccount: env.CONTINUUM_IMAGER_SERVICE_ACCOUNT || 'continuum-imager',
     checkpointTimeoutSeconds: Number(env.CONTINUUM_CHECKPOINT_TIMEOUT || 60),
     maxAttempts: 5,
     jobBackoffLimit: 3,
@@ -59,10 +62,7 @@ export const migrationControllerFactory: ControllerFactory = {
     const reconciler = new MigrationReconciler({
       kc: ctx.kc,
       caches,
-      registry: registryCheck({
-        dockerConfig: process.env.CONTINUUM_REGISTRY_CONFIG || undefined,
-        caFile: process.env.CONTINUUM_REGISTRY_CA || undefined,
-      }),
+      registry: registryCheck({ caFile: process.env.CONTINUUM_REGISTRY_CA || undefined }),
       kubelet: kubeletClient(ctx),
       config: migrationConfig(ctx),
       log: ctx.log,

@@ -36,7 +36,7 @@ export function imagingJob(
     mountPath: path,
   }));
   const credentials: string[] = [];
-  const secret = m.spec.image?.pushSecretRef?.name;
+  const secret = m.spec.image?.pushSecretRef?.name ?? cfg.defaultPushSecret;
   if (secret) {
     volumes.push({
       name: 'registry',

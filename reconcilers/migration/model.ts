@@ -37,6 +37,9 @@ export type ImageCheck = { found: true } | { found: false; unreachable?: string 
 export interface MigrationConfig {
   /** Repository used when spec.image.repository is absent, e.g. `127.0.0.1:5000/continuum`. */
   defaultRepository?: string;
+  /** Push and pull Secrets used when spec.image names none (names in the Migration's namespace). */
+  defaultPushSecret?: string;
+  defaultPullSecret?: string;
   /** Image of the imaging Job (the project's own image, which has `continuum imager`). */
   imagerImage: string;
   /** ServiceAccount the imaging Job runs as (created in the Migration's namespace). */

@@ -5,11 +5,13 @@
  * (a stale read there only delays a step). Registry lookups happen here too, so that decide
  * stays pure.
  */
-import type { KubeConfig, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Job, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
 import { getJson } from '../runtime/list.ts';
+import { credentialsFromDockerConfigJson, type Credentials } from '../registry/auth.ts';
+import { parseReference } from '../registry/reference.ts';
 import { imageRefsToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
@@ -21,7 +23,7 @@ export interface ImageRegistry {
    * answers that it does not. Rejects when the registry cannot be asked (network, auth).
    * Read-only; bounded in time; never retries for long.
    */
-  hasManifest(ref: string): Promise<boolean>;
+  hasManifest(ref: string, credentials?: Credentials): Promise<boolean>;
 }
 
 export interface Caches {
@@ -81,12 +83,35 @@ export async function observe(
   };
   const images: Record<string, ImageCheck> = {};
   for (const ref of imageRefsToVerify(partial, config)) {
-    images[ref] = await deps.registry.hasManifest(ref).then(
-      (found) => ({ found }),
-      (err: Error) => ({ found: false, unreachable: err.message }),
-    );
+    images[ref] = await registryCredentials(deps, migration, ref)
+      .then((credentials) => deps.registry.hasManifest(ref, credentials))
+      .then(
+        (found) => ({ found }),
+        (err: Error) => ({ found: false, unreachable: err.message }),
+      );
   }
   return { ...partial, images };
+}
+
+/** Credentials for the registry of `ref` from the pull Secret, else the push Secret, if any. */
+async function registryCredentials(
+  deps: ObserveDeps,
+  m: Migration,
+  ref: string,
+): Promise<Credentials | undefined> {
+  const { config } = deps;
+  const image = m.spec.image;
+  const name =
+    image?.pullSecretRef?.name ??
+    config.defaultPullSecret ??
+    image?.pushSecretRef?.name ??
+    config.defaultPushSecret;
+  if (!name) return undefined;
+  const path = `/api/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}/secrets/${encodeURIComponent(name)}`;
+  const secret = await getJson<V1Secret>(deps.kc, path);
+  const text = Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString('utf8');
+  const source = `Secret "${name}"`;
+  return credentialsFromDockerConfigJson(text, parseReference(ref).repository.registry, source);
 }
 
 async function getOrUndefined<T>(kc: KubeConfig, path: string): Promise<T | undefined> {

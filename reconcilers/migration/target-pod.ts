@@ -39,6 +39,7 @@ export function targetPod(
   source: V1Pod,
   placement: Placement,
   images: Record<string, string>,
+  defaultPullSecret?: string,
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
   delete spec.nodeName;
@@ -55,7 +56,9 @@ export function targetPod(
     const image = images[c.name];
     if (image) c.image = image;
   }
-  const pull = m.spec.image?.pullSecretRef?.name;
+  const pull =
+    m.spec.image?.pullSecretRef?.name ??
+    (Object.keys(images).length ? defaultPullSecret : undefined);
   if (pull && !spec.imagePullSecrets?.some((s) => s.name === pull)) {
     spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name: pull }];
   }

@@ -27,14 +27,32 @@ export async function credentialsFromDockerConfig(
   file: string,
   registry: string,
 ): Promise<Credentials | undefined> {
-  let config: DockerConfig;
+  let text: string;
   try {
-    config = JSON.parse(await readFile(file, 'utf8')) as DockerConfig;
+    text = await readFile(file, 'utf8');
   } catch (err) {
     throw new Error(`cannot read docker config "${file}": ${(err as Error).message}`);
   }
+  return credentialsFromDockerConfigJson(text, registry, `docker config "${file}"`);
+}
+
+/**
+ * The credentials for `registry` in the text of a docker config (e.g. the `.dockerconfigjson`
+ * of a Secret); `source` names it in errors. Throws a readable Error when it is malformed.
+ */
+export function credentialsFromDockerConfigJson(
+  text: string,
+  registry: string,
+  source: string,
+): Credentials | undefined {
+  let config: DockerConfig;
+  try {
+    config = JSON.parse(text) as DockerConfig;
+  } catch (err) {
+    throw new Error(`cannot read ${source}: ${(err as Error).message}`);
+  }
   if (typeof config !== 'object' || config === null || typeof config.auths !== 'object') {
-    throw new Error(`cannot read docker config "${file}": no "auths" object`);
+    throw new Error(`cannot read ${source}: no "auths" object`);
   }
   const entry = Object.entries(config.auths ?? {}).find(
     ([key]) => registryKey(key) === registry,
@@ -48,9 +66,7 @@ export async function credentialsFromDockerConfig(
     const colon = decoded.indexOf(':');
     if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  throw new Error(
-    `cannot read docker config "${file}": the entry for "${registry}" has no usable credentials`,
-  );
+  throw new Error(`cannot read ${source}: the entry for "${registry}" has no usable credentials`);
 }
 
 export interface Challenge {

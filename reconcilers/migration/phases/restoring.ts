@@ -44,7 +44,13 @@ export function restoring(
     );
     actions.push({
       type: 'createPod',
-      pod: targetPod(m, source!, placementOf(m, o.node, o.edgeNodes), images),
+      pod: targetPod(
+        m,
+        source!,
+        placementOf(m, o.node, o.edgeNodes),
+        images,
+        cfg.defaultPullSecret,
+      ),
     });
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
