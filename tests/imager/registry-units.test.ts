@@ -3,7 +3,7 @@ import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentialsFromDockerConfig, parseChallenge } from '../../reconcilers/registry/auth.ts';
-import { statusError } from '../../reconcilers/registry/errors.ts';
+import { statusError, type RegistryErrorKind } from '../../reconcilers/registry/errors.ts';
 import {
   isLoopbackRegistry,
   parseReference,
@@ -84,7 +84,7 @@ test('HTTP statuses map to error kinds with clear messages', (t) => {
       ],
     }),
   );
-  const cases: [number, Buffer, string, RegExp][] = [
+  const cases: [number, Buffer, RegistryErrorKind, RegExp][] = [
     [400, body, 'digestMismatch', /digest mismatch \(400\): DIGEST_INVALID: provided digest/],
     [401, Buffer.alloc(0), 'auth', /unauthorized \(401\)/],
     [403, Buffer.alloc(0), 'auth', /access denied \(403\)/],
