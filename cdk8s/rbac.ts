@@ -35,13 +35,13 @@ const operatorClusterRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['nodes/checkpoint'], verbs: ['create'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   // the imager's ServiceAccount (no rights, token not mounted) in a Migration's namespace
-  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get', 'create'] },
-  { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'delete'] },
   {
     apiGroups: [GROUP],
     resources: ['migrations'],
-    verbs: [...READ, 'create', 'update', 'patch'],
+    verbs: [...READ, 'create', 'patch'],
   },
   { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
   {
@@ -60,7 +60,7 @@ const operatorNamespaceRules: PolicyRule[] = [
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
-    verbs: [...READ, 'create', 'update', 'patch'],
+    verbs: ['get', 'create', 'update'],
   },
   {
     apiGroups: ['apps'],

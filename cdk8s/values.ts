@@ -37,8 +37,11 @@ export const valueComments: Record<string, string> = {
   'registry.repository':
     "Default repository for checkpoint images (a Migration's spec.image.repository wins).",
   'registry.pushSecret':
-    'Name of a kubernetes.io/dockerconfigjson Secret the imaging Jobs push with.',
-  'registry.pullSecret': 'Name of a kubernetes.io/dockerconfigjson Secret restored pods pull with.',
+    'Name of a kubernetes.io/dockerconfigjson Secret the imaging Jobs push with. It must exist\n' +
+    'in the namespace of each Migration: the imaging Job runs there (a Migration may name its own).',
+  'registry.pullSecret':
+    'Name of a kubernetes.io/dockerconfigjson Secret restored pods pull with, in the namespace\n' +
+    'of each Migration (a Migration may name its own).',
   'kubelet.caFile':
     'CA bundle (in the operator container) that verifies kubelet serving certificates.',
   'kubelet.viaProxy':

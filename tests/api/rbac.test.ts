@@ -73,6 +73,8 @@ test('the operator cannot do what it does not need', (t) => {
     'create tokenreviews.authentication.k8s.io',
     'create subjectaccessreviews.authorization.k8s.io',
     'update nodes',
+    'update migrations.continuum.dev',
+    'get serviceaccounts',
   ]) {
     t.false(all.includes(grant), grant);
   }
