@@ -6,11 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh
 echo "[test] type-check and lint" >&2
-npx tsc --noEmit
-npx eslint --max-warnings=0 .
+node_modules/.bin/tsc --noEmit
+node_modules/.bin/eslint --max-warnings=0 .
 echo "[test] ava, inside a fresh test environment" >&2
+bin=node_modules/.bin
+# The pipeline runs in the background so that SIGTERM/SIGINT reach it (bash would wait for a
+# foreground pipeline first); tests/env/run.ts then stops ava and tears the environment down.
+trap 'pkill -TERM -P $$' TERM INT
+"$bin/tsx" tests/env/run.ts -- "$bin/ava" --tap "$@" | "$bin/tsx" scripts/tap-summary.ts &
+pipeline=$!
 set +e
-npx tsx tests/env/run.ts -- npx ava --tap "$@" | npx tsx scripts/tap-summary.ts
-status=("${PIPESTATUS[@]}")
-set -e
-[ "${status[0]}" -eq 0 ] && [ "${status[1]}" -eq 0 ]
+while :; do
+  wait "$pipeline"
+  status=$?
+  kill -0 "$pipeline" 2>/dev/null || break # still running: wait was cut short by a signal
+done
+exit "$status"

@@ -3,7 +3,7 @@
  * loopback with free ports. {@link startEnv} brings it all up; `stop()` tears it down and
  * removes every file it wrote.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from './control-plane.ts';
@@ -25,12 +25,37 @@ export function binDir(): string {
   return process.env.CONTINUUM_BIN ?? join(process.env.HOME ?? '/root', '.cache/continuum/bin');
 }
 
+// etcd and JetStream write many small synced files: keep them in memory where we can.
+const dataRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+/**
+ * Removes the directories of earlier environments whose process is gone (killed without
+ * a chance to clean up). Directory names carry the owning process id.
+ */
+function removeStaleDirs(): void {
+  for (const root of new Set([tmpdir(), dataRoot])) {
+    for (const entry of readdirSync(root)) {
+      const owner = /^continuum-(?:env|data)-(\d+)-/.exec(entry)?.[1];
+      if (owner && !isAlive(Number(owner))) {
+        rmSync(join(root, entry), { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
-  const workDir = mkdtempSync(join(tmpdir(), 'continuum-env-'));
-  // etcd and JetStream write a lot of small synced files: keep them in memory where we can.
-  const dataDir = mkdtempSync(
-    join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'continuum-data-'),
-  );
+  removeStaleDirs();
+  const workDir = mkdtempSync(join(tmpdir(), `continuum-env-${process.pid}-`));
+  const dataDir = mkdtempSync(join(dataRoot, `continuum-data-${process.pid}-`));
   const services: Service[] = [];
   const stop = async () => {
     for (const service of services.reverse()) await service.stop();

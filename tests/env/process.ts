@@ -3,7 +3,7 @@
  * directory, and all of them are stopped (SIGTERM, then SIGKILL) when the environment stops.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,12 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/**
+ * Where Linux's setpriv is available, services get SIGKILL when this process dies, however it
+ * dies (prctl PR_SET_PDEATHSIG): a killed test run leaves no control plane behind.
+ */
+const setpriv = existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
+
 /** Starts `command` with its output in `<logDir>/<name>.log`. */
 export function startService(
   name: string,
@@ -27,7 +33,10 @@ export function startService(
 ): Service {
   const logFile = join(opts.logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(command, args, {
+  const [file, argv] = setpriv
+    ? [setpriv, ['--pdeathsig', 'SIGKILL', '--', command, ...args]]
+    : [command, args];
+  const child = spawn(file, argv, {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...opts.env },
     cwd: opts.cwd,
