@@ -58,6 +58,9 @@ export class V1Tree {
       mkdirSync(this.tops[c]);
       symlinkSync(this.tops[c], join(this.root, c));
     }
+    // The largest CPU weight, so a process under a quota gets all of it even on a busy machine
+    // (as the kubelet weights pods by their requests); the quota still caps it.
+    writeFileSync(join(this.tops.cpu, 'cpu.shares'), '262144');
   }
 
   /** Creates `relative` (each level) in every hierarchy. */
