@@ -16,6 +16,7 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   MIGRATION_PHASES,
   type CheckpointArchive,
+  type LocalObjectReference,
   type Migration,
   type MigrationImage,
   type MigrationSpec,
@@ -77,7 +78,7 @@ const spec = object<MigrationSpec>(
       'Seconds the whole migration may take before it fails (the source pod is kept). Default 600.',
       { default: DEFAULT_TIMEOUT_SECONDS, minimum: 10, maximum: 86400 },
     ),
-    policyRef: object<{ name: string }>(
+    policyRef: object<LocalObjectReference>(
       'The MigrationPolicy that created this Migration; set by the trigger.',
       { name: objectName('Name of the MigrationPolicy.') },
       { required: ['name'] },

@@ -61,6 +61,17 @@ test('helm lint passes, also with every optional part on', async (t) => {
   await t.notThrowsAsync(helm(['lint', '--strict', CHART, '--set', 'kubelet.viaProxy=true']));
 });
 
+test('values.schema.json refuses a misspelt key, a wrong type and an unknown enum value', async (t) => {
+  for (const [value, complaint] of [
+    ['replica=3', 'additional properties'],
+    ['replicas=two', "at '/replicas'"],
+    ['image.pullPolicy=Sometimes', "at '/image/pullPolicy'"],
+  ]) {
+    const error = await t.throwsAsync(template([value!]));
+    t.true(error?.message.includes(complaint!), `${value}: ${error?.message}`);
+  }
+});
+
 test('helm template substitutes the values', async (t) => {
   const docs = documents(
     await template([

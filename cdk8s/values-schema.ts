@@ -1,0 +1,43 @@
+/**
+ * values.schema.json: Helm validates values against it on install, upgrade, lint and template, so
+ * a misspelt key (`replica: 3`) or a wrong type fails before anything reaches the cluster.
+ * Derived from the defaults in values.ts; enums and minimums are added here.
+ */
+import { defaultValues } from './values.ts';
+
+interface JsonSchema {
+  type: string;
+  description?: string;
+  properties?: Record<string, JsonSchema>;
+  additionalProperties?: boolean;
+  enum?: string[];
+  minimum?: number;
+}
+
+const constraints: Record<string, Partial<JsonSchema>> = {
+  'image.pullPolicy': { enum: ['Always', 'IfNotPresent', 'Never'] },
+  replicas: { minimum: 0 },
+  logLevel: { enum: ['debug', 'info', 'warn', 'error'] },
+};
+
+function schemaOf(value: unknown, path: string): JsonSchema {
+  if (value !== null && typeof value === 'object') {
+    const properties = Object.fromEntries(
+      Object.entries(value).map(([key, child]) => [
+        key,
+        schemaOf(child, path ? `${path}.${key}` : key),
+      ]),
+    );
+    return { type: 'object', properties, additionalProperties: false };
+  }
+  const type = typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value;
+  return { type, ...constraints[path] };
+}
+
+export function valuesSchemaJson(): string {
+  const schema = {
+    $schema: 'https://json-schema.org/draft-07/schema#',
+    ...schemaOf(defaultValues, ''),
+  };
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
