@@ -23,7 +23,7 @@ export function parseDuration(text: string): number {
 
 /** Human duration for status.duration: `850ms`, `42s`, `2m3s`, `1h0m5s` (whole seconds from 1 s). */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (Math.round(ms) < 1000) return `${Math.max(0, Math.round(ms))}ms`;
   const seconds = Math.round(ms / 1000);
   const h = Math.floor(seconds / 3600);
   const m = Math.floor((seconds % 3600) / 60);
