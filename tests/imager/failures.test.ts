@@ -5,18 +5,10 @@
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { testEnv } from '../env/info.ts';
+import { freePort } from '../env/process.ts';
 import { archiveIn, runImager, scratchDir, uniqueRepository } from './helpers.ts';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 test('a missing archive is bad input (2)', async (t) => {
   const dir = scratchDir(t);
@@ -133,7 +125,7 @@ test('a registry that is down is a transient failure (4) after the retries; the 
     '--container',
     'app',
     '--repository',
-    `127.0.0.1:${await closedPort()}/x`,
+    `127.0.0.1:${await freePort()}/x`,
     '--retries',
     '2',
   ]);
