@@ -3,10 +3,12 @@
  * this list (one import and one entry).
  */
 import { migrationControllerFactory } from '../migration/controller.ts';
+import { edgeNodeFactory } from '../edgenode/factory.ts';
 import { triggerFactory } from '../trigger/factory.ts';
 import type { ControllerFactory } from './context.ts';
 
 export const controllerFactories: ControllerFactory[] = [
   migrationControllerFactory,
   triggerFactory,
+  edgeNodeFactory,
 ];

@@ -1,0 +1,63 @@
+/**
+ * The EdgeNode controller in the operator: reconciles an EdgeNode when it changes, when its
+ * DaemonSet or agent pods change, and (all EdgeNodes) when a node appears, disappears or has its
+ * labels changed. Settings beyond the operator flags come from the environment (the chart's
+ * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { ControllerFactory } from '../operator/context.ts';
+import { Controller } from '../runtime/controller.ts';
+import { EDGE_NODE_PLURAL, GROUP, VERSION, type EdgeNode } from '../api/types.ts';
+import { AGENT_SERVICE_ACCOUNT } from '../api/install.ts';
+import { metricsReceipts } from '../trigger/receipts.ts';
+import { AGENT_APP, AGENT_NAME_LABEL } from './daemonset.ts';
+import { EdgeNodeReconciler } from './reconciler.ts';
+
+export const edgeNodeFactory: ControllerFactory = {
+  name: 'edgenode',
+  create(ctx) {
+    const { informers, config } = ctx;
+    const namespace = config.namespace;
+    const agents = `${AGENT_NAME_LABEL}=${AGENT_APP}`;
+    const caches = {
+      edgeNodes: informers.informer<EdgeNode>({
+        path: `/apis/${GROUP}/${VERSION}/${EDGE_NODE_PLURAL}`,
+      }),
+      nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),
+      daemonSets: informers.informer<V1DaemonSet>({
+        path: `/apis/apps/v1/namespaces/${namespace}/daemonsets`,
+        labelSelector: agents,
+      }),
+      agentPods: informers.informer<V1Pod>({
+        path: `/api/v1/namespaces/${namespace}/pods`,
+        labelSelector: agents,
+      }),
+    };
+    const reconciler = new EdgeNodeReconciler({
+      kc: ctx.kc,
+      caches,
+      settings: {
+        image: process.env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
+        serviceAccount: process.env.CONTINUUM_AGENT_SERVICE_ACCOUNT || AGENT_SERVICE_ACCOUNT,
+        namespace,
+        natsUrl: config.natsUrl,
+      },
+      lastMetrics: (node) => metricsReceipts.lastReceived(node),
+    });
+    const controller = new Controller({ name: 'edgenode', reconciler, log: ctx.log });
+    const all = () => caches.edgeNodes.list().map((e) => e.metadata.name!);
+    const owner = (o: V1DaemonSet) =>
+      o.metadata?.ownerReferences?.find((r) => r.kind === 'EdgeNode')?.name;
+    controller.watch(caches.edgeNodes);
+    controller.watch(caches.daemonSets, owner);
+    controller.watch(caches.agentPods, all);
+    const enqueueAll = () => all().forEach((k) => controller.enqueue(k));
+    caches.nodes.on('add', enqueueAll);
+    caches.nodes.on('delete', enqueueAll);
+    caches.nodes.on('update', (n, old) => {
+      if (!isDeepStrictEqual(n.metadata?.labels, old.metadata?.labels)) enqueueAll();
+    });
+    return [controller];
+  },
+};

@@ -1,0 +1,129 @@
+/**
+ * The EdgeNode reconciler: observe (the EdgeNode, its nodes, its DaemonSet and agent pods, all
+ * from informer caches; metrics receipts from the trigger) → compose the DaemonSet and create or
+ * update it when its spec hash differs → write the status when it changed. Deletion needs no
+ * code: the DaemonSet is owned by the EdgeNode and the garbage collector removes it. Looks again
+ * every {@link METRICS_TIME_RESOLUTION_MS} so the last-metrics times stay fresh.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import {
+  AppsV1Api,
+  type KubeConfig,
+  type V1DaemonSet,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { EDGE_NODE_PLURAL, GROUP, VERSION, type EdgeNode } from '../api/types.ts';
+import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
+import { apiErrorCode, patchCustomResource } from '../runtime/kube.ts';
+import type { Informer } from '../runtime/informer.ts';
+import { matchesLabelMap } from '../trigger/policy-match.ts';
+import {
+  agentDaemonSet,
+  daemonSetName,
+  SPEC_HASH_ANNOTATION,
+  type AgentSettings,
+} from './daemonset.ts';
+import { edgeNodeStatus, METRICS_TIME_RESOLUTION_MS, type EdgeNodeObservation } from './status.ts';
+
+export interface EdgeNodeCaches {
+  edgeNodes: Informer<EdgeNode>;
+  nodes: Informer<V1Node>;
+  daemonSets: Informer<V1DaemonSet>;
+  agentPods: Informer<V1Pod>;
+}
+
+export interface EdgeNodeDeps {
+  kc: KubeConfig;
+  caches: EdgeNodeCaches;
+  /** Undefined natsUrl: the agents cannot publish, so no DaemonSet is composed. */
+  settings: Omit<AgentSettings, 'natsUrl'> & { natsUrl?: string };
+  lastMetrics: (node: string) => number | undefined;
+  now?: () => Date;
+}
+
+export class EdgeNodeReconciler implements Reconciler {
+  private readonly apps: AppsV1Api;
+
+  constructor(private readonly d: EdgeNodeDeps) {
+    this.apps = d.kc.makeApiClient(AppsV1Api);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const { caches, settings } = this.d;
+    const en = caches.edgeNodes.get(key);
+    if (!en || en.metadata.deletionTimestamp) return;
+    const name = daemonSetName(key);
+    let daemonSet = caches.daemonSets.get(name, settings.namespace);
+    let syncError: EdgeNodeObservation['syncError'];
+    if (!settings.natsUrl) {
+      syncError = {
+        reason: 'NatsNotConfigured',
+        message: 'the operator has no NATS URL for the agents',
+      };
+    } else {
+      try {
+        daemonSet = await this.apply(
+          agentDaemonSet(en, { ...settings, natsUrl: settings.natsUrl }),
+          daemonSet,
+        );
+      } catch (err) {
+        if (apiErrorCode(err) === 409) throw err;
+        syncError = {
+          reason: 'DaemonSetApplyFailed',
+          message: `cannot apply DaemonSet "${name}": ${String(err)}`,
+        };
+      }
+    }
+    const nodes = caches.nodes
+      .list()
+      .filter((n) => matchesLabelMap(en.spec.nodeSelector, n.metadata?.labels));
+    const agentPods = caches.agentPods
+      .list(settings.namespace)
+      .filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === daemonSet?.metadata?.uid));
+    const status = edgeNodeStatus(
+      en,
+      { nodes, agentPods, daemonSet, lastMetrics: this.d.lastMetrics, syncError },
+      (this.d.now ?? (() => new Date()))(),
+    );
+    const clean = JSON.parse(JSON.stringify(status)) as typeof status;
+    if (!isDeepStrictEqual(clean, en.status ?? {})) {
+      await patchCustomResource(
+        this.d.kc,
+        { group: GROUP, version: VERSION, plural: EDGE_NODE_PLURAL, name: key },
+        { status: clean },
+        { status: true },
+      );
+    }
+    // A failed apply is retried with backoff; a missing NATS URL only changes with a restart.
+    if (syncError?.reason === 'DaemonSetApplyFailed') throw new Error(syncError.message);
+    return { requeueAfterMs: METRICS_TIME_RESOLUTION_MS };
+  }
+
+  /** Creates the DaemonSet, or replaces it when its spec hash differs; returns it as stored. */
+  private async apply(
+    desired: V1DaemonSet,
+    existing: V1DaemonSet | undefined,
+  ): Promise<V1DaemonSet> {
+    const namespace = desired.metadata!.namespace!;
+    const name = desired.metadata!.name!;
+    if (!existing) {
+      try {
+        return await this.apps.createNamespacedDaemonSet({ namespace, body: desired });
+      } catch (err) {
+        if (apiErrorCode(err) === 409)
+          return this.apps.readNamespacedDaemonSet({ name, namespace });
+        throw err;
+      }
+    }
+    const want = desired.metadata!.annotations![SPEC_HASH_ANNOTATION];
+    const owned =
+      existing.metadata?.ownerReferences?.[0]?.uid === desired.metadata!.ownerReferences![0]!.uid;
+    if (existing.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === want && owned) return existing;
+    const body = {
+      ...desired,
+      metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
+    };
+    return this.apps.replaceNamespacedDaemonSet({ name, namespace, body });
+  }
+}
