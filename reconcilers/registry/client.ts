@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { RegistryError, statusError } from './errors.ts';
-import { parseReference } from './reference.ts';
+import { isDigest, parseReference } from './reference.ts';
 import { RegistrySession, type SessionOptions } from './session.ts';
 import { uploadBlob, type BlobSource, type UploadOptions, type UploadedBlob } from './upload.ts';
 
@@ -163,6 +163,8 @@ export async function imageExists(
   options: Omit<SessionOptions, 'repository'> = {},
 ): Promise<boolean> {
   const { repository, reference } = parseReference(image);
+  if (!isDigest(reference))
+    throw new Error(`"${image}" does not name a digest (host/name@sha256:…)`);
   const client = new RegistryClient({ actions: 'pull', ...options, repository });
   try {
     return await client.manifestExists(reference);

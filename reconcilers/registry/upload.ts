@@ -4,7 +4,10 @@
  * bytes are sent, so a blob is read once. When a transfer breaks, the upload is resumed from
  * the offset the registry reports (GET on the session), or restarted when the registry has
  * dropped the session; the source is re-read from the start to rebuild the hash, sending only
- * the bytes the registry lacks.
+ * the bytes the registry lacks. The retry budget applies per stall: a resume that made
+ * progress starts it again. (docker-registry 2.x drops a session whose last PATCH broke
+ * mid-way, so with it a broken transfer restarts; a PATCH refused before any byte was
+ * stored, e.g. for an expired token, resumes.)
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -108,32 +111,32 @@ export async function uploadBlob(
   options: UploadOptions = {},
 ): Promise<UploadedBlob> {
   const what = `upload blob to ${session.repository.registry}/${session.repository.name}`;
-  let location = await startUpload(session, what);
+  /** The upload session as of the last answer of the registry (each PATCH renews it). */
+  const upload = { location: await startUpload(session, what) };
   let confirmed = 0;
   for (let attempt = 1; ; attempt++) {
     const reader = new HashingReader(source.open());
     try {
       await reader.skipTo(confirmed);
-      location = await sendChunks(
-        session,
-        reader,
-        location,
-        source.size,
-        options.chunkSize ?? 0,
-        what,
-      );
+      await sendChunks(session, reader, upload, source.size, options.chunkSize ?? 0, what);
       const digest = `sha256:${reader.hash.digest('hex')}`;
       if (source.size !== undefined && reader.offset !== source.size) {
         throw new Error(
           `the blob source yielded ${reader.offset} bytes, expected ${source.size} (did the file change?)`,
         );
       }
-      await commitUpload(session, location, digest, what);
+      await commitUpload(session, upload.location, digest, what);
       return { digest, size: reader.offset };
     } catch (err) {
       if (!isTransient(err) || attempt >= session.retry.attempts) throw wrapNetworkError(err, what);
       await session.backoff(attempt);
-      ({ location, confirmed } = await resumeOrRestart(session, location, what));
+      const before = confirmed;
+      ({ location: upload.location, confirmed } = await resumeOrRestart(
+        session,
+        upload.location,
+        what,
+      ));
+      if (confirmed > before) attempt = 0; // progress: the retry budget is per stall
       options.onResume?.(confirmed, err);
     } finally {
       await reader.close();
@@ -151,15 +154,15 @@ async function startUpload(session: RegistrySession, what: string): Promise<stri
   return locationOf(res, what);
 }
 
-/** Sends the reader's remaining bytes as PATCH requests; returns the session's new Location. */
+/** Sends the reader's remaining bytes as PATCH requests, keeping `upload.location` current. */
 async function sendChunks(
   session: RegistrySession,
   reader: HashingReader,
-  location: string,
+  upload: { location: string },
   size: number | undefined,
   chunkSize: number,
   what: string,
-): Promise<string> {
+): Promise<void> {
   while (!(await reader.atEnd())) {
     const start = reader.offset;
     const remaining = size === undefined ? Infinity : size - start;
@@ -169,13 +172,13 @@ async function sendChunks(
       headers['content-length'] = String(length);
       headers['content-range'] = `${start}-${start + length - 1}`;
     }
-    const res = await session.sendStream('PATCH', location, headers, reader.stream(length));
+    const res = await session.sendStream('PATCH', upload.location, headers, reader.stream(length));
     if (res.status === 401) {
       await session.reauthenticate(res, what); // e.g. a token that expired during a long upload
       throw new RegistryError('transient', `${what}: authorization expired during the upload`, 401);
     }
     if (res.status !== 202) throw statusError(what, res.status, res.body);
-    location = locationOf(res, what);
+    upload.location = locationOf(res, what);
     const held = rangeEnd(res);
     if (held !== undefined && held !== reader.offset) {
       throw new RegistryError(
@@ -184,7 +187,6 @@ async function sendChunks(
       );
     }
   }
-  return location;
 }
 
 async function commitUpload(
