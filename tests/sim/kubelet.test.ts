@@ -89,7 +89,7 @@ test.before(async () => {
     const tr = await core.createNamespacedServiceAccountToken({
       name: sa,
       namespace: NS,
-      body: { spec: { expirationSeconds: 3600 } },
+      body: { spec: { expirationSeconds: 3600, audiences: [] } },
     });
     tokens[sa] = tr.status!.token;
   }

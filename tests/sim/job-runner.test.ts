@@ -1,0 +1,229 @@
+/**
+ * The simulated job runner, as the test environment runs it (tests/sim/nodes.ts): a Job's pod
+ * on a kwok node runs as a local process with its env, Secret and hostPath volumes mapped, and
+ * its status is written like a kubelet's (Succeeded/Failed, exit code, termination message).
+ */
+import test from 'ava';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { testEnv } from '../env/info.ts';
+import { adminKubeConfig } from '../env/service-account.ts';
+import { RUN_LABEL } from './job-runner.ts';
+
+const NS = `sim-runner-${Date.now().toString(36)}`;
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const kc = adminKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+async function jobPod(job: string): Promise<V1Pod | undefined> {
+  const list = await core.listNamespacedPod({
+    namespace: NS,
+    labelSelector: `batch.kubernetes.io/job-name=${job}`,
+  });
+  return list.items[0];
+}
+
+const terminal = (pod: V1Pod | undefined) =>
+  pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' ? pod : undefined;
+
+test.before(async () => {
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+  await core.createNamespacedSecret({
+    namespace: NS,
+    body: {
+      metadata: { name: 'creds' },
+      stringData: { password: 's3cret', 'config.json': '{"a":1}' },
+    },
+  });
+});
+
+test.after.always(async () => {
+  await core.deleteNamespace({ name: NS }).catch(() => {});
+});
+
+test('a Job pod runs locally: env from a Secret, volumes mapped, Succeeded with the termination message', async (t) => {
+  t.timeout(120_000);
+  const node = testEnv().nodes.find((n) => n.layer === 'edge')!;
+  const outFile = `runner-${NS}.txt`;
+  const script = [
+    'set -e',
+    'cp /secrets/config.json "/checkpoints/$OUT"',
+    'printf "%s:%s:%s" "$PASSWORD" "$POD_NAME" "$(cat /secrets/config.json)" > /dev/termination-log',
+  ].join('\n');
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name: 'ok' },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: node.name,
+            restartPolicy: 'Never',
+            volumes: [
+              { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints' } },
+              { name: 'secrets', secret: { secretName: 'creds' } },
+            ],
+            containers: [
+              {
+                name: 'main',
+                image: 'continuum:dev',
+                command: ['sh', '-c', script],
+                env: [
+                  { name: 'OUT', value: outFile },
+                  {
+                    name: 'PASSWORD',
+                    valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } },
+                  },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                ],
+                volumeMounts: [
+                  { name: 'checkpoints', mountPath: '/checkpoints' },
+                  { name: 'secrets', mountPath: '/secrets', readOnly: true },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const pod = await until('the pod to finish', async () => terminal(await jobPod('ok')));
+  const hostFile = join(node.rootDir, 'var/lib/kubelet/checkpoints', outFile);
+  try {
+    t.is(pod.status?.phase, 'Succeeded');
+    const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    t.is(terminated?.exitCode, 0);
+    t.is(terminated?.reason, 'Completed');
+    t.is(terminated?.message, `s3cret:${pod.metadata!.name}:{"a":1}`);
+    t.is(readFileSync(hostFile, 'utf8'), '{"a":1}', 'hostPath maps to the node root');
+  } finally {
+    rmSync(hostFile, { force: true });
+  }
+  const job = await until('the Job to complete', async () => {
+    const j = await batch.readNamespacedJob({ namespace: NS, name: 'ok' });
+    return j.status?.succeeded === 1 ? j : undefined;
+  });
+  t.is(job.status?.succeeded, 1, 'the Job controller counts the pod');
+});
+
+test('a failing container: Failed with its exit code, the log tail with FallbackToLogsOnError', async (t) => {
+  t.timeout(120_000);
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name: 'fails' },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: testEnv().nodes[0]!.name,
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'continuum:dev',
+                command: ['sh', '-c', 'echo "cannot push: registry down" >&2; exit 3'],
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const pod = await until('the pod to fail', async () => terminal(await jobPod('fails')));
+  t.is(pod.status?.phase, 'Failed');
+  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(terminated?.exitCode, 3);
+  t.is(terminated?.reason, 'Error');
+  t.is(terminated?.message, 'cannot push: registry down');
+});
+
+test('the continuum command runs from this repository', async (t) => {
+  t.timeout(120_000);
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name: 'cli' },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: testEnv().nodes[0]!.name,
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'continuum:dev',
+                args: ['no-such-command'],
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const pod = await until('the pod to fail', async () => terminal(await jobPod('cli')));
+  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(terminated?.exitCode, 2);
+  t.regex(terminated?.message ?? '', /continuum: unknown command "no-such-command"/);
+});
+
+test('a labelled pod runs until deleted; deletion stops the process and removes the pod', async (t) => {
+  t.timeout(120_000);
+  const marker = join(testEnv().workDir, `runner-${NS}-alive`);
+  await core.createNamespacedPod({
+    namespace: NS,
+    body: {
+      metadata: { name: 'daemon', labels: { [RUN_LABEL]: 'true' } },
+      spec: {
+        nodeName: testEnv().nodes[0]!.name,
+        containers: [
+          { name: 'main', image: 'x', command: ['sh', '-c', `touch ${marker}; exec sleep 300`] },
+        ],
+      },
+    },
+  });
+  const running = await until('the pod to run', async () => {
+    const p = await core.readNamespacedPod({ namespace: NS, name: 'daemon' });
+    return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
+  });
+  t.is(running.status?.phase, 'Running');
+  const pid = Number(running.status?.containerStatuses?.[0]?.containerID?.replace('sim://', ''));
+  t.true(pid > 0);
+  await until('the process to start', async () => (existsSync(marker) ? true : undefined));
+  t.notThrows(() => process.kill(pid, 0), 'the process is alive');
+  await core.deleteNamespacedPod({ namespace: NS, name: 'daemon' });
+  await until(
+    'the pod to be gone',
+    async () => {
+      try {
+        await core.readNamespacedPod({ namespace: NS, name: 'daemon' });
+        return undefined;
+      } catch {
+        return true;
+      }
+    },
+    20_000,
+  );
+  t.throws(() => process.kill(pid, 0), undefined, 'the process is gone');
+  rmSync(marker, { force: true });
+});

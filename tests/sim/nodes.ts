@@ -1,0 +1,55 @@
+/**
+ * The SIMULATED node level of the test environment: one simulated kubelet per kwok node (on
+ * the port in its Node status) and one job runner for all of them. Started once per test run
+ * by the environment (tests/env/), after kwok (which must run with kwok-stages.ts).
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../../reconcilers/runtime/log.ts';
+import { startJobRunner } from './job-runner.ts';
+import { startSimulatedKubelet } from './kubelet.ts';
+
+export interface NodeSimulationOptions {
+  /** Admin kubeconfig (TokenReview, SubjectAccessReview, pods, pods/status). */
+  kubeconfig: string;
+  /** The CA that signed certFile (kept for callers; clients verify against it). */
+  caFile: string;
+  /** Kubelet serving certificate and key for 127.0.0.1. */
+  certFile: string;
+  keyFile: string;
+  nodes: Array<{ name: string; kubeletPort: number; rootDir: string }>;
+  log?: Logger;
+}
+
+export async function startNodeSimulations(
+  opts: NodeSimulationOptions,
+): Promise<{ stop(): Promise<void> }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(opts.kubeconfig);
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stoppers.splice(0).reverse()) await s();
+  };
+  try {
+    for (const node of opts.nodes) {
+      const kubelet = await startSimulatedKubelet({
+        nodeName: node.name,
+        port: node.kubeletPort,
+        rootDir: node.rootDir,
+        certFile: opts.certFile,
+        keyFile: opts.keyFile,
+        kc,
+      });
+      stoppers.push(() => kubelet.stop());
+    }
+    const runner = await startJobRunner({
+      kc,
+      nodes: opts.nodes,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+    stoppers.push(() => runner.stop());
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { stop };
+}
