@@ -16,6 +16,8 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
+# `continuum` on the PATH: the imaging Job runs `continuum imager`.
+RUN ln -s /app/bin/continuum.js /usr/local/bin/continuum
 # Non-root; the agent DaemonSet and imaging Jobs set their own securityContext where they need
 # to read host paths.
 USER 65532:65532

@@ -19,13 +19,16 @@ test.before(() => {
   execFileSync('bash', [join(repo, 'scripts/build-image.sh'), layout, 'test'], { stdio: 'pipe' });
 });
 
-/** Runs the image with extra arguments under runc; resolves to its standard output. */
-function runImage(id: string, args: string[]): string {
+/**
+ * Runs the image under runc with `args` after the entrypoint (or instead of the whole command
+ * line with `replace`); resolves to its standard output.
+ */
+function runImage(id: string, args: string[], replace = false): string {
   const bundle = join(work, id);
   execFileSync('umoci', ['unpack', '--image', `${layout}:test`, bundle], { stdio: 'pipe' });
   const configFile = join(bundle, 'config.json');
   const config = JSON.parse(readFileSync(configFile, 'utf8'));
-  config.process.args.push(...args);
+  config.process.args = replace ? args : [...config.process.args, ...args];
   config.process.terminal = false;
   writeFileSync(configFile, JSON.stringify(config));
   const name = `continuum-test-${id}-${process.pid}`;
@@ -60,4 +63,8 @@ test('each command answers --help inside the image', (t) => {
   for (const command of ['operator', 'agent', 'imager']) {
     t.regex(runImage(`help-${command}`, [command, '--help']), /--help|Usage/i, command);
   }
+});
+
+test('`continuum` is on the PATH, as the imaging Job calls it', (t) => {
+  t.regex(runImage('path', ['continuum', 'imager', '--help'], true), /--help|Usage/i);
 });
