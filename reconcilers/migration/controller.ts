@@ -44,18 +44,21 @@ export const migrationControllerFactory: ControllerFactory = {
   name: 'migration',
   create(ctx) {
     const { informers } = ctx;
+    // CONTINUUM_WATCH_NAMESPACE: only the Migrations of one namespace (tests sharing a cluster)
+    const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+    const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
     const caches: Caches = {
       nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),
       jobs: informers.informer<V1Job>({
-        path: '/apis/batch/v1/jobs',
+        path: `/apis/batch/v1${scope}/jobs`,
         labelSelector: MIGRATION_LABEL,
       }),
       labelledPods: informers.informer<V1Pod>({
-        path: '/api/v1/pods',
+        path: `/api/v1${scope}/pods`,
         labelSelector: MIGRATION_LABEL,
       }),
       migrations: informers.informer<Migration>({
-        path: `/apis/${API_VERSION}/${MIGRATION_PLURAL}`,
+        path: `/apis/${API_VERSION}${scope}/${MIGRATION_PLURAL}`,
       }),
       edgeNodes: informers.informer<EdgeNode>({ path: `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}` }),
     };
