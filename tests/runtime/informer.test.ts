@@ -1,0 +1,137 @@
+/**
+ * The resilient informer against the real API server, through a TCP proxy that drops or
+ * silently stalls its connections: the cache converges again after the outage, retries back
+ * off instead of looping, and a silent watch is restarted by the watchdog.
+ */
+import test from 'ava';
+import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { Informer } from '../../reconcilers/runtime/informer.ts';
+import { silentLogger } from '../../reconcilers/runtime/log.ts';
+import { testEnv } from '../env/info.ts';
+import { adminKubeConfig } from '../env/service-account.ts';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+
+const NS = `rt-informer-${Date.now().toString(36)}`;
+const core = adminKubeConfig().makeApiClient(CoreV1Api);
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The admin kubeconfig, pointed at the proxy (the serving certificate is for 127.0.0.1). */
+function throughProxy(proxy: TcpProxy): KubeConfig {
+  const kc = adminKubeConfig();
+  const cluster = kc.getCurrentCluster()!;
+  const clusters = kc.clusters.map((c) =>
+    c.name === cluster.name ? { ...c, server: `https://127.0.0.1:${proxy.port}` } : c,
+  );
+  kc.loadFromOptions({ ...kc, clusters, currentContext: kc.currentContext });
+  return kc;
+}
+
+async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+const configMap = (name: string) =>
+  core.createNamespacedConfigMap({
+    namespace: NS,
+    body: { metadata: { name, labels: { drop: 'yes' } }, data: { a: '1' } },
+  });
+
+test.before(async () => {
+  await core.createNamespace({ body: { metadata: { name: NS } } });
+});
+
+test.after.always(async () => {
+  await core.deleteNamespace({ name: NS }).catch(() => {});
+});
+
+test('after connections drop and are refused, the cache converges and retries back off', async (t) => {
+  t.timeout(60_000);
+  const apiPort = Number(new URL(testEnv().apiServer).port);
+  const proxy = await startTcpProxy(apiPort);
+  const informer = new Informer<V1ConfigMap>(
+    throughProxy(proxy),
+    {
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      labelSelector: 'drop=yes',
+      backoff: { initialMs: 200, maxMs: 2000 },
+    },
+    silentLogger(),
+  );
+  const deleted: string[] = [];
+  informer.on('delete', (cm) => deleted.push(cm.metadata!.name!));
+  try {
+    await configMap('before');
+    informer.start();
+    await informer.synced();
+    t.truthy(informer.get('before', NS));
+
+    proxy.drop();
+    const attemptsBefore = proxy.attempts;
+    await configMap('during');
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: 'before' });
+    await sleep(5000);
+    proxy.resume();
+    await until(
+      'the cache to converge',
+      () => !!informer.get('during', NS) && !informer.get('before', NS),
+    );
+    t.deepEqual(
+      informer.list(NS).map((c) => c.metadata!.name),
+      ['during'],
+    );
+    t.deepEqual(deleted, ['before'], 'the delete missed during the outage is delivered');
+    // Retries during the 5 s outage are spaced 200, 400, 800, 1600, 2000 ms: no tight loop.
+    const attempts = proxy.attempts - attemptsBefore;
+    t.log(`${attempts} connection attempts during the 5 s outage`);
+    t.true(attempts >= 2 && attempts <= 8, `${attempts} attempts`);
+
+    await configMap('after');
+    await until('a live event after recovery', () => !!informer.get('after', NS));
+    t.pass();
+  } finally {
+    await informer.stop();
+    await proxy.close();
+  }
+});
+
+test('a watch that goes silent is restarted by the watchdog', async (t) => {
+  t.timeout(60_000);
+  const apiPort = Number(new URL(testEnv().apiServer).port);
+  const proxy = await startTcpProxy(apiPort);
+  const informer = new Informer<V1ConfigMap>(
+    throughProxy(proxy),
+    {
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      labelSelector: 'watchdog=yes',
+      watchTimeoutSeconds: 60,
+      watchdogMs: 2000,
+      backoff: { initialMs: 100, maxMs: 500 },
+    },
+    silentLogger(),
+  );
+  try {
+    informer.start();
+    await informer.synced();
+    await sleep(500);
+    proxy.stall();
+    const stalledAt = Date.now();
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'silent', labels: { watchdog: 'yes' } } },
+    });
+    await until(
+      'the event after the watchdog restarts the watch',
+      () => !!informer.get('silent', NS),
+    );
+    const tookMs = Date.now() - stalledAt;
+    t.log(`seen ${tookMs} ms after the stall (watchdog 2000 ms)`);
+    t.true(tookMs >= 1500 && tookMs < 10_000, `${tookMs} ms`);
+  } finally {
+    await informer.stop();
+    await proxy.close();
+  }
+});
