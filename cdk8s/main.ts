@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type Chart } from 'cdk8s';
 import { stringify } from 'yaml';
+import { argocdHealthPatch } from './argocd.ts';
 import { crdChart, crdFileName, crds } from './crds.ts';
 import { renderTemplate } from './helm.ts';
 import { configMapChart, deploymentChart, namespaceChart, serviceChart } from './operator.ts';
@@ -65,6 +66,7 @@ export function synthesize(): Map<string, string> {
   files.set(join(CHART_DIR, 'Chart.yaml'), HEADER + chartYaml);
   files.set(join(CHART_DIR, 'values.yaml'), HEADER + valuesYaml());
   files.set(join(CHART_DIR, 'values.schema.json'), valuesSchemaJson());
+  files.set(join(CHART_DIR, 'argocd-health.yaml'), HEADER + argocdHealthPatch());
   const templates: [string, string][] = [
     ['namespace.yaml', template(namespaceChart(app), '.Values.createNamespace')],
     ['serviceaccounts.yaml', template(serviceAccountsChart(app))],

@@ -1,6 +1,8 @@
 -- Argo CD health of a continuum.dev MigrationPolicy or EdgeNode, from its Ready condition:
--- True is Healthy, False is Degraded, missing or Unknown is Progressing.
-local hs = { status = "Progressing", message = "Waiting for the operator to report Ready" }
+-- True is Healthy, False is Degraded, Unknown is Progressing. `unreported` (set by the chart's
+-- generator) is the health of an object without a Ready condition: Progressing for an EdgeNode,
+-- whose agents are still starting; Healthy for a MigrationPolicy, which the schema validated.
+local hs = { status = unreported, message = "No Ready condition reported" }
 if obj.status == nil or obj.status.conditions == nil then
   return hs
 end

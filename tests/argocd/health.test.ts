@@ -1,14 +1,21 @@
 /**
- * GIVEN the Argo CD health scripts shipped with the chart, WHEN Debian's Lua 5.4 runs them
- * (as Argo CD's gopher-lua would) against sample objects, THEN each phase and condition maps
- * to the Argo CD health a user expects.
+ * GIVEN the Argo CD health scripts as shipped with the chart (charts/continuum/argocd-health.yaml),
+ * WHEN Debian's Lua 5.4 runs them (as Argo CD's gopher-lua would) against sample objects,
+ * THEN each phase and condition maps to the Argo CD health a user expects.
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 
-const script = (name: string) =>
-  fileURLToPath(new URL(`../../cdk8s/argocd/${name}.lua`, import.meta.url));
+const shipped: Record<string, string> = parse(
+  readFileSync(new URL('../../charts/continuum/argocd-health.yaml', import.meta.url), 'utf8'),
+).data;
+const script = (kind: string) => {
+  const text = shipped[`resource.customizations.health.continuum.dev_${kind}`];
+  if (!text) throw new Error(`no health check for ${kind} in the chart`);
+  return text;
+};
 
 /** A Lua table constructor for a JSON value (strings are ASCII in these samples). */
 function toLua(value: unknown): string {
@@ -22,8 +29,15 @@ function toLua(value: unknown): string {
   return `{${fields.join(', ')}}`;
 }
 
-function health(name: string, obj: object): { status: string; message: string } {
-  const program = `obj = ${toLua(obj)}\nlocal hs = dofile(${JSON.stringify(script(name))})\nio.write(hs.status, "\\n", hs.message)`;
+/** Runs a kind's script as Argo CD does: a chunk with the global `obj`, returning the health. */
+function health(kind: string, obj: object): { status: string; message: string } {
+  const chunk = JSON.stringify(script(kind));
+  const program = [
+    `obj = ${toLua(obj)}`,
+    `local check = assert(load(${chunk}))`,
+    'local hs = check()',
+    'io.write(hs.status, "\\n", hs.message)',
+  ].join('\n');
   const [status = '', message = ''] = execFileSync('lua5.4', ['-'], {
     input: program,
     encoding: 'utf8',
@@ -82,7 +96,7 @@ const migrationCases: Array<[string, object, string, RegExp]> = [
 
 for (const [title, obj, status, message] of migrationCases) {
   test(`Migration ${title} is ${status}`, (t) => {
-    const hs = health('migration', obj);
+    const hs = health('Migration', obj);
     t.is(hs.status, status);
     t.regex(hs.message, message);
   });
@@ -101,7 +115,8 @@ const withReady = (kind: string, ready?: object, generation = 1, observedGenerat
 });
 
 const conditionCases: Array<[string, object, string, RegExp]> = [
-  ['EdgeNode without status', withReady('EdgeNode'), 'Progressing', /Waiting/],
+  ['EdgeNode without status', withReady('EdgeNode'), 'Progressing', /No Ready condition/],
+  ['MigrationPolicy without status', withReady('MigrationPolicy'), 'Healthy', /No Ready condition/],
   [
     'EdgeNode with agents ready',
     withReady('EdgeNode', {
@@ -157,7 +172,7 @@ const conditionCases: Array<[string, object, string, RegExp]> = [
 
 for (const [title, obj, status, message] of conditionCases) {
   test(`${title} is ${status}`, (t) => {
-    const hs = health('conditions', obj);
+    const hs = health((obj as { kind: string }).kind, obj);
     t.is(hs.status, status);
     t.regex(hs.message, message);
   });
