@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { installCrds } from '../api/install-crds.ts';
 import { testEnv } from '../env/info.ts';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.ts';
 
@@ -49,6 +50,7 @@ async function withOperators(
   run: (ops: Record<string, OperatorProcess>) => Promise<void>,
 ): Promise<void> {
   const { core } = clients();
+  await installCrds(testEnv().kubeconfig); // the controllers' informers watch the CRDs
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const args = (id: string) => [
     '--kubeconfig',
