@@ -227,3 +227,39 @@ test('a labelled pod runs until deleted; deletion stops the process and removes 
   t.throws(() => process.kill(pid, 0), undefined, 'the process is gone');
   rmSync(marker, { force: true });
 });
+
+test('the process reaches the API server as the pod ServiceAccount', async (t) => {
+  t.timeout(120_000);
+  const kubectl = join(testEnv().binDir, 'kubectl');
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name: 'whoami' },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: testEnv().nodes[0]!.name,
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'x',
+                command: [
+                  'sh',
+                  '-c',
+                  `${kubectl} auth whoami -o jsonpath='{.status.userInfo.username}' > /dev/termination-log`,
+                ],
+                terminationMessagePolicy: 'FallbackToLogsOnError',
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const pod = await until('the pod to finish', async () => terminal(await jobPod('whoami')));
+  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(terminated?.exitCode, 0, terminated?.message);
+  t.is(terminated?.message, `system:serviceaccount:${NS}:default`);
+});

@@ -54,6 +54,9 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
   const log = opts.log ?? silentLogger();
   const core = opts.kc.makeApiClient(CoreV1Api);
   const roots = new Map(opts.nodes.map((n) => [n.name, n.rootDir]));
+  const cluster = opts.kc.getCurrentCluster();
+  if (!cluster?.caFile) throw new Error('the job runner needs a kubeconfig with a CA file');
+  const api = { server: cluster.server, caFile: cluster.caFile };
   const runs = new Map<string, Running>();
   const informer = new Informer<V1Pod>(opts.kc, { path: '/api/v1/pods' }, log);
 
@@ -88,7 +91,8 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       if (r.pod.spec!.containers.length !== 1) {
         throw new Error('the simulated job runner runs pods of exactly one container');
       }
-      r.spec ??= await preparePodProcess(core, r.pod, container, roots.get(r.pod.spec!.nodeName!)!);
+      const rootDir = roots.get(r.pod.spec!.nodeName!)!;
+      r.spec ??= await preparePodProcess(core, r.pod, container, rootDir, api);
     } catch (err) {
       if (r.stopping) return;
       const message = (err as Error).message;

@@ -12,12 +12,16 @@
  *   metadata.namespace, metadata.uid, spec.nodeName, spec.serviceAccountName, status.podIP);
  * - the image is not pulled: `continuum` (any path ending in /continuum, or the image's
  *   entrypoint when the container has no command) runs this repository's bin/continuum.js.
- * Not simulated: envFrom, subPath, in-cluster API access (KUBERNETES_SERVICE_HOST).
+ * - API access as the pod's ServiceAccount (unless automountServiceAccountToken is false): a
+ *   kubeconfig with a bound token, named by KUBECONFIG and CONTINUUM_KUBECONFIG (in place of
+ *   the in-cluster configuration, whose paths cannot be mapped).
+ * Not simulated: envFrom, subPath.
  */
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeKubeconfig } from '../env/kubeconfig.ts';
 import type {
   CoreV1Api,
   V1Container,
@@ -44,6 +48,7 @@ export async function preparePodProcess(
   pod: V1Pod,
   container: V1Container,
   rootDir: string,
+  api: { server: string; caFile: string },
 ): Promise<PodProcessSpec> {
   const workDir = mkdtempSync(join(tmpdir(), `sim-pod-${pod.metadata?.name}-`));
   chmodSync(workDir, 0o700);
@@ -63,6 +68,12 @@ export async function preparePodProcess(
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workDir };
   for (const e of container.env ?? []) env[e.name] = map(await envValue(core, pod, e));
   env.CONTINUUM_TERMINATION_MESSAGE_PATH = terminationMessageFile;
+  if (pod.spec?.automountServiceAccountToken !== false) {
+    const kubeconfig = join(workDir, 'serviceaccount.kubeconfig');
+    writeKubeconfig(kubeconfig, api.server, api.caFile, { token: await podToken(core, pod) });
+    env.KUBECONFIG ??= kubeconfig;
+    env.CONTINUUM_KUBECONFIG ??= kubeconfig;
+  }
   const command = container.command?.length ? container.command : ['continuum'];
   const argv = [...command, ...(container.args ?? [])].map(map);
   const program = argv[0] === 'continuum' || argv[0]!.endsWith('/continuum');
@@ -155,27 +166,30 @@ async function projectedFiles(core: CoreV1Api, pod: V1Pod, p: V1ProjectedVolumeS
       files[item.path] = Buffer.from(fieldValue(pod, item.fieldRef?.fieldPath ?? ''));
     }
     const t = source.serviceAccountToken;
-    if (t) {
-      const request = await core.createNamespacedServiceAccountToken({
-        namespace: pod.metadata!.namespace!,
-        name: pod.spec?.serviceAccountName ?? 'default',
-        body: {
-          spec: {
-            audiences: t.audience ? [t.audience] : [],
-            expirationSeconds: t.expirationSeconds ?? 3607,
-            boundObjectRef: {
-              apiVersion: 'v1',
-              kind: 'Pod',
-              name: pod.metadata!.name!,
-              uid: pod.metadata!.uid!,
-            },
-          },
-        },
-      });
-      files[t.path] = Buffer.from(request.status?.token ?? '');
-    }
+    if (t) files[t.path] = Buffer.from(await podToken(core, pod, t.audience, t.expirationSeconds));
   }
   return files;
+}
+
+/** A token of the pod's ServiceAccount, bound to the pod (TokenRequest API). */
+async function podToken(core: CoreV1Api, pod: V1Pod, audience?: string, seconds = 3607) {
+  const request = await core.createNamespacedServiceAccountToken({
+    namespace: pod.metadata!.namespace!,
+    name: pod.spec?.serviceAccountName ?? 'default',
+    body: {
+      spec: {
+        audiences: audience ? [audience] : [],
+        expirationSeconds: seconds,
+        boundObjectRef: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          name: pod.metadata!.name!,
+          uid: pod.metadata!.uid!,
+        },
+      },
+    },
+  });
+  return request.status?.token ?? '';
 }
 
 function fieldValue(pod: V1Pod, path: string): string {
