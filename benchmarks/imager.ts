@@ -58,6 +58,9 @@ async function timed(command: string, args: string[]): Promise<Measure> {
     number,
     number,
   ];
+  console.error(
+    `  ${command === 'skopeo' ? 'skopeo' : 'imager'} ${seconds} s, ${(kb / 1024).toFixed(0)} MiB`,
+  );
   return { seconds, rssMiB: kb / 1024 };
 }
 
@@ -74,6 +77,7 @@ async function onFreshRegistry(
 ): Promise<Measure> {
   const name = `registry-${registries++}`;
   const { info, service } = await startRegistry({ name, workDir: work, username: user, password });
+  await run('sync'); // start every push with no dirty pages from the previous one
   try {
     return await push(info.host, info.dockerConfig);
   } finally {
@@ -129,42 +133,49 @@ try {
       for (const compress of values.compress ? [false, true] : [false]) {
         const imager: Measure[] = [];
         const skopeo: Measure[] = [];
+        const pushImager = () =>
+          onFreshRegistry((host, dockerConfig) =>
+            timed(process.execPath, [
+              bin,
+              'imager',
+              '--archive',
+              archive,
+              '--container',
+              'app',
+              '--repository',
+              `${host}/bench/app`,
+              '--tag',
+              't',
+              '--docker-config',
+              dockerConfig,
+              '--keep-archive',
+              compress ? '--compress' : '--no-compress',
+            ]),
+          );
+        const pushSkopeo = () =>
+          onFreshRegistry((host) =>
+            timed('skopeo', [
+              'copy',
+              '--quiet',
+              '--all',
+              ...(compress ? [] : ['--preserve-digests']),
+              '--dest-creds',
+              `${user}:${password}`,
+              '--dest-tls-verify=false',
+              `oci:${layout}:t`,
+              `docker://${host}/bench/app:t`,
+            ]),
+          );
+        // Alternate which tool goes first, so that neither always inherits the other's
+        // leftovers (page-cache writeback, a warmer CPU frequency…).
         for (let i = 0; i < Number(values.repeat); i++) {
-          imager.push(
-            await onFreshRegistry((host, dockerConfig) =>
-              timed(process.execPath, [
-                bin,
-                'imager',
-                '--archive',
-                archive,
-                '--container',
-                'app',
-                '--repository',
-                `${host}/bench/app`,
-                '--tag',
-                't',
-                '--docker-config',
-                dockerConfig,
-                '--keep-archive',
-                compress ? '--compress' : '--no-compress',
-              ]),
-            ),
-          );
-          skopeo.push(
-            await onFreshRegistry((host) =>
-              timed('skopeo', [
-                'copy',
-                '--quiet',
-                '--all',
-                ...(compress ? [] : ['--preserve-digests']),
-                '--dest-creds',
-                `${user}:${password}`,
-                '--dest-tls-verify=false',
-                `oci:${layout}:t`,
-                `docker://${host}/bench/app:t`,
-              ]),
-            ),
-          );
+          if (i % 2 === 0) {
+            imager.push(await pushImager());
+            skopeo.push(await pushSkopeo());
+          } else {
+            skopeo.push(await pushSkopeo());
+            imager.push(await pushImager());
+          }
         }
         const mibps = (m: Measure[]) => archiveBytes / 2 ** 20 / median(m.map((x) => x.seconds));
         const row = [
