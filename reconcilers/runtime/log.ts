@@ -11,17 +11,21 @@ export interface LoggerOptions {
   level?: string;
   /** Component name written as `name` on every line. */
   name?: string;
+  /** Append to this file instead of writing to stdout. */
+  file?: string;
 }
 
-/** A JSON logger writing to stdout. */
+/** A JSON logger writing to stdout (or to `opts.file`). */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  return pino({
+  const destination = opts.file ? pino.destination({ dest: opts.file, sync: true }) : undefined;
+  const options = {
     level: opts.level ?? process.env.CONTINUUM_LOG_LEVEL ?? 'info',
     ...(opts.name ? { name: opts.name } : {}),
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** A child logger whose every line names the object, e.g. `forObject(log, 'migration', key)`. */

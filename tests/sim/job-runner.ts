@@ -40,6 +40,8 @@ interface Running {
   spec?: PodProcessSpec;
   child?: ChildProcess;
   stopping: boolean;
+  /** Status writes of this pod, in order (a fast exit must not overtake "Running"). */
+  writes: Promise<void>;
   /** The pod is being deleted: remove it for good once the process is gone. */
   deleted?: boolean;
   retry?: NodeJS.Timeout;
@@ -85,6 +87,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     }
   }
 
+  function record(r: Running, status: object): Promise<void> {
+    r.writes = r.writes.then(() => writeStatus(r.pod, status));
+    return r.writes;
+  }
+
   async function start(uid: string, r: Running): Promise<void> {
     const container = r.pod.spec!.containers[0]!;
     try {
@@ -97,7 +104,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       if (r.stopping) return;
       const message = (err as Error).message;
       log.warn({ pod: keyOf(r.pod), err: message }, 'cannot start the container; retrying');
-      await writeStatus(r.pod, waitingStatus(container.name, container.image ?? '', message));
+      await record(r, waitingStatus(container.name, container.image ?? '', message));
       r.retry = setTimeout(() => void start(uid, r), 2000);
       return;
     }
@@ -114,7 +121,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       (code, signal) => void exited(uid, r, code ?? (signal ? 128 + constants.signals[signal] : 1)),
     );
     log.info({ pod: keyOf(r.pod), argv }, 'container started');
-    await writeStatus(r.pod, runningStatus(r.pod, r.run));
+    await record(r, runningStatus(r.pod, r.run));
   }
 
   async function exited(uid: string, r: Running, exitCode: number): Promise<void> {
@@ -133,8 +140,8 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     }
     const message = terminationMessage(r, exitCode);
     log.info({ pod: keyOf(r.pod), exitCode }, 'container exited');
-    await writeStatus(
-      r.pod,
+    await record(
+      r,
       terminatedStatus(r.pod, r.run, { exitCode, finishedAt: new Date().toISOString(), message }),
     );
     cleanup(uid, r);
@@ -211,7 +218,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       startedAt: '',
       restartCount: 0,
     };
-    const fresh: Running = { pod, run, stopping: false };
+    const fresh: Running = { pod, run, stopping: false, writes: Promise.resolve() };
     runs.set(uid, fresh);
     void start(uid, fresh);
   }

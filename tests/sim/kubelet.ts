@@ -29,6 +29,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { apiErrorCode } from '../../reconcilers/runtime/kube.ts';
+import { silentLogger, type Logger } from '../../reconcilers/runtime/log.ts';
 import { writeCheckpointArchive } from './checkpoint-archive.ts';
 import { faultOf, sizeOf, type Fault } from './kubelet-faults.ts';
 
@@ -48,6 +49,7 @@ export interface SimulatedKubeletOptions {
   kc: KubeConfig;
   /** Archive payload size when the pod has no size annotation. Default 64 KiB. */
   defaultSizeBytes?: number;
+  log?: Logger;
 }
 
 export interface SimulatedKubelet {
@@ -68,6 +70,7 @@ class HttpError extends Error {
 export async function startSimulatedKubelet(
   opts: SimulatedKubeletOptions,
 ): Promise<SimulatedKubelet> {
+  const log = (opts.log ?? silentLogger()).child({ kubelet: opts.nodeName });
   const core = opts.kc.makeApiClient(CoreV1Api);
   const authn = opts.kc.makeApiClient(AuthenticationV1Api);
   const authz = opts.kc.makeApiClient(AuthorizationV1Api);
@@ -159,8 +162,10 @@ export async function startSimulatedKubelet(
       const path = await checkpoint(req, url, parts.slice(1));
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ items: [path] }));
+      log.info({ path: url.pathname, archive: path }, 'checkpoint written');
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
+      log.info({ path: url.pathname, status, err: (err as Error).message }, 'checkpoint refused');
       if (!res.headersSent && !res.destroyed) {
         res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end(`${(err as Error).message}\n`);

@@ -4,7 +4,7 @@
  * by the environment (tests/env/), after kwok (which must run with kwok-stages.ts).
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from '../../reconcilers/runtime/log.ts';
+import { createLogger, silentLogger } from '../../reconcilers/runtime/log.ts';
 import { startJobRunner } from './job-runner.ts';
 import { startSimulatedKubelet } from './kubelet.ts';
 
@@ -17,12 +17,14 @@ export interface NodeSimulationOptions {
   certFile: string;
   keyFile: string;
   nodes: Array<{ name: string; kubeletPort: number; rootDir: string }>;
-  log?: Logger;
+  /** Where the simulations log (JSON lines), e.g. `<workDir>/node-simulations.log`. */
+  logFile?: string;
 }
 
 export async function startNodeSimulations(
   opts: NodeSimulationOptions,
 ): Promise<{ stop(): Promise<void> }> {
+  const log = opts.logFile ? createLogger({ name: 'sim', file: opts.logFile }) : silentLogger();
   const kc = new KubeConfig();
   kc.loadFromFile(opts.kubeconfig);
   const stoppers: Array<() => Promise<void>> = [];
@@ -38,14 +40,11 @@ export async function startNodeSimulations(
         certFile: opts.certFile,
         keyFile: opts.keyFile,
         kc,
+        log,
       });
       stoppers.push(() => kubelet.stop());
     }
-    const runner = await startJobRunner({
-      kc,
-      nodes: opts.nodes,
-      ...(opts.log ? { log: opts.log } : {}),
-    });
+    const runner = await startJobRunner({ kc, nodes: opts.nodes, log });
     stoppers.push(() => runner.stop());
   } catch (err) {
     await stop();
