@@ -119,6 +119,7 @@ export class Informer<T extends KubernetesObject> {
       } catch (err) {
         if (this.stopped) break;
         if (apiErrorCode(err) === 410) {
+          this.log.info('watch expired (410 Gone); relisting');
           this.resourceVersion = '';
           continue;
         }

@@ -4,6 +4,7 @@
  * off instead of looping, and a silent watch is restarted by the watchdog.
  */
 import test from 'ava';
+import { pino } from 'pino';
 import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { Informer } from '../../reconcilers/runtime/informer.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
@@ -130,6 +131,52 @@ test('a watch that goes silent is restarted by the watchdog', async (t) => {
     const tookMs = Date.now() - stalledAt;
     t.log(`seen ${tookMs} ms after the stall (watchdog 2000 ms)`);
     t.true(tookMs >= 1500 && tookMs < 10_000, `${tookMs} ms`);
+  } finally {
+    await informer.stop();
+    await proxy.close();
+  }
+});
+
+test('a watch answered 410 Gone relists: objects changed meanwhile are reconciled', async (t) => {
+  t.timeout(60_000);
+  const apiPort = Number(new URL(testEnv().apiServer).port);
+  const proxy = await startTcpProxy(apiPort);
+  const logs: string[] = [];
+  const informer = new Informer<V1ConfigMap>(
+    throughProxy(proxy),
+    {
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      labelSelector: 'gone=yes',
+      backoff: { initialMs: 100, maxMs: 500 },
+    },
+    pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) }),
+  );
+  const label = { gone: 'yes' };
+  const added: string[] = [];
+  const deleted: string[] = [];
+  informer.on('add', (cm) => added.push(cm.metadata!.name!));
+  informer.on('delete', (cm) => deleted.push(cm.metadata!.name!));
+  try {
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'old', labels: label } },
+    });
+    informer.start();
+    await informer.synced();
+    proxy.drop();
+    await core.deleteNamespacedConfigMap({ namespace: NS, name: 'old' });
+    await core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name: 'new', labels: label } },
+    });
+    // White box: make the informer resume from a resourceVersion the server no longer has, so
+    // that its next watch is answered 410 Gone (too old resource version) by the API server.
+    (informer as unknown as { resourceVersion: string }).resourceVersion = '1';
+    proxy.resume();
+    await until('the relist', () => !!informer.get('new', NS) && !informer.get('old', NS));
+    t.deepEqual(deleted, ['old']);
+    t.deepEqual(added, ['old', 'new']);
+    t.true(logs.includes('watch expired (410 Gone); relisting'), logs.join('\n'));
   } finally {
     await informer.stop();
     await proxy.close();
