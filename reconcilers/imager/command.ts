@@ -155,8 +155,11 @@ export const command: Command = {
     }
     await writeTerminationMessage(options, digest);
     if (!options.keepArchive) {
-      await rm(options.archive, { force: true });
-      log(`deleted ${options.archive}`);
+      // The image is safe in the registry: a failed deletion is worth a warning, not a failure.
+      await rm(options.archive, { force: true }).then(
+        () => log(`deleted ${options.archive}`),
+        (err: Error) => log(`warning: cannot delete ${options.archive}: ${err.message}`),
+      );
     }
     console.log(digest);
     return exitCodes.ok;

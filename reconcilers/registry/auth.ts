@@ -14,48 +14,38 @@ interface DockerConfig {
   auths?: Record<string, { auth?: string; username?: string; password?: string }>;
 }
 
+/** Docker Hub is written `docker.io` in image references and `index.docker.io` in configs. */
+const aliases: Record<string, string> = {
+  'index.docker.io': 'docker.io',
+  'registry-1.docker.io': 'docker.io',
+};
+
 /** Normalises a docker config key (`https://host:5000/v1/`, `host:5000`) to `host:5000`. */
 function registryKey(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  return aliases[host] ?? host;
 }
 
 /**
- * The credentials for `registry` in a docker config file; undefined when the file has none for
- * it. Throws a readable Error when the file is missing or malformed.
- */
-export async function credentialsFromDockerConfig(
-  file: string,
-  registry: string,
-): Promise<Credentials | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new Error(`cannot read docker config "${file}": ${(err as Error).message}`);
-  }
-  return credentialsFromDockerConfigJson(text, registry, `docker config "${file}"`);
-}
-
-/**
- * The credentials for `registry` in the text of a docker config (e.g. the `.dockerconfigjson`
- * of a Secret); `source` names it in errors. Throws a readable Error when it is malformed.
+ * The credentials for `registry` in the JSON of a docker config (the `.dockerconfigjson` of a
+ * Secret); undefined when it has none for it. Throws a readable Error when it is malformed.
  */
 export function credentialsFromDockerConfigJson(
-  text: string,
+  json: string,
   registry: string,
-  source: string,
 ): Credentials | undefined {
   let config: DockerConfig;
   try {
-    config = JSON.parse(text) as DockerConfig;
+    config = JSON.parse(json) as DockerConfig;
   } catch (err) {
-    throw new Error(`cannot read ${source}: ${(err as Error).message}`);
+    throw new Error(`not JSON: ${(err as Error).message}`);
   }
   if (typeof config !== 'object' || config === null || typeof config.auths !== 'object') {
-    throw new Error(`cannot read ${source}: no "auths" object`);
+    throw new Error('no "auths" object');
   }
+  const wanted = aliases[registry] ?? registry;
   const entry = Object.entries(config.auths ?? {}).find(
-    ([key]) => registryKey(key) === registry,
+    ([key]) => registryKey(key) === wanted,
   )?.[1];
   if (!entry) return undefined;
   if (entry.username !== undefined && entry.password !== undefined) {
@@ -66,7 +56,19 @@ export function credentialsFromDockerConfigJson(
     const colon = decoded.indexOf(':');
     if (colon > 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  throw new Error(`cannot read ${source}: the entry for "${registry}" has no usable credentials`);
+  throw new Error(`the entry for "${registry}" has no username and password`);
+}
+
+/** {@link credentialsFromDockerConfigJson} of a file (a mounted Secret). */
+export async function credentialsFromDockerConfig(
+  file: string,
+  registry: string,
+): Promise<Credentials | undefined> {
+  try {
+    return credentialsFromDockerConfigJson(await readFile(file, 'utf8'), registry);
+  } catch (err) {
+    throw new Error(`cannot read docker config "${file}": ${(err as Error).message}`);
+  }
 }
 
 export interface Challenge {

@@ -212,7 +212,8 @@ export class RegistrySession {
   }
 
   private async pickScheme(): Promise<URL> {
-    const { registry } = this.repository;
+    const registry =
+      this.repository.registry === 'docker.io' ? 'registry-1.docker.io' : this.repository.registry;
     if (this.options.plainHttp) return new URL(`http://${registry}/`);
     const secure = new URL(`https://${registry}/`);
     if (!isLoopbackRegistry(registry)) return secure;

@@ -2,7 +2,11 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentialsFromDockerConfig, parseChallenge } from '../../reconcilers/registry/auth.ts';
+import {
+  credentialsFromDockerConfig,
+  credentialsFromDockerConfigJson,
+  parseChallenge,
+} from '../../reconcilers/registry/auth.ts';
 import { statusError, type RegistryErrorKind } from '../../reconcilers/registry/errors.ts';
 import {
   isLoopbackRegistry,
@@ -71,6 +75,13 @@ test('docker config credentials: auth or username/password, keys as hosts or URL
     password: 'b',
   });
   t.is(await credentialsFromDockerConfig(file, 'other.example.com'), undefined);
+  const hub = JSON.stringify({
+    auths: { 'https://index.docker.io/v1/': { username: 'h', password: 'k' } },
+  });
+  t.deepEqual(credentialsFromDockerConfigJson(hub, 'docker.io'), { username: 'h', password: 'k' });
+  t.throws(() => credentialsFromDockerConfigJson('{"auths":{"r.io":{}}}', 'r.io'), {
+    message: /no username and password/,
+  });
   await t.throwsAsync(credentialsFromDockerConfig(join(file, 'missing'), 'x'), {
     message: /cannot read docker config/,
   });
