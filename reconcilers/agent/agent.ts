@@ -91,6 +91,7 @@ export class Agent {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.pods.stop();
+    this.sampler.close();
     await this.nc?.drain().catch(() => undefined);
     await this.connecting;
   }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OpenFile } from './open-file.ts';
 
 /** The mounted hierarchies under a cgroup root (`/sys/fs/cgroup` on a node). */
 export type Hierarchies =
@@ -75,19 +76,46 @@ export function cgroupExists(h: Hierarchies, relative: string): boolean {
   return existsSync(join(h.version === 2 ? h.unified : h.cpuacct, relative));
 }
 
-/** Current usage of the cgroup at `relative`; throws (ENOENT) when the container is gone. */
-export function readUsage(h: Hierarchies, relative: string): CgroupUsage {
-  if (h.version === 2) {
-    const dir = join(h.unified, relative);
+/**
+ * Reads a container's usage every sample from files kept open (see {@link OpenFile}); the
+ * constructor throws (ENOENT) when the cgroup does not exist, {@link read} when it went away.
+ * Must be closed.
+ */
+export class UsageReader {
+  private readonly cpu: OpenFile;
+  private readonly memory: OpenFile;
+  private readonly v2: boolean;
+
+  constructor(h: Hierarchies, relative: string) {
+    this.v2 = h.version === 2;
+    const [cpu, memory] =
+      h.version === 2
+        ? [join(h.unified, relative, 'cpu.stat'), join(h.unified, relative, 'memory.current')]
+        : [
+            join(h.cpuacct, relative, 'cpuacct.usage'),
+            join(h.memory, relative, 'memory.usage_in_bytes'),
+          ];
+    this.cpu = new OpenFile(cpu);
+    try {
+      this.memory = new OpenFile(memory);
+    } catch (err) {
+      this.cpu.close();
+      throw err;
+    }
+  }
+
+  read(): CgroupUsage {
+    const cpu = this.cpu.text(256);
     return {
-      cpuNs: parseCpuStatUsage(read(dir, 'cpu.stat')),
-      memoryBytes: Number(read(dir, 'memory.current')),
+      cpuNs: this.v2 ? parseCpuStatUsage(cpu) : Number(cpu),
+      memoryBytes: Number(this.memory.text(64)),
     };
   }
-  return {
-    cpuNs: Number(read(join(h.cpuacct, relative), 'cpuacct.usage')),
-    memoryBytes: Number(read(join(h.memory, relative), 'memory.usage_in_bytes')),
-  };
+
+  close(): void {
+    this.cpu.close();
+    this.memory.close();
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Node-wide CPU and memory from /proc (`--proc-root` points elsewhere in tests). */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { OpenFile } from './open-file.ts';
 
 export interface CpuTimes {
   /** Jiffies spent not idle (user, nice, system, irq, softirq, steal), all cores. */
@@ -44,10 +44,29 @@ export function parseMemInfo(text: string): MemInfo {
   return { totalBytes: kb('MemTotal'), availableBytes: kb('MemAvailable') };
 }
 
-export function readProcStat(procRoot: string): CpuTimes {
-  return parseProcStat(readFileSync(join(procRoot, 'stat'), 'latin1'));
-}
+/** Reads the node's figures from /proc/stat and /proc/meminfo kept open (see {@link OpenFile}). */
+export class ProcReader {
+  private readonly stat: OpenFile;
+  private readonly meminfo: OpenFile;
+  /** Counted once: the aggregate line comes first, so later reads stop after it. */
+  private readonly cores: number;
 
-export function readMemInfo(procRoot: string): MemInfo {
-  return parseMemInfo(readFileSync(join(procRoot, 'meminfo'), 'latin1'));
+  constructor(procRoot: string) {
+    this.stat = new OpenFile(join(procRoot, 'stat'));
+    this.meminfo = new OpenFile(join(procRoot, 'meminfo'));
+    this.cores = parseProcStat(this.stat.text(64 * 1024)).cores;
+  }
+
+  cpu(): CpuTimes {
+    return { ...parseProcStat(this.stat.text(512)), cores: this.cores };
+  }
+
+  memory(): MemInfo {
+    return parseMemInfo(this.meminfo.text(4096));
+  }
+
+  close(): void {
+    this.stat.close();
+    this.meminfo.close();
+  }
 }

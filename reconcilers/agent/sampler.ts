@@ -11,11 +11,11 @@ import { containerCgroupCandidates, parseContainerId } from './cgroup-paths.ts';
 import {
   cgroupExists,
   readLimits,
-  readUsage,
+  UsageReader,
   type CgroupLimits,
   type Hierarchies,
 } from './cgroup-files.ts';
-import { readMemInfo, readProcStat } from './proc.ts';
+import { ProcReader } from './proc.ts';
 import { RateWindow } from './rate-window.ts';
 
 /** What the sampler needs to know about a pod (from the API server). */
@@ -29,6 +29,7 @@ export interface PodRef {
 
 interface Tracked {
   path: string;
+  usage: UsageReader;
   cpu: RateWindow;
   limits: CgroupLimits;
   limitsAt: number;
@@ -54,18 +55,27 @@ export class Sampler {
   private readonly tracked = new Map<string, Tracked>();
   private readonly nodeBusy: RateWindow;
   private readonly nodeTotal: RateWindow;
+  private readonly proc: ProcReader;
   private round = 0;
 
+  /** Throws when the node's /proc cannot be read. */
   constructor(private readonly opts: SamplerOptions) {
     this.nodeBusy = new RateWindow(opts.cpuWindowMs);
     this.nodeTotal = new RateWindow(opts.cpuWindowMs);
+    this.proc = new ProcReader(opts.procRoot);
+  }
+
+  /** Closes every file kept open. */
+  close(): void {
+    for (const id of [...this.tracked.keys()]) this.untrack(id);
+    this.proc.close();
   }
 
   sample(pods: PodRef[], wallTime = new Date()): MetricsMessage {
     const t = (this.opts.now ?? (() => performance.now()))();
     this.round++;
-    const stat = readProcStat(this.opts.procRoot);
-    const mem = readMemInfo(this.opts.procRoot);
+    const stat = this.proc.cpu();
+    const mem = this.proc.memory();
     const busyShare = this.nodeBusy.add(t, stat.busy);
     const totalShare = this.nodeTotal.add(t, stat.total);
     const nodeMetrics: MetricsMessage['nodeMetrics'] = {
@@ -84,7 +94,7 @@ export class Sampler {
         podMetrics.push({ namespace: pod.namespace, name: pod.name, uid: pod.uid, containers });
       }
     }
-    for (const [id, tr] of this.tracked) if (tr.seen !== this.round) this.tracked.delete(id);
+    for (const [id, tr] of this.tracked) if (tr.seen !== this.round) this.untrack(id);
     return {
       schemaVersion: METRICS_SCHEMA_VERSION,
       node: this.opts.node,
@@ -109,8 +119,15 @@ export class Sampler {
     if (!tr) {
       const path = containerCgroupCandidates(pod, id).find((p) => cgroupExists(h, p));
       if (!path) return undefined;
+      let usage: UsageReader;
+      try {
+        usage = new UsageReader(h, path);
+      } catch {
+        return undefined;
+      }
       tr = {
         path,
+        usage,
         cpu: new RateWindow(this.opts.cpuWindowMs),
         limits: {},
         limitsAt: -Infinity,
@@ -124,7 +141,7 @@ export class Sampler {
         tr.limits = readLimits(h, tr.path);
         tr.limitsAt = t;
       }
-      const usage = readUsage(h, tr.path);
+      const usage = tr.usage.read();
       const nsPerMs = tr.cpu.add(t, usage.cpuNs);
       const memLimit = Math.min(tr.limits.memoryBytes ?? nodeMemory, nodeMemory);
       const m: ContainerMetrics = {
@@ -138,8 +155,13 @@ export class Sampler {
       }
       return m;
     } catch {
-      this.tracked.delete(id.id); // the container went away between listing and reading
+      this.untrack(id.id); // the container went away between listing and reading
       return undefined;
     }
+  }
+
+  private untrack(containerId: string): void {
+    this.tracked.get(containerId)?.usage.close();
+    this.tracked.delete(containerId);
   }
 }

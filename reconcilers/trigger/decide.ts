@@ -53,6 +53,14 @@ export interface MigrationDraft {
   spec: Pick<MigrationSpec, 'podName' | 'restorePolicy' | 'target' | 'policyRef' | 'reason'>;
 }
 
+const durations = new Map<string, number>();
+/** parseDuration, memoised: decisions run for every pod of every message. */
+export function durationMs(text: string): number {
+  let ms = durations.get(text);
+  if (ms === undefined) durations.set(text, (ms = parseDuration(text)));
+  return ms;
+}
+
 const unfinished = (m: ExistingMigration) => m.phase !== 'Done' && m.phase !== 'Failed';
 
 const fmt = (v: number) => `${Math.round(v * 10) / 10}%`;
@@ -61,7 +69,7 @@ function firing(
   window: TriggerWindow,
   t: MigrationTrigger,
 ): { trigger: MigrationTrigger; view: WindowView } | undefined {
-  const view = window.windows[t.metric]?.view(parseDuration(t.for ?? '30s'));
+  const view = window.windows[t.metric]?.view(durationMs(t.for ?? '30s'));
   if (!view || !view.covered || view.min <= t.above) return undefined;
   return { trigger: t, view };
 }
@@ -98,7 +106,7 @@ export function decideTrigger(
   );
   if (ofPod.some(unfinished)) return null;
   const mine = ofPod.filter((m) => m.labels[POLICY_LABEL] === policyName);
-  const cooldownMs = parseDuration(policy.spec.cooldown ?? '5m');
+  const cooldownMs = durationMs(policy.spec.cooldown ?? '5m');
   if (mine.some((m) => now - m.createdMs < cooldownMs)) return null;
   const fromNode = migrations.filter(
     (m) => m.labels[POLICY_LABEL] === policyName && m.labels[NODE_LABEL] === node && unfinished(m),

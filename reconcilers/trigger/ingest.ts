@@ -105,7 +105,7 @@ export class MetricsIngest {
       }
       this.windows.addPod(entry.uid, t, entry.containers, maxGapMs);
       const policy = this.policyFor(pod, node);
-      if (!policy) continue;
+      if (!policy || !this.windows.anyAbove(policy, entry.uid, m.node)) continue;
       const draft = decideTrigger(this.windowOf(entry, m.node), policy, this.now());
       if (draft) drafts.push(this.create(draft, received));
     }

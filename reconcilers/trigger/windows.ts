@@ -3,10 +3,10 @@
  * (the highest value among the pod's containers at each sample, naming that container) and one
  * per node for nodeCPU and nodeMemory.
  */
-import { parseDuration } from '../api/duration.ts';
 import type { MetricName, MigrationPolicy } from '../api/types.ts';
 import type { ContainerMetrics, NodeMetrics } from '../agent/message.ts';
 import { MetricSeries } from './series.ts';
+import { durationMs } from './decide.ts';
 
 type PodSeries = { containerCPU: MetricSeries; containerMemory: MetricSeries };
 type NodeSeries = { nodeCPU: MetricSeries; nodeMemory: MetricSeries };
@@ -21,9 +21,7 @@ export class WindowStore {
   /** The longest `for` among the policies' triggers (memoised per policy list). */
   retainFor(policies: MigrationPolicy[]): number {
     if (this.retainOf?.policies !== policies) {
-      const fors = policies.flatMap((p) =>
-        p.spec.triggers.map((t) => parseDuration(t.for ?? '30s')),
-      );
+      const fors = policies.flatMap((p) => p.spec.triggers.map((t) => durationMs(t.for ?? '30s')));
       this.retainOf = { policies, ms: Math.max(0, ...fors) };
     }
     return this.retainOf.ms;
@@ -54,6 +52,13 @@ export class WindowStore {
     }
     if (m.cpuPercent !== undefined) this.add(s.nodeCPU, t, m.cpuPercent, maxGapMs);
     this.add(s.nodeMemory, t, m.memoryPercent, maxGapMs);
+  }
+
+  /** True when the latest value of some trigger's metric is above its threshold (else no trigger can fire). */
+  anyAbove(policy: MigrationPolicy, podUid: string, node: string): boolean {
+    return policy.spec.triggers.some(
+      (t) => (this.series(t.metric, podUid, node)?.latest?.value ?? -1) > t.above,
+    );
   }
 
   series(metric: MetricName, podUid: string, node: string): MetricSeries | undefined {

@@ -46,6 +46,7 @@ v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async
     intervalMs: 1000,
     cpuWindowMs: 1000,
   });
+  t.teardown(() => sampler.close());
   await sleep(500);
   sampler.sample([pod]);
   const readings: number[] = [];
@@ -82,6 +83,7 @@ v1('a process holding 64 MiB reads its usage, as a share of its memory limit', a
     intervalMs: 1000,
     cpuWindowMs: 1000,
   });
+  t.teardown(() => sampler.close());
   await sleep(1000);
   const before = sampler.sample([pod]).pods[0]!.containers[0]!;
   holder.stdin!.write('go\n');
@@ -104,6 +106,7 @@ v1('a container whose cgroup disappears is skipped, not fatal', (t) => {
     intervalMs: 1000,
     cpuWindowMs: 1000,
   });
+  t.teardown(() => sampler.close());
   t.deepEqual(sampler.sample([pod]).pods, []);
   tree.mkdir(relative);
   t.is(sampler.sample([pod]).pods.length, 1);

@@ -74,6 +74,7 @@ test('v2, systemd driver: CPU % of cpu.max, else of node cores; memory % of memo
     writeFileSync(join(proc, 'stat'), procStat(busy, idle));
   };
   writeFileSync(join(proc, 'meminfo'), meminfo(8 * 1024 * 1024, 6 * 1024 * 1024));
+  write(1_000_000, 5_000_000, 1000, 1000);
   let now = 0;
   const sampler = new Sampler({
     node: 'edge-1',
@@ -83,7 +84,7 @@ test('v2, systemd driver: CPU % of cpu.max, else of node cores; memory % of memo
     cpuWindowMs: 1000,
     now: () => now,
   });
-  write(1_000_000, 5_000_000, 1000, 1000);
+  t.teardown(() => sampler.close());
   const first = sampler.sample([burstable, guaranteed], new Date('2026-11-28T08:00:00Z'));
   t.is(first.pods[0]!.containers[0]!.cpuPercent, undefined);
   t.is(first.nodeMetrics.memoryPercent, 25);
