@@ -160,7 +160,10 @@ test.serial('a Migration deleted mid-flight: the finalizer rolls back and releas
     podName: 'midway',
     target: { nodeSelector: { 'continuum.dev/layer': 'nowhere' } },
   });
-  const m = await h.waitForMigration('move-midway', isPhase('Restoring'));
+  const m = await h.waitForMigration(
+    'move-midway',
+    (x) => isPhase('Restoring')(x) && !!x.status?.targetPod,
+  );
   await waitFor('restored pod created', async () =>
     (await h.pods()).some((p) => p.metadata?.name === m.status?.targetPod) ? true : undefined,
   );

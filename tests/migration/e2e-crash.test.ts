@@ -1,0 +1,195 @@
+/**
+ * Crash safety: the operator is SIGKILLed at every phase boundary and in the middle of every
+ * phase (one Migration per kill point, all in flight together) and restarted each time.
+ * THEN every Migration ends Done, once; each has exactly one restored pod; no source pod went
+ * before its checkpoint image was in the registry; a restarted operator changes nothing more.
+ */
+import test from 'ava';
+import { BatchV1Api } from '@kubernetes/client-node';
+import type { Migration } from '../../reconcilers/api/types.ts';
+import { imageExists } from '../../reconcilers/registry/client.ts';
+import { testEnv } from '../env/info.ts';
+import type { OperatorProcess } from '../runtime/operator-process.ts';
+import { PULL_SECRET, PUSH_SECRET, harness, waitFor, type Harness } from './harness.ts';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface KillPoint {
+  migration: string;
+  restorePolicy: 'checkpoint' | 'restart';
+  /** Kill the operator once this holds (checked every 100 ms). */
+  when: (m: Migration, world: { jobs: Set<string>; pods: Set<string> }) => boolean;
+  /** Slow the kubelet down so that the kill lands while a checkpoint is in flight. */
+  slowKubelet?: boolean;
+}
+
+const phase = (p: string) => (m: Migration) => m.status?.phase === p;
+const points: KillPoint[] = [
+  { migration: 'c-enter-checkpointing', restorePolicy: 'checkpoint', when: phase('Checkpointing') },
+  {
+    migration: 'c-mid-checkpointing',
+    restorePolicy: 'checkpoint',
+    when: phase('Checkpointing'),
+    slowKubelet: true,
+  },
+  { migration: 'c-enter-imaging', restorePolicy: 'checkpoint', when: phase('Imaging') },
+  {
+    migration: 'c-mid-imaging',
+    restorePolicy: 'checkpoint',
+    when: (m, w) => phase('Imaging')(m) && w.jobs.has(m.metadata.name!),
+  },
+  { migration: 'c-enter-restoring', restorePolicy: 'checkpoint', when: phase('Restoring') },
+  {
+    migration: 'c-mid-restoring',
+    restorePolicy: 'checkpoint',
+    when: (m, w) => phase('Restoring')(m) && w.pods.has(m.status?.targetPod ?? ''),
+  },
+  { migration: 'c-enter-done', restorePolicy: 'checkpoint', when: phase('Done') },
+  { migration: 'r-enter-restoring', restorePolicy: 'restart', when: phase('Restoring') },
+  {
+    migration: 'r-mid-restoring',
+    restorePolicy: 'restart',
+    when: (m, w) => phase('Restoring')(m) && w.pods.has(m.status?.targetPod ?? ''),
+  },
+];
+
+let h: Harness;
+
+test.before(async (t) => {
+  t.timeout(120_000);
+  h = await harness('mig-e2e-crash');
+});
+
+test.after.always(async () => {
+  await h?.cleanup();
+});
+
+test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done exactly once', async (t) => {
+  t.timeout(600_000);
+  const env = testEnv();
+  const credentials = { username: env.registry.username, password: env.registry.password };
+  const image = {
+    repository: h.repository,
+    pushSecretRef: { name: PUSH_SECRET },
+    pullSecretRef: { name: PULL_SECRET },
+  };
+  const sources = new Map<string, string>();
+  await Promise.all(
+    points.map(async (p, i) => {
+      const annotations = p.slowKubelet
+        ? { 'sim.continuum.dev/checkpoint-fault': 'delay=2s' }
+        : undefined;
+      const pod = await h.createPod(`src-${i}`, {
+        node: i % 2 ? 'edge-2' : 'edge-1',
+        ...(annotations ? { annotations } : {}),
+      });
+      sources.set(p.migration, pod.metadata!.uid!);
+    }),
+  );
+  let operator: OperatorProcess = h.startOperator();
+  await Promise.all(
+    points.map((p, i) =>
+      h.createMigration(p.migration, {
+        podName: `src-${i}`,
+        restorePolicy: p.restorePolicy,
+        ...(p.restorePolicy === 'checkpoint' ? { image } : {}),
+      }),
+    ),
+  );
+
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  const fired = new Set<string>();
+  const violations: string[] = [];
+  const checkedDeletion = new Set<string>();
+  let kills = 0;
+  const deadline = Date.now() + 480_000;
+  for (;;) {
+    const migrations = new Map<string, Migration>();
+    for (const p of points) {
+      const m = await h.getMigration(p.migration);
+      if (m) migrations.set(p.migration, m);
+    }
+    const jobs = new Set(
+      (await batch.listNamespacedJob({ namespace: h.namespace })).items.map(
+        (j) => j.metadata?.labels?.['continuum.dev/migration'] ?? '',
+      ),
+    );
+    const pods = await h.pods();
+    const names = new Set(pods.map((p) => p.metadata!.name!));
+    // no source may go before its image is in the registry
+    for (const p of points.filter((x) => x.restorePolicy === 'checkpoint')) {
+      const uid = sources.get(p.migration);
+      const src = pods.find((x) => x.metadata?.uid === uid);
+      if ((src && !src.metadata?.deletionTimestamp) || checkedDeletion.has(p.migration)) continue;
+      checkedDeletion.add(p.migration);
+      const ref = migrations.get(p.migration)?.status?.image;
+      if (!ref || !(await imageExists(ref, { credentials })))
+        violations.push(`${p.migration}: source gone while its image is ${ref ?? 'unrecorded'}`);
+    }
+    const due = points.find(
+      (p) =>
+        !fired.has(p.migration) &&
+        migrations.get(p.migration) &&
+        p.when(migrations.get(p.migration)!, { jobs, pods: names }),
+    );
+    if (due) {
+      fired.add(due.migration);
+      if (due.slowKubelet) await sleep(800); // the kubelet call is in flight
+      await operator.kill('SIGKILL');
+      kills++;
+      operator = h.startOperator();
+    }
+    if (
+      [...migrations.values()].filter(
+        (m) => m.status?.phase === 'Done' || m.status?.phase === 'Failed',
+      ).length === points.length
+    )
+      break;
+    if (Date.now() > deadline) break;
+    await sleep(100);
+  }
+  t.deepEqual(violations, []);
+  t.true(kills >= points.length - 1, `operator killed ${kills} times`);
+  const done = new Map<string, Migration>();
+  for (const p of points) done.set(p.migration, (await h.getMigration(p.migration))!);
+  for (const [name, m] of done)
+    t.is(m.status?.phase, 'Done', `${name}: ${JSON.stringify(m.status)}`);
+
+  // a restarted operator finds nothing to do: no status changes
+  await operator.kill('SIGKILL');
+  operator = h.startOperator();
+  await operator.waitForLog('controllers running', 60_000);
+  await sleep(5000);
+  for (const [name, m] of done) {
+    const again = await h.getMigration(name);
+    t.is(
+      again?.metadata.resourceVersion,
+      m.metadata.resourceVersion,
+      `${name} untouched after restart`,
+    );
+  }
+  const pods = await h.pods();
+  const events = (await h.core.listNamespacedEvent({ namespace: h.namespace })).items;
+  for (const p of points) {
+    const restored = pods.filter(
+      (x) =>
+        x.metadata?.labels?.['continuum.dev/migration'] === p.migration &&
+        !x.metadata?.labels?.['job-name'],
+    );
+    t.is(restored.length, 1, `${p.migration}: exactly one restored pod`);
+    t.is(restored[0]?.metadata?.name, done.get(p.migration)?.status?.targetPod);
+    t.false(
+      pods.some(
+        (x) => x.metadata?.uid === sources.get(p.migration) && !x.metadata?.deletionTimestamp,
+      ),
+      `${p.migration}: source gone`,
+    );
+    const succeeded = events.filter(
+      (e) => e.involvedObject.name === p.migration && e.reason === 'Succeeded',
+    );
+    t.true(succeeded.length <= 1, `${p.migration}: Done announced ${succeeded.length} times`);
+  }
+  await waitFor('imaging Jobs removed', async () =>
+    (await batch.listNamespacedJob({ namespace: h.namespace })).items.length ? undefined : true,
+  );
+});
