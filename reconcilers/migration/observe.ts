@@ -110,8 +110,13 @@ async function registryCredentials(
   const path = `/api/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}/secrets/${encodeURIComponent(name)}`;
   const secret = await getJson<V1Secret>(deps.kc, path);
   const text = Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString('utf8');
-  const source = `Secret "${name}"`;
-  return credentialsFromDockerConfigJson(text, parseReference(ref).repository.registry, source);
+  try {
+    return credentialsFromDockerConfigJson(text, parseReference(ref).repository.registry);
+  } catch (err) {
+    throw new Error(
+      `cannot read the registry credentials of Secret "${name}": ${(err as Error).message}`,
+    );
+  }
 }
 
 async function getOrUndefined<T>(kc: KubeConfig, path: string): Promise<T | undefined> {
