@@ -24,7 +24,11 @@ let kubelet: SimulatedKubelet;
 let rootDir: string;
 const tokens: Record<string, string> = {};
 
-function post(path: string, token?: string): Promise<{ status: number; body: string }> {
+function post(
+  path: string,
+  token?: string,
+  client?: { cert: Buffer; key: Buffer },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -34,6 +38,7 @@ function post(path: string, token?: string): Promise<{ status: number; body: str
         method: 'POST',
         ca: readFileSync(testEnv().caFile),
         headers: token ? { Authorization: `Bearer ${token}` } : {},
+        ...client,
       },
       (res) => {
         let body = '';
@@ -100,6 +105,7 @@ test.before(async () => {
     rootDir,
     certFile: join(env.workDir, 'serving.crt'),
     keyFile: join(env.workDir, 'serving.key'),
+    caFile: env.caFile,
     kc,
   });
 });
@@ -157,6 +163,13 @@ test('404 for an unknown container, an unknown pod, a pod of another node', asyn
   t.regex(c.body, /container nope does not exist/);
   t.is((await post(`/checkpoint/${NS}/ghost/app`, tokens.checkpointer)).status, 404);
   t.is((await post(`/checkpoint/${NS}/elsewhere/app`, tokens.checkpointer)).status, 404);
+});
+
+test('a client certificate of the CA authenticates (as the API server node proxy presents)', async (t) => {
+  const user = adminKubeConfig().getCurrentUser()!;
+  const client = { cert: readFileSync(user.certFile!), key: readFileSync(user.keyFile!) };
+  const res = await post(`/checkpoint/${NS}/app/app`, undefined, client);
+  t.is(res.status, 200, 'system:masters may create nodes/checkpoint');
 });
 
 test('500 by fault injection', async (t) => {

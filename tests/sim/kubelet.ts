@@ -4,9 +4,9 @@
  *
  *   POST /checkpoint/{namespace}/{pod}/{container}?timeout=<seconds>
  *
- * Like the kubelet: HTTPS with a serving certificate (signed by the test CA); bearer-token
- * authentication by TokenReview and authorization by SubjectAccessReview (`create
- * nodes/checkpoint`, name = the node) against the API server; 401 without or with an invalid
+ * Like the kubelet: HTTPS with a serving certificate (signed by the test CA); authentication by
+ * x509 client certificate (signed by the CA) or bearer token (TokenReview), authorization by
+ * SubjectAccessReview (`create nodes/checkpoint`, name = the node) against the API server; 401 without or with an invalid
  * token, 403 when not allowed, 404 for an unknown pod/container or a pod of another node, 500
  * when "the runtime" fails; 200 `{"items":["/var/lib/kubelet/checkpoints/<archive>"]}`.
  * The archive (CRI-O layout) is written under `<rootDir>/var/lib/kubelet/checkpoints/`.
@@ -20,6 +20,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import {
   AuthenticationV1Api,
@@ -27,6 +28,7 @@ import {
   CoreV1Api,
   type KubeConfig,
   type V1Pod,
+  type V1UserInfo,
 } from '@kubernetes/client-node';
 import { apiErrorCode } from '../../reconcilers/runtime/kube.ts';
 import { silentLogger, type Logger } from '../../reconcilers/runtime/log.ts';
@@ -45,6 +47,8 @@ export interface SimulatedKubeletOptions {
   /** Serving certificate and key (PEM files) for 127.0.0.1. */
   certFile: string;
   keyFile: string;
+  /** CA whose client certificates authenticate (the API server's node proxy presents one). */
+  caFile: string;
   /** Admin access: TokenReview, SubjectAccessReview, reading pods. */
   kc: KubeConfig;
   /** Archive payload size when the pod has no size annotation. Default 64 KiB. */
@@ -75,12 +79,25 @@ export async function startSimulatedKubelet(
   const authn = opts.kc.makeApiClient(AuthenticationV1Api);
   const authz = opts.kc.makeApiClient(AuthorizationV1Api);
 
-  async function authorize(req: IncomingMessage): Promise<void> {
+  /** x509 client certificate signed by the CA (as the API server's proxy sends), else token. */
+  async function authenticate(req: IncomingMessage): Promise<V1UserInfo> {
+    const socket = req.socket as TLSSocket;
+    const cert = socket.authorized ? socket.getPeerCertificate() : undefined;
+    const cn = cert?.subject?.CN;
+    if (cn) {
+      const o = cert.subject.O;
+      return { username: [cn].flat()[0], groups: o === undefined ? [] : [o].flat() };
+    }
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim();
     if (!token) throw new HttpError(401, 'Unauthorized');
     const review = await authn.createTokenReview({ body: { spec: { token } } });
     const user = review.status?.user;
     if (!review.status?.authenticated || !user?.username) throw new HttpError(401, 'Unauthorized');
+    return user;
+  }
+
+  async function authorize(req: IncomingMessage): Promise<void> {
+    const user = await authenticate(req);
     const sar = await authz.createSubjectAccessReview({
       body: {
         spec: {
@@ -174,7 +191,14 @@ export async function startSimulatedKubelet(
   }
 
   const server: Server = createServer(
-    { cert: readFileSync(opts.certFile), key: readFileSync(opts.keyFile) },
+    {
+      cert: readFileSync(opts.certFile),
+      key: readFileSync(opts.keyFile),
+      // Client certificates are optional (bearer tokens are the other way in), verified by hand.
+      ca: readFileSync(opts.caFile),
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
     (req, res) => void handle(req, res),
   );
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,7 @@ import { startSimulatedKubelet } from './kubelet.ts';
 export interface NodeSimulationOptions {
   /** Admin kubeconfig (TokenReview, SubjectAccessReview, pods, pods/status). */
   kubeconfig: string;
-  /** The CA that signed certFile (kept for callers; clients verify against it). */
+  /** The test CA: signed certFile; client certificates it signed authenticate to the kubelets. */
   caFile: string;
   /** Kubelet serving certificate and key for 127.0.0.1. */
   certFile: string;
@@ -39,6 +39,7 @@ export async function startNodeSimulations(
         rootDir: node.rootDir,
         certFile: opts.certFile,
         keyFile: opts.keyFile,
+        caFile: opts.caFile,
         kc,
         log,
       });
