@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { MetricsIngest, type Cache } from '../reconcilers/trigger/ingest.ts';
+import { MetricsIngest } from '../reconcilers/trigger/ingest.ts';
+import { MapCache } from '../tests/trigger/map-cache.ts';
 import { MigrationIndex } from '../reconcilers/trigger/migration-index.ts';
 import { MetricsReceipts } from '../reconcilers/trigger/receipts.ts';
 import { silentLogger } from '../reconcilers/runtime/log.ts';
@@ -29,19 +30,6 @@ import {
   type Migration,
   type MigrationPolicy,
 } from '../reconcilers/api/types.ts';
-
-class MapCache<T extends { metadata?: { name?: string; namespace?: string } }> implements Cache<T> {
-  private readonly map = new Map<string, T>();
-  constructor(items: T[]) {
-    for (const o of items) this.map.set(`${o.metadata?.namespace ?? ''}/${o.metadata?.name}`, o);
-  }
-  get(name: string, namespace?: string) {
-    return this.map.get(`${namespace ?? ''}/${name}`);
-  }
-  list() {
-    return [...this.map.values()];
-  }
-}
 
 const policy = (name: string, spec: Partial<MigrationPolicy['spec']> = {}): MigrationPolicy => ({
   apiVersion: API_VERSION,

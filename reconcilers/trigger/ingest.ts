@@ -96,7 +96,7 @@ export class MetricsIngest {
     const maxGapMs = Math.max(3 * m.intervalMs, 1000);
     this.windows.retainMs = this.maxForMs();
     this.windows.addNode(m.node, t, m.nodeMetrics, maxGapMs);
-    const drafts: Promise<void>[] = [];
+    const candidates: { entry: PodMetrics; policy: MigrationPolicy; weight: number }[] = [];
     for (const entry of m.pods) {
       const pod = this.o.pods.get(entry.name, entry.namespace);
       if (!pod || pod.metadata?.uid !== entry.uid || pod.spec?.nodeName !== m.node) {
@@ -106,8 +106,24 @@ export class MetricsIngest {
       this.windows.addPod(entry.uid, t, entry.containers, maxGapMs);
       const policy = this.policyFor(pod, node);
       if (!policy || !this.windows.anyAbove(policy, entry.uid, m.node)) continue;
+      candidates.push({ entry, policy, weight: this.windows.weight(entry.uid) });
+    }
+    // The heaviest pods first: when a node-wide threshold fires and the concurrency limit allows
+    // only some Migrations, they move the pods that relieve the node most.
+    candidates.sort((a, b) => b.weight - a.weight);
+    const drafts: Promise<void>[] = [];
+    for (const { entry, policy } of candidates) {
       const draft = decideTrigger(this.windowOf(entry, m.node), policy, this.now());
-      if (draft) drafts.push(this.create(draft, received));
+      if (!draft) continue;
+      // Counted at once, so the next decision of this message sees it (limits, cooldown).
+      this.o.migrations.created({
+        name: draft.metadata.name,
+        namespace: draft.metadata.namespace,
+        podName: draft.spec.podName,
+        labels: draft.metadata.labels,
+        createdMs: this.now(),
+      });
+      drafts.push(this.create(draft, received));
     }
     await Promise.all(drafts);
   }
@@ -172,17 +188,11 @@ export class MetricsIngest {
       const outcome = await this.o.creator.create(draft);
       decisions.inc({ outcome });
       decisionLatency.observe((performance.now() - received) / 1000);
-      this.o.migrations.created({
-        name: draft.metadata.name,
-        namespace: draft.metadata.namespace,
-        podName: draft.spec.podName,
-        labels: draft.metadata.labels,
-        createdMs: this.now(),
-      });
       if (outcome === 'created') {
         this.o.log.info({ migration: key, reason: draft.spec.reason }, 'Migration created');
       }
     } catch (err) {
+      this.o.migrations.forget(draft.metadata.namespace, draft.metadata.name);
       decisions.inc({ outcome: 'error' });
       this.o.log.warn(
         { migration: key, err: String(err) },

@@ -34,10 +34,15 @@ export class MigrationIndex {
     this.dirty = true;
   }
 
-  /** Records a Migration this trigger created (or found existing). */
+  /** Records a Migration this trigger is creating (or found existing). */
   created(m: ExistingMigration): void {
     this.recent.set(`${m.namespace}/${m.name}`, m);
     this.dirty = true;
+  }
+
+  /** Drops a Migration recorded by {@link created} whose creation failed. */
+  forget(namespace: string, name: string): void {
+    if (this.recent.delete(`${namespace}/${name}`)) this.dirty = true;
   }
 
   /** Migrations in `namespace` plus those labelled with source node `node` (no duplicates). */

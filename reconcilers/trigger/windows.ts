@@ -61,6 +61,12 @@ export class WindowStore {
     );
   }
 
+  /** How heavy a pod is now: its latest container CPU %, memory % as a tie-breaker. */
+  weight(podUid: string): number {
+    const s = this.pods.get(podUid);
+    return (s?.containerCPU.latest?.value ?? 0) * 1000 + (s?.containerMemory.latest?.value ?? 0);
+  }
+
   series(metric: MetricName, podUid: string, node: string): MetricSeries | undefined {
     if (metric === 'containerCPU' || metric === 'containerMemory')
       return this.pods.get(podUid)?.[metric];

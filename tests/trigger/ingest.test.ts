@@ -1,0 +1,110 @@
+/**
+ * The ingest shell with in-memory caches and a recording MigrationCreator (the pure tier; the
+ * same paths run against the real API server and NATS in trigger.test.ts).
+ */
+import test from 'ava';
+import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { MetricsIngest } from '../../reconcilers/trigger/ingest.ts';
+import { MigrationIndex } from '../../reconcilers/trigger/migration-index.ts';
+import { MetricsReceipts } from '../../reconcilers/trigger/receipts.ts';
+import { podSamplesDropped } from '../../reconcilers/trigger/metrics.ts';
+import type { MigrationDraft } from '../../reconcilers/trigger/decide.ts';
+import { silentLogger } from '../../reconcilers/runtime/log.ts';
+import type { MigrationPolicy } from '../../reconcilers/api/types.ts';
+import type { MetricsMessage } from '../../reconcilers/agent/message.ts';
+import { MapCache } from './map-cache.ts';
+
+const T0 = Date.parse('2026-11-28T08:00:00Z');
+const podNames = ['light', 'heavy', 'middle'];
+const cpu: Record<string, number> = { light: 5, heavy: 70, middle: 40 };
+
+function setup(creator: (d: MigrationDraft) => Promise<'created' | 'exists'>) {
+  const pods: V1Pod[] = podNames.map((name) => ({
+    metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: '1' },
+    spec: { nodeName: 'edge-1', containers: [] },
+  }));
+  const nodes: V1Node[] = [
+    { metadata: { name: 'edge-1', labels: { 'continuum.dev/layer': 'edge' } } },
+  ];
+  const namespaces: V1Namespace[] = [{ metadata: { name: 'ns' } }];
+  const policy: MigrationPolicy = {
+    apiVersion: 'continuum.dev/v1alpha1',
+    kind: 'MigrationPolicy',
+    metadata: { name: 'node-hot' },
+    spec: {
+      selector: {},
+      triggers: [{ metric: 'nodeCPU', above: 90, for: '2s' }],
+      restorePolicy: 'restart',
+      cooldown: '5m',
+      maxConcurrentPerNode: 1,
+    },
+  };
+  const receipts = new MetricsReceipts();
+  const ingest = new MetricsIngest({
+    pods: new MapCache(pods),
+    nodes: new MapCache(nodes),
+    namespaces: new MapCache(namespaces),
+    policies: new MapCache([policy]),
+    migrations: new MigrationIndex(() => []),
+    creator: { create: creator },
+    receipts,
+    log: silentLogger(),
+    now: () => T0 + 60_000,
+  });
+  return { ingest, receipts };
+}
+
+function message(i: number, extra: MetricsMessage['pods'] = []): string {
+  const m: MetricsMessage = {
+    schemaVersion: 1,
+    node: 'edge-1',
+    time: new Date(T0 + i * 1000).toISOString(),
+    intervalMs: 1000,
+    nodeMetrics: { cpuPercent: 97, memoryPercent: 50 },
+    pods: [
+      ...podNames.map((name) => ({
+        namespace: 'ns',
+        name,
+        uid: `uid-${name}`,
+        containers: [{ name: 'app', cpuPercent: cpu[name], memoryPercent: 1, memoryBytes: 1 }],
+      })),
+      ...extra,
+    ],
+  };
+  return JSON.stringify(m);
+}
+
+test('a node-wide breach under a limit of 1 moves the heaviest pod only, once', async (t) => {
+  const drafts: MigrationDraft[] = [];
+  const { ingest, receipts } = setup(async (d) => (drafts.push(d), 'created'));
+  for (let i = 0; i < 6; i++) await ingest.ingest('continuum.metrics.edge-1', message(i));
+  t.deepEqual(
+    drafts.map((d) => d.spec.podName),
+    ['heavy'],
+  );
+  t.is(receipts.lastReceived('edge-1'), T0 + 60_000);
+});
+
+test('a failed creation is retried on the next message', async (t) => {
+  let calls = 0;
+  const { ingest } = setup(async () => {
+    calls++;
+    if (calls === 1) throw new Error('API server unavailable');
+    return 'created';
+  });
+  for (let i = 0; i < 4; i++) await ingest.ingest('continuum.metrics.edge-1', message(i));
+  t.is(calls, 2);
+});
+
+test('pod entries of unknown pods, or pods of another node, are dropped one by one', async (t) => {
+  const { ingest } = setup(async () => 'created');
+  const before = (await podSamplesDropped.get()).values[0]?.value ?? 0;
+  await ingest.ingest(
+    'continuum.metrics.edge-1',
+    message(0, [
+      { namespace: 'ns', name: 'gone', uid: 'uid-gone', containers: [] },
+      { namespace: 'ns', name: 'heavy', uid: 'uid-old-heavy', containers: [] },
+    ]),
+  );
+  t.is(((await podSamplesDropped.get()).values[0]?.value ?? 0) - before, 2);
+});
