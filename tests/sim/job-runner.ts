@@ -12,7 +12,7 @@
  * kwok must leave these pods alone: run kwok with the stages of kwok-stages.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { Informer } from '../../reconcilers/runtime/informer.ts';
@@ -25,6 +25,7 @@ import { runningStatus, terminatedStatus, waitingStatus, type Run } from './pod-
 export const RUN_LABEL = 'sim.continuum.dev/run';
 
 const MAX_MESSAGE_BYTES = 4096;
+const SETPRIV = existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
 
 export interface JobRunnerOptions {
   /** Admin access (reads pods, Secrets, ConfigMaps; writes pods/status). */
@@ -111,7 +112,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     if (r.stopping) return cleanup(uid, r);
     const { argv, env, workDir, logFile } = r.spec;
     const fd = openSync(logFile, 'a');
-    const child = spawn(argv[0]!, argv.slice(1), { env, cwd: workDir, stdio: ['ignore', fd, fd] });
+    // Where setpriv exists, the process dies with the test run however it ends (PDEATHSIG).
+    const [file, args] = SETPRIV
+      ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', ...argv]]
+      : [argv[0]!, argv.slice(1)];
+    const child = spawn(file, args, { env, cwd: workDir, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     r.child = child;
     r.run = { ...r.run, startedAt: new Date().toISOString(), pid: child.pid };
