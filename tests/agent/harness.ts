@@ -33,9 +33,10 @@ export class TestNode {
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
-  async create(): Promise<void> {
-    await this.core.createNode({ body: { metadata: { name: this.name } } });
-    await this.core.createNamespace({ body: { metadata: { name: this.name } } });
+  /** Creates the node and a namespace of the same name, both with `labels`. */
+  async create(labels: Record<string, string> = {}): Promise<void> {
+    await this.core.createNode({ body: { metadata: { name: this.name, labels } } });
+    await this.core.createNamespace({ body: { metadata: { name: this.name, labels } } });
   }
 
   /** A burstable pod "running" on the node with one container `app`. */
