@@ -37,6 +37,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
     maxAttempts: 5,
     jobBackoffLimit: 3,
     pollMs: 2000,
+    eventPollMs: 15_000,
   };
 }
 

@@ -52,6 +52,8 @@ export interface MigrationConfig {
   jobBackoffLimit: number;
   /** How often to look again while waiting for something that sends no event, in ms. */
   pollMs: number;
+  /** Safety-net look while waiting for a Job or a restored pod, whose changes are watched. */
+  eventPollMs: number;
 }
 
 /** Something the shell does; each is idempotent or guarded by intent recorded in status. */

@@ -1,8 +1,8 @@
 /**
- * observe: everything one pass needs, read fresh. The Migration and the two pods whose
- * existence decides what may be deleted (source and restored) are read from the API server;
- * nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come from the informer caches
- * (a stale read there only delays a step). Registry lookups happen here too, so that decide
+ * observe: everything one pass needs, read fresh. The Migration and the source pod are read
+ * from the API server, the restored pod too unless the cache has it; nodes, Jobs, imaging
+ * pods, sibling Migrations and EdgeNodes come from the informer caches (a stale read there
+ * only delays a step). Registry lookups happen here too, so that decide
  * stays pure.
  */
 import type { KubeConfig, V1Job, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
@@ -57,10 +57,13 @@ export async function observe(
   if (!migration) return undefined;
   const podPath = (pod: string): string =>
     `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
-  const [pod, targetPod] = await Promise.all([
-    getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName)),
-    getOrUndefined<V1Pod>(kc, podPath(targetPodName(migration))),
-  ]);
+  const pod = await getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
+  // a cached restored pod is trusted; its absence is confirmed by the API server, since
+  // "neither pod exists" fails the Migration
+  const targetName = targetPodName(migration);
+  const targetPod =
+    caches.labelledPods.get(targetName, namespace) ??
+    (await getOrUndefined<V1Pod>(kc, podPath(targetName)));
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods

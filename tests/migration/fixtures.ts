@@ -29,6 +29,7 @@ export const config: MigrationConfig = {
   maxAttempts: 3,
   jobBackoffLimit: 2,
   pollMs: 1000,
+  eventPollMs: 5000,
 };
 
 export function migration(

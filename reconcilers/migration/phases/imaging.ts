@@ -53,12 +53,12 @@ export function imaging(
   }
   if (!o.job) {
     const job = imagingJob(m, status.sourceNode!, archivesOf(status), repository, cfg);
-    return { status, actions: [{ type: 'createJob', job }], requeueAfterMs: cfg.pollMs };
+    return { status, actions: [{ type: 'createJob', job }], requeueAfterMs: cfg.eventPollMs };
   }
   if (jobIs(o.job, 'Failed')) {
     const cause = reportedFailure(o.jobPods) ?? 'the imaging Job failed';
     fail(m, status, 'ImagingFailed', `cannot build or push the checkpoint image: ${cause}`, now);
     return { status, actions: [] };
   }
-  return { status, actions: [], requeueAfterMs: cfg.pollMs, problem };
+  return { status, actions: [], requeueAfterMs: problem ? cfg.pollMs : cfg.eventPollMs, problem };
 }

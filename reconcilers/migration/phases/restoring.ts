@@ -75,5 +75,5 @@ export function restoring(
     enter(m, status, 'Done', now);
     return { status, actions };
   }
-  return { status, actions, requeueAfterMs: cfg.pollMs };
+  return { status, actions, requeueAfterMs: cfg.eventPollMs };
 }
