@@ -12,6 +12,7 @@ import { startKwok } from './kwok.ts';
 import { startNats } from './nats.ts';
 import { makePki } from './pki.ts';
 import type { Service } from './process.ts';
+import { startNodeSimulations } from '../sim/nodes.ts';
 import { startRegistry } from './registry.ts';
 
 export interface RunningEnv {
@@ -56,7 +57,7 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
   removeStaleDirs();
   const workDir = mkdtempSync(join(tmpdir(), `continuum-env-${process.pid}-`));
   const dataDir = mkdtempSync(join(dataRoot, `continuum-data-${process.pid}-`));
-  const services: Service[] = [];
+  const services: Array<Pick<Service, 'stop'>> = [];
   const stop = async () => {
     for (const service of services.reverse()) await service.stop();
     rmSync(workDir, { recursive: true, force: true });
@@ -89,6 +90,16 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     const kwok = await startKwok({ workDir, binDir: bin, kubeconfig: controlPlane.kubeconfig });
     services.push(kwok.service);
     step(`kwok nodes ready: ${kwok.nodes.map((n) => `${n.name} (${n.layer})`).join(', ')}`);
+    const simulations = await startNodeSimulations({
+      kubeconfig: controlPlane.kubeconfig,
+      caFile: pki.caCert,
+      certFile: pki.servingCert,
+      keyFile: pki.servingKey,
+      nodes: kwok.nodes,
+      logFile: join(workDir, 'node-simulations.log'),
+    });
+    services.push({ stop: () => simulations.stop() });
+    step('simulated kubelets and job runner up');
     const info: TestEnvInfo = {
       workDir,
       kubeconfig: controlPlane.kubeconfig,

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { writeKwokStages } from '../sim/kwok-stages.ts';
 import type { SimulatedNode } from './info.ts';
 import { freePort, startService, waitUntil, type Service } from './process.ts';
 
@@ -35,6 +36,8 @@ export async function startKwok(opts: {
       '--node-port=0',
       '--cidr=10.0.1.0/24',
       `--server-address=127.0.0.1:${port}`,
+      // Pods the simulated job runner executes are left to it (tests/sim/kwok-stages.ts).
+      `--config=${writeKwokStages(opts.workDir)}`,
     ],
     { logDir: opts.workDir },
   );
