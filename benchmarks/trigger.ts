@@ -115,7 +115,7 @@ async function ingestThroughput(): Promise<void> {
     receipts: new MetricsReceipts(),
     log: silentLogger(),
   });
-  const t0 = Date.parse('2026-11-28T08:00:00Z');
+  const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
   const messages: { subject: string; data: Uint8Array }[] = [];
   for (let s = 0; s < STEPS; s++) {
     for (const [node, list] of perNode) {
@@ -205,7 +205,8 @@ async function decisionLatency(): Promise<void> {
     });
     while (!policyCache.get(id) || !podCache.get(`p${TRIALS - 1}`, id))
       await new Promise((r) => setTimeout(r, 50));
-    let t = Date.parse('2026-11-28T08:00:00Z');
+    // 3 s of sample time per pod, centred on now: within the trigger's clock-skew bound.
+    let t = Math.floor(Date.now() / 1000) * 1000 - 1500 * TRIALS;
     const latencies: number[] = [];
     for (const pod of pods) {
       let sentAt = 0;
@@ -232,7 +233,6 @@ async function decisionLatency(): Promise<void> {
         await new Promise((r) => setTimeout(r, 1));
       if (!seen.has(pod.name)) throw new Error(`no Migration for ${pod.name} within 10 s`);
       latencies.push(seen.get(pod.name)! - sentAt);
-      t += 5000; // a gap: the next pod's window starts afresh
     }
     latencies.sort((a, b) => a - b);
     console.log(

@@ -45,6 +45,9 @@ export interface IngestOptions {
   now?: () => number;
 }
 
+/** Messages whose time is further than this from the operator's clock are dropped. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+
 type PolicyChoice = { generation: number; resourceVersion?: string; policy?: MigrationPolicy };
 
 export class MetricsIngest {
@@ -88,8 +91,13 @@ export class MetricsIngest {
     const node = this.o.nodes.get(m.node);
     if (!node) return this.drop('unknown_node', m.node, 'node unknown');
     const t = Date.parse(m.time);
-    if (t <= (this.lastTime.get(m.node) ?? -Infinity))
+    if (Math.abs(t - this.now()) > MAX_CLOCK_SKEW_MS) {
+      // A bogus future time would make every later message look like a replay.
+      return this.drop('out_of_time', m.node, `time ${m.time} too far from now`);
+    }
+    if (t <= (this.lastTime.get(m.node) ?? -Infinity)) {
       return this.drop('duplicate', m.node, 'not newer');
+    }
     this.lastTime.set(m.node, t);
     messagesAccepted.inc();
     this.o.receipts.record(m.node, this.now());

@@ -11,7 +11,8 @@ export const messagesAccepted = new Counter({
 
 /**
  * Metrics messages dropped whole, by reason: `malformed` (JSON, schema version, types, ranges),
- * `unknown_node`, `duplicate` (not newer than the last one of its node).
+ * `unknown_node`, `duplicate` (not newer than the last one of its node), `out_of_time` (more than
+ * 5 minutes from the operator's clock: stale, or a skewed node clock).
  */
 export const messagesDropped = new Counter({
   name: 'continuum_trigger_messages_dropped_total',

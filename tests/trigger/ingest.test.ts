@@ -96,6 +96,15 @@ test('a failed creation is retried on the next message', async (t) => {
   t.is(calls, 2);
 });
 
+test('messages far from the operator clock are dropped (a skewed clock cannot block a node)', async (t) => {
+  const drafts: MigrationDraft[] = [];
+  const { ingest, receipts } = setup(async (d) => (drafts.push(d), 'created'));
+  await ingest.ingest('continuum.metrics.edge-1', message(3600));
+  t.is(receipts.lastReceived('edge-1'), undefined);
+  for (let i = 0; i < 6; i++) await ingest.ingest('continuum.metrics.edge-1', message(i));
+  t.is(drafts.length, 1);
+});
+
 test('pod entries of unknown pods, or pods of another node, are dropped one by one', async (t) => {
   const { ingest } = setup(async () => 'created');
   const before = (await podSamplesDropped.get()).values[0]?.value ?? 0;
