@@ -9,7 +9,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { MetricName, MigrationPolicy } from '../api/types.ts';
 import { METRICS_SUBJECT_PREFIX, parseMetricsMessage, type PodMetrics } from '../agent/message.ts';
 import { decideTrigger, type MigrationDraft, type TriggerWindow } from './decide.ts';
-import { byPrecedence, governingPolicy } from './policy-match.ts';
+import { PolicyChooser } from './policy-choice.ts';
 import type { MigrationIndex } from './migration-index.ts';
 import { WindowStore } from './windows.ts';
 import type { MetricsReceipts } from './receipts.ts';
@@ -48,31 +48,27 @@ export interface IngestOptions {
 /** Messages whose time is further than this from the operator's clock are dropped. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
-type PolicyChoice = { generation: number; resourceVersion?: string; policy?: MigrationPolicy };
-
 export class MetricsIngest {
   private readonly windows = new WindowStore();
   private readonly lastTime = new Map<string, number>();
-  private ordered: MigrationPolicy[] | undefined;
-  private generation = 0;
-  private readonly choices = new Map<string, PolicyChoice>();
+  private readonly chooser: PolicyChooser;
   private readonly inflight = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly o: IngestOptions) {
     this.now = o.now ?? Date.now;
+    this.chooser = new PolicyChooser(o.policies, o.namespaces);
   }
 
   /** Policies, namespaces or nodes changed: every pod's governing policy is chosen again. */
   selectionChanged(): void {
-    this.ordered = undefined;
-    this.generation++;
+    this.chooser.invalidate();
   }
 
   /** A pod is gone: drop its windows. */
   forgetPod(uid: string): void {
     this.windows.forgetPod(uid);
-    this.choices.delete(uid);
+    this.chooser.forget(uid);
   }
 
   /** A node is gone: drop its windows and its last message time. */
@@ -102,7 +98,7 @@ export class MetricsIngest {
     messagesAccepted.inc();
     this.o.receipts.record(m.node, this.now());
     const maxGapMs = Math.max(3 * m.intervalMs, 1000);
-    this.windows.retainMs = this.maxForMs();
+    this.windows.retainMs = this.windows.retainFor(this.chooser.all());
     this.windows.addNode(m.node, t, m.nodeMetrics, maxGapMs);
     const candidates: { entry: PodMetrics; policy: MigrationPolicy; weight: number }[] = [];
     for (const entry of m.pods) {
@@ -112,7 +108,7 @@ export class MetricsIngest {
         continue;
       }
       this.windows.addPod(entry.uid, t, entry.containers, maxGapMs);
-      const policy = this.policyFor(pod, node);
+      const policy = this.chooser.choose(pod, node);
       if (!policy || !this.windows.anyAbove(policy, entry.uid, m.node)) continue;
       candidates.push({ entry, policy, weight: this.windows.weight(entry.uid) });
     }
@@ -139,31 +135,6 @@ export class MetricsIngest {
   private drop(reason: string, node: string, detail: string): void {
     messagesDropped.inc({ reason });
     this.o.log.debug({ node, reason, detail }, 'metrics message dropped');
-  }
-
-  private maxForMs(): number {
-    return this.windows.retainFor(this.orderedPolicies());
-  }
-
-  private orderedPolicies(): MigrationPolicy[] {
-    return (this.ordered ??= byPrecedence(this.o.policies.list()));
-  }
-
-  private policyFor(pod: V1Pod, node: V1Node): MigrationPolicy | undefined {
-    const uid = pod.metadata!.uid!;
-    const cached = this.choices.get(uid);
-    const rv = pod.metadata?.resourceVersion;
-    if (cached && cached.generation === this.generation && cached.resourceVersion === rv) {
-      return cached.policy;
-    }
-    const ns = this.o.namespaces.get(pod.metadata?.namespace ?? '');
-    const policy = governingPolicy(this.orderedPolicies(), {
-      podLabels: pod.metadata?.labels,
-      namespaceLabels: ns?.metadata?.labels,
-      nodeLabels: node.metadata?.labels,
-    });
-    this.choices.set(uid, { generation: this.generation, resourceVersion: rv, policy });
-    return policy;
   }
 
   private windowOf(entry: PodMetrics, node: string): TriggerWindow {
