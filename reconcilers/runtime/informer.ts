@@ -41,6 +41,7 @@ export class Informer<T extends KubernetesObject> {
   private readonly handlers: Handlers<T> = { add: [], update: [], delete: [] };
   private stopped = true;
   private abortWatch: (() => void) | undefined;
+  private listAbort: AbortController | undefined;
   private wakeSleep: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private syncedResolve!: () => void;
@@ -100,6 +101,7 @@ export class Informer<T extends KubernetesObject> {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abortWatch?.();
+    this.listAbort?.abort();
     this.wakeSleep?.();
     await this.loop;
   }
@@ -131,7 +133,8 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await listAll<T>(this.kc, this.opts);
+    this.listAbort = new AbortController();
+    const { items, resourceVersion } = await listAll<T>(this.kc, this.opts, this.listAbort.signal);
     const fresh = new Map(items.map((o) => [keyOf(o), o] as const));
     const old = this.cache;
     this.cache = fresh;

@@ -2,7 +2,7 @@
  * Lists a collection path as raw JSON (as the watch delivers it, so cache entries look alike),
  * page by page. Errors carry `statusCode` (410 when a continue token expired).
  */
-import { request } from 'node:https';
+import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 
 interface ListPage<T> {
@@ -14,6 +14,7 @@ interface ListPage<T> {
 export async function listAll<T extends KubernetesObject>(
   kc: KubeConfig,
   opts: { path: string; labelSelector?: string; fieldSelector?: string },
+  signal?: AbortSignal,
 ): Promise<{ items: T[]; resourceVersion: string }> {
   const items: T[] = [];
   let token: string | undefined;
@@ -23,7 +24,7 @@ export async function listAll<T extends KubernetesObject>(
     if (opts.labelSelector) query.set('labelSelector', opts.labelSelector);
     if (opts.fieldSelector) query.set('fieldSelector', opts.fieldSelector);
     if (token) query.set('continue', token);
-    const page = await getJson<ListPage<T>>(kc, `${opts.path}?${query}`);
+    const page = await getJson<ListPage<T>>(kc, `${opts.path}?${query}`, signal);
     items.push(...(page.items ?? []));
     resourceVersion = page.metadata?.resourceVersion ?? '';
     token = page.metadata?.continue || undefined;
@@ -31,12 +32,15 @@ export async function listAll<T extends KubernetesObject>(
   return { items, resourceVersion };
 }
 
-/** GETs a path of the API server and parses the JSON body; non-2xx rejects with statusCode. */
-export async function getJson<T>(kc: KubeConfig, path: string): Promise<T> {
+/**
+ * GETs a path of the API server and parses the JSON body; non-2xx rejects with statusCode.
+ * Times out after 60 s; `signal` aborts it.
+ */
+export async function getJson<T>(kc: KubeConfig, path: string, signal?: AbortSignal): Promise<T> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no current cluster in the kubeconfig');
   const url = new URL(cluster.server + path);
-  const opts: import('node:https').RequestOptions = { method: 'GET', timeout: 60_000 };
+  const opts: RequestOptions = { method: 'GET', timeout: 60_000, ...(signal ? { signal } : {}) };
   await kc.applyToHTTPSOptions(opts);
   return new Promise<T>((resolve, reject) => {
     const req = request(url, opts, (res) => {

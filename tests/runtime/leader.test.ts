@@ -40,6 +40,12 @@ async function waitForHolder(
   }
 }
 
+function describe(ops: Record<string, OperatorProcess>): string {
+  return Object.entries(ops)
+    .map(([id, o]) => `${id}:\n${o.logs.map((l) => JSON.stringify(l)).join('\n')}`)
+    .join('\n');
+}
+
 async function get(port: number, path: string): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
@@ -70,15 +76,15 @@ async function withOperators(
 }
 
 test('only one of two operators leads; after kill -9 the other takes over within 15 s', async (t) => {
-  t.timeout(90_000);
+  t.timeout(150_000);
   const namespace = 'rt-leader-kill';
   const { leases } = clients();
   await withOperators(namespace, async (ops) => {
-    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 30_000);
-    t.truthy(first, 'someone leads');
-    const leader = ops[first!]!;
+    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 60_000);
+    if (!first) return t.fail(`nobody leads; logs:\n${describe(ops)}`);
+    const leader = ops[first]!;
     const other = ops[first === 'a' ? 'b' : 'a']!;
-    await leader.waitForLog('controllers running');
+    await leader.waitForLog('controllers running', 60_000);
     await sleep(3000); // both replicas have competed for a few rounds
     t.is(other.logs.filter((l) => l.msg === 'started leading').length, 0, 'the other never led');
 
@@ -107,13 +113,14 @@ test('only one of two operators leads; after kill -9 the other takes over within
 });
 
 test('a leader stopped by SIGTERM releases the Lease and the other takes over at once', async (t) => {
-  t.timeout(90_000);
+  t.timeout(150_000);
   const namespace = 'rt-leader-term';
   const { leases } = clients();
   await withOperators(namespace, async (ops) => {
-    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 30_000);
-    const leader = ops[first!]!;
-    await leader.waitForLog('controllers running');
+    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 60_000);
+    if (!first) return t.fail(`nobody leads; logs:\n${describe(ops)}`);
+    const leader = ops[first]!;
+    await leader.waitForLog('controllers running', 60_000);
     const stoppedAt = Date.now();
     t.is(await leader.kill('SIGTERM'), 0, 'graceful exit code');
     t.truthy(leader.logs.find((l) => l.msg === 'released the leader lease'));
