@@ -60,8 +60,8 @@ export function agentDaemonSet(en: EdgeNode, s: AgentSettings): V1DaemonSet {
           {
             name: 'agent',
             image: s.image,
+            command: ['continuum', 'agent'],
             args: [
-              'agent',
               `--nats-url=${s.natsUrl}`,
               `--interval=${monitoring.interval}`,
               `--cpu-window=${monitoring.cpuWindow}`,
@@ -75,7 +75,6 @@ export function agentDaemonSet(en: EdgeNode, s: AgentSettings): V1DaemonSet {
             },
             securityContext: {
               runAsNonRoot: true,
-              runAsUser: 65534,
               allowPrivilegeEscalation: false,
               readOnlyRootFilesystem: true,
               capabilities: { drop: ['ALL'] },
