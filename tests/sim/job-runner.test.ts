@@ -4,7 +4,8 @@
  * its status is written like a kubelet's (Succeeded/Failed, exit code, termination message).
  */
 import test from 'ava';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
@@ -262,4 +263,49 @@ test('the process reaches the API server as the pod ServiceAccount', async (t) =
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 0, terminated?.message);
   t.is(terminated?.message, `system:serviceaccount:${NS}:default`);
+});
+
+test('a missing Secret: CreateContainerConfigError, nothing left behind, runs once it exists', async (t) => {
+  t.timeout(120_000);
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name: 'later' },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: testEnv().nodes[0]!.name,
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'main',
+                image: 'x',
+                command: ['sh', '-c', 'printf "%s" "$TOKEN" > /dev/termination-log'],
+                env: [
+                  { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'later', key: 'token' } } },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    },
+  });
+  const waiting = await until('the pod to wait', async () => {
+    const w = (await jobPod('later'))?.status?.containerStatuses?.[0]?.state?.waiting;
+    return w?.reason ? w : undefined;
+  });
+  t.is(waiting.reason, 'CreateContainerConfigError');
+  const podName = (await jobPod('later'))!.metadata!.name!;
+  await sleep(2500); // a retry or two
+  const leftovers = readdirSync(tmpdir()).filter((d) => d.startsWith(`sim-pod-${podName}-`));
+  t.deepEqual(leftovers, [], 'failed preparations leave no directory');
+  await core.createNamespacedSecret({
+    namespace: NS,
+    body: { metadata: { name: 'later' }, stringData: { token: 'now' } },
+  });
+  const pod = await until('the pod to finish', async () => terminal(await jobPod('later')));
+  t.is(pod.status?.phase, 'Succeeded');
+  t.is(pod.status?.containerStatuses?.[0]?.state?.terminated?.message, 'now');
 });

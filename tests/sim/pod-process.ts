@@ -17,7 +17,7 @@
  *   the in-cluster configuration, whose paths cannot be mapped).
  * Not simulated: envFrom, subPath.
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,22 @@ export async function preparePodProcess(
   api: { server: string; caFile: string },
 ): Promise<PodProcessSpec> {
   const workDir = mkdtempSync(join(tmpdir(), `sim-pod-${pod.metadata?.name}-`));
+  try {
+    return await prepareIn(workDir, core, pod, container, rootDir, api);
+  } catch (err) {
+    rmSync(workDir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function prepareIn(
+  workDir: string,
+  core: CoreV1Api,
+  pod: V1Pod,
+  container: V1Container,
+  rootDir: string,
+  api: { server: string; caFile: string },
+): Promise<PodProcessSpec> {
   chmodSync(workDir, 0o700);
   const mounts: Array<[string, string]> = [];
   const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
