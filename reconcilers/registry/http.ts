@@ -29,6 +29,9 @@ export interface TransportOptions {
   idleTimeoutMs?: number;
 }
 
+/** How long a streamed body waits for "100 Continue" before it is sent anyway. */
+const expectContinueWaitMs = 1000;
+
 /** Responses larger than this are cut (manifests are limited to 4 MiB by registries). */
 const maxResponseBytes = 8 * 1024 * 1024;
 
@@ -52,7 +55,10 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(url, {
         method: request.method,
-        headers: request.headers,
+        headers:
+          body instanceof Readable
+            ? { ...request.headers, expect: '100-continue' }
+            : request.headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
         timeout: this.idleTimeoutMs,
       });
@@ -98,8 +104,22 @@ export class HttpTransport {
         });
       });
       if (body instanceof Readable) {
+        // The body follows "100 Continue" only, so that a refusal (401, 413) arrives as an
+        // answer instead of a connection broken mid-body (EPIPE). A server that ignores
+        // Expect gets the body after a second anyway, as curl does.
+        let started = false;
+        const start = (): void => {
+          if (started) return;
+          started = true;
+          clearTimeout(timer);
+          body.pipe(req);
+        };
+        const timer = setTimeout(start, expectContinueWaitMs);
+        req.on('continue', start);
+        req.on('response', () => clearTimeout(timer));
+        req.on('close', () => clearTimeout(timer));
         body.on('error', (err) => req.destroy(err));
-        body.pipe(req);
+        req.flushHeaders();
       } else {
         req.end(body);
       }

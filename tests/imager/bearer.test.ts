@@ -4,39 +4,33 @@
  * /token for the registry's user; the front forwards authorised requests to docker-registry.
  * Tokens expire after a few requests, so the client must fetch new ones, also mid-upload.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import { join } from 'node:path';
 import type { RegistryInfo } from '../env/info.ts';
 import { testEnv } from '../env/info.ts';
+import { dockerConfigFor, registryFront } from './front.ts';
 import { archiveIn, runImager, scratchDir, skopeoRaw } from './helpers.ts';
 
-interface TokenFront {
-  server: Server;
-  host: string;
-  issued: () => number;
-  scopes: string[];
-}
-
-/** The token service and registry front; each token is good for `maxUses` requests. */
-async function tokenFront(registry: RegistryInfo, maxUses: number): Promise<TokenFront> {
+/**
+ * A token service and registry front; each token is good for `maxUses` requests. Returns the
+ * front's host, the number of tokens issued and the scopes asked for.
+ */
+async function tokenFront(t: ExecutionContext, registry: RegistryInfo, maxUses: number) {
   const basic = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
   const uses = new Map<string, number>();
   const scopes: string[] = [];
-  const server = createServer((req, res) => {
+  const { host } = await registryFront(t, registry, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://front');
     if (url.pathname === '/token') {
       if (req.headers.authorization !== basic || url.searchParams.get('service') !== 'front') {
         res.writeHead(401).end();
-        return;
+        return true;
       }
       scopes.push(url.searchParams.get('scope') ?? '');
       const token = randomUUID();
       uses.set(token, 0);
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
-      return;
+      return true;
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const used = token === undefined ? undefined : uses.get(token);
@@ -47,36 +41,18 @@ async function tokenFront(registry: RegistryInfo, maxUses: number): Promise<Toke
         'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="front"`,
       });
       res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'token required' }] }));
-      return;
+      return true;
     }
     uses.set(token!, used + 1);
-    const upstream = request(
-      `${registry.url}${req.url}`,
-      { method: req.method, headers: { ...req.headers, authorization: basic } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    return false;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { server, host: `127.0.0.1:${port}`, issued: () => uses.size, scopes };
-}
-
-function dockerConfigFor(dir: string, host: string, username: string, password: string): string {
-  const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ auths: { [host]: { username, password } } }));
-  return file;
+  return { host, issued: () => uses.size, scopes };
 }
 
 test('pushes with Bearer tokens from the token server, renewing expired tokens mid-upload', async (t) => {
   t.timeout(120_000);
   const { registry } = testEnv();
-  const front = await tokenFront(registry, 3);
-  t.teardown(() => new Promise<void>((resolve) => front.server.close(() => resolve())));
+  const front = await tokenFront(t, registry, 3);
   const dir = scratchDir(t);
   const archive = await archiveIn(dir, { sizeBytes: 12 * 1024 * 1024 });
   const name = `imager-test/bearer-${Math.random().toString(36).slice(2, 8)}`;
@@ -114,8 +90,7 @@ test('pushes with Bearer tokens from the token server, renewing expired tokens m
 test('a token server that refuses the credentials is an authentication failure (3)', async (t) => {
   t.timeout(60_000);
   const { registry } = testEnv();
-  const front = await tokenFront(registry, 100);
-  t.teardown(() => new Promise<void>((resolve) => front.server.close(() => resolve())));
+  const front = await tokenFront(t, registry, 100);
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
   const dockerConfig = dockerConfigFor(dir, front.host, registry.username, 'wrong');
