@@ -28,8 +28,8 @@ export interface KubeletClient {
    * Checkpoints one container of a pod running on `node` and resolves to the archive's path on
    * that node. NOT idempotent: every call writes a new archive, so callers record the result.
    * Bounded by `timeoutSeconds` (passed to the kubelet) plus a margin; never blocks longer.
-   * Rejects with a {@link KubeletError}: 401/403/404 are permanent, 5xx, network errors and
-   * timeouts are transient.
+   * Rejects with a {@link KubeletError}: 401/403/404 and an unverifiable certificate are
+   * permanent; 5xx, network errors and timeouts are transient.
    */
   checkpoint(
     node: V1Node,
@@ -99,8 +99,10 @@ export function createKubeletClient(options: KubeletClientOptions): KubeletClien
         );
       }
       const reply = await post(dest.url, dest.opts, timeoutSeconds * 1000 + marginMs).catch(
-        (err: Error) => {
-          throw new KubeletError(`cannot checkpoint ${what}: ${err.message}`, undefined, true);
+        (err: Error & { code?: string }) => {
+          // a certificate that does not verify stays so: asking again will not help
+          const tls = TLS_ERRORS.has(err.code ?? '');
+          throw new KubeletError(`cannot checkpoint ${what}: ${err.message}`, undefined, !tls);
         },
       );
       if (reply.status !== 200) {
@@ -120,6 +122,16 @@ export function createKubeletClient(options: KubeletClientOptions): KubeletClien
     },
   };
 }
+
+/** Node's codes for a kubelet serving certificate that fails verification. */
+const TLS_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** One POST with a hard deadline; resolves to status and body, rejects on network errors. */
 function post(

@@ -61,7 +61,10 @@ test('checkpoint: the pod comes back on the cloud node from the pushed, verified
   });
   t.is(target.spec?.nodeName, 'cloud-1');
   t.is(target.spec?.containers[0]?.image, ref);
-  t.deepEqual(target.spec?.imagePullSecrets?.map((s) => s.name), [PULL_SECRET]);
+  t.deepEqual(
+    target.spec?.imagePullSecrets?.map((s) => s.name),
+    [PULL_SECRET],
+  );
   t.is(target.metadata?.labels?.tier, 'back');
   t.is(m.status?.checkpoint?.archives[0]?.container, 'worker');
   t.truthy(m.status?.phaseTransitionTimestamps?.Checkpointing);
