@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the local demo need, idempotently.
-#  - Debian packages: etcd, nats-server, docker-registry, skopeo, umoci, runc, htpasswd, lua.
+#  - Debian packages: nats-server, docker-registry, skopeo, umoci, runc, htpasswd, lua.
 #  - Kubernetes control-plane binaries (kube-apiserver, kube-controller-manager,
-#    kube-scheduler, kubectl) built from the k8s.io/kubernetes Go module, kwok and helm,
+#    kube-scheduler, kubectl) built from the k8s.io/kubernetes Go module; etcd 3.5 (Debian's
+#    3.4 lacks the watch progress requests kube-apiserver 1.34's watch-list relies on), kwok, helm,
 #    all into $CONTINUUM_CACHE/bin (default ~/.cache/continuum), outside the repo.
 #  - npm dependencies of the repo (npm ci) when node_modules is missing or stale.
 # A second run with everything cached only checks and prints what it found.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.34.4}
+ETCD_VERSION=${ETCD_VERSION:-v3.5.21}
 KWOK_VERSION=${KWOK_VERSION:-v0.7.0}
 HELM_VERSION=${HELM_VERSION:-v3.19.0}
 CACHE=${CONTINUUM_CACHE:-$HOME/.cache/continuum}
@@ -26,7 +28,7 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 is missing: $2"; }
 apt_packages() {
   local missing=() pkg cmd
   # command:package pairs
-  for pair in etcd:etcd-server nats-server:nats-server docker-registry:docker-registry \
+  for pair in nats-server:nats-server docker-registry:docker-registry \
     skopeo:skopeo umoci:umoci runc:runc htpasswd:apache2-utils lua5.4:lua5.4; do
     cmd=${pair%%:*} pkg=${pair##*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
@@ -78,6 +80,21 @@ build_kubernetes() {
   touch "$BIN/.kubernetes-$want"
 }
 
+# etcd's server module replaces its sibling modules with ../ paths, which `go install m@v`
+# refuses; a build module requiring it takes their published versions instead.
+build_etcd() {
+  if [ -f "$BIN/.etcd-$ETCD_VERSION" ] && all_executable etcd; then say "etcd $ETCD_VERSION: cached"; return; fi
+  need_go
+  say "etcd $ETCD_VERSION: building go.etcd.io/etcd/server/v3 from the Go module"
+  local dir=$CACHE/build/etcd-$ETCD_VERSION
+  mkdir -p "$dir" "$BIN"
+  printf 'module continuum.dev/etcd-build\ngo 1.23.0\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" >"$dir/go.mod"
+  (cd "$dir" && GOFLAGS=-mod=mod go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >/dev/null 2>&1 || true
+   cd "$dir" && GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3) \
+    || die "building etcd $ETCD_VERSION failed (see the go output above)"
+  touch "$BIN/.etcd-$ETCD_VERSION"
+}
+
 go_install() { # name module version
   local name=$1 module=$2 version=$3
   if [ -f "$BIN/.$name-$version" ] && [ -x "$BIN/$name" ]; then say "$name $version: cached"; return; fi
@@ -109,6 +126,7 @@ need_cmd node "install Node.js 20"
 need_cmd npm "install npm (comes with Node.js)"
 apt_packages
 build_kubernetes
+build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
 npm_deps

@@ -49,7 +49,7 @@ export async function startControlPlane(opts: {
     mkdirSync(etcdDir, { recursive: true });
     const etcd = startService(
       'etcd',
-      'etcd',
+      join(binDir, 'etcd'),
       [
         `--data-dir=${etcdDir}`,
         `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
