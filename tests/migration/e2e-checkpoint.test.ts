@@ -33,7 +33,7 @@ const archivesOn = (node: string) => {
 };
 
 test.before(async (t) => {
-  t.timeout(120_000);
+  t.timeout(300_000);
   h = await harness('mig-e2e-checkpoint');
   h.startOperator({ env: { CONTINUUM_CHECKPOINT_TIMEOUT: '3' } });
 });

@@ -56,7 +56,7 @@ const points: KillPoint[] = [
 let h: Harness;
 
 test.before(async (t) => {
-  t.timeout(120_000);
+  t.timeout(300_000);
   h = await harness('mig-e2e-crash');
 });
 

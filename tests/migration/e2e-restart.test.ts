@@ -10,7 +10,7 @@ import { harness, isPhase, waitFor, type Harness } from './harness.ts';
 let h: Harness;
 
 test.before(async (t) => {
-  t.timeout(120_000);
+  t.timeout(300_000);
   h = await harness('mig-e2e-restart');
   h.startOperator();
 });

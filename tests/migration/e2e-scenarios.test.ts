@@ -21,7 +21,7 @@ const workloads = [
 let h: Harness;
 
 test.before(async (t) => {
-  t.timeout(120_000);
+  t.timeout(300_000);
   h = await harness('mig-e2e-scenarios');
   h.startOperator();
 });

@@ -107,6 +107,13 @@ export async function harness(
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  // a namespace of an earlier run against the same environment may still be terminating
+  await waitFor(`namespace ${namespace} free`, async () =>
+    core.readNamespace({ name: namespace }).then(
+      () => undefined,
+      () => true,
+    ),
+  );
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   const dockerconfig = Buffer.from(readFileSync(env.registry.dockerConfig)).toString('base64');
   for (const name of [PUSH_SECRET, PULL_SECRET]) {

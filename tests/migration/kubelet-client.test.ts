@@ -22,14 +22,15 @@ const loadKc = (path: string) => {
 };
 
 test.before(async (t) => {
-  t.timeout(120_000);
+  t.timeout(300_000);
   h = await harness('mig-kubelet-client');
   node = await adminKubeConfig().makeApiClient(CoreV1Api).readNode({ name: 'edge-1' });
-  await h.createPod('app');
-  await h.createPod('broken', { annotations: { 'sim.continuum.dev/checkpoint-fault': '500' } });
-  await h.createPod('sluggish', {
-    annotations: { 'sim.continuum.dev/checkpoint-fault': 'delay=10s' },
-  });
+  const fault = 'sim.continuum.dev/checkpoint-fault';
+  await Promise.all([
+    h.createPod('app'),
+    h.createPod('broken', { annotations: { [fault]: '500' } }),
+    h.createPod('sluggish', { annotations: { [fault]: 'delay=10s' } }),
+  ]);
 });
 
 test.after.always(async () => {
