@@ -132,8 +132,28 @@ function failure(a: Action, err: unknown): Outcome {
     ok: false,
     transient,
     reason: reasonFor(a),
-    message: `cannot ${a.type} for Migration: ${detail}`,
+    message: `cannot ${describe(a)}: ${detail}`,
   };
+}
+
+/** What an action does, for error messages. */
+function describe(a: Action): string {
+  switch (a.type) {
+    case 'createJob':
+      return `create the imaging Job "${a.job.metadata?.name}"`;
+    case 'deleteJob':
+      return `delete the imaging Job "${a.name}"`;
+    case 'createPod':
+      return `create the restored pod "${a.pod.metadata?.name}"`;
+    case 'deletePod':
+      return `delete ${a.why === 'cutover' ? 'the source' : 'the restored'} pod "${a.name}"`;
+    case 'checkpoint':
+      return `checkpoint container "${a.container}"`;
+    case 'warn':
+      return `record the event ${a.reason}`;
+    default:
+      return a.type === 'addFinalizer' ? 'add the finalizer' : 'remove the finalizer';
+  }
 }
 
 /** A CamelCase reason for a failed API action. */
