@@ -36,6 +36,7 @@ export function podRef(pod: V1Pod): PodRef | undefined {
     namespace: pod.metadata.namespace ?? '',
     name: pod.metadata.name ?? '',
     uid: pod.metadata.uid,
+    resourceVersion: pod.metadata.resourceVersion,
     qosClass: pod.status?.qosClass,
     containers,
   };
@@ -52,6 +53,7 @@ export class Agent {
   /** Connected to NATS right now (status events); messages are not queued while offline. */
   private online = false;
   private failures = 0;
+  private refs = new Map<string, { rv?: string; ref?: PodRef }>();
 
   constructor(
     private readonly opts: AgentOptions,
@@ -98,7 +100,7 @@ export class Agent {
 
   private tick(): void {
     try {
-      const refs = this.pods.list().flatMap((p) => podRef(p) ?? []);
+      const refs = this.podRefs();
       const message = this.sampler.sample(refs);
       this.failures = 0;
       const nc = this.nc;
@@ -107,6 +109,22 @@ export class Agent {
     } catch (err) {
       if (this.failures++ % 60 === 0) this.log.error({ err: String(err) }, 'cannot sample');
     }
+  }
+
+  /** The sampler's view of the cached pods, rebuilt only for pods that changed. */
+  private podRefs(): PodRef[] {
+    const refs: PodRef[] = [];
+    const fresh = new Map<string, { rv?: string; ref?: PodRef }>();
+    for (const pod of this.pods.list()) {
+      const uid = pod.metadata?.uid ?? '';
+      const rv = pod.metadata?.resourceVersion;
+      let entry = this.refs.get(uid);
+      if (!entry || entry.rv !== rv) entry = { rv, ref: podRef(pod) };
+      fresh.set(uid, entry);
+      if (entry.ref) refs.push(entry.ref);
+    }
+    this.refs = fresh;
+    return refs;
   }
 
   private async connect(): Promise<void> {

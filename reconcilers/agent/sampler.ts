@@ -1,6 +1,7 @@
 /**
  * Turns the pods of a node into one {@link MetricsMessage}: finds each container's cgroup (once,
- * then cached), reads its usage every sample and its limits every `limitRefreshMs`, and expresses
+ * then cached), reads its usage every sample and its limits when the pod changed (a resize
+ * changes its resourceVersion) or every `limitRefreshMs` (default 5 minutes), and expresses
  * CPU over the window and memory as percentages of the limits, else of the node's cores/memory.
  * A container whose cgroup is missing or vanishes is skipped for that sample; nothing throws
  * except a broken /proc.
@@ -23,6 +24,8 @@ export interface PodRef {
   namespace: string;
   name: string;
   uid: string;
+  /** metadata.resourceVersion: limits are read again when it changes. */
+  resourceVersion?: string;
   qosClass?: string;
   containers: { name: string; containerID?: string }[];
 }
@@ -33,6 +36,7 @@ interface Tracked {
   cpu: RateWindow;
   limits: CgroupLimits;
   limitsAt: number;
+  limitsOf?: string;
   seen: number;
 }
 
@@ -137,9 +141,11 @@ export class Sampler {
     }
     tr.seen = this.round;
     try {
-      if (t - tr.limitsAt >= (this.opts.limitRefreshMs ?? 10_000)) {
+      const stale = t - tr.limitsAt >= (this.opts.limitRefreshMs ?? 300_000);
+      if (stale || tr.limitsOf !== pod.resourceVersion) {
         tr.limits = readLimits(h, tr.path);
         tr.limitsAt = t;
+        tr.limitsOf = pod.resourceVersion;
       }
       const usage = tr.usage.read();
       const nsPerMs = tr.cpu.add(t, usage.cpuNs);
