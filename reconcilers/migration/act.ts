@@ -100,9 +100,6 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
       }
       return { ok: true };
     }
-    case 'warn':
-      await emitEvent(kc, m, 'Warning', a.reason, a.message);
-      return { ok: true };
   }
 }
 
@@ -149,8 +146,6 @@ function describe(a: Action): string {
       return `delete ${a.why === 'cutover' ? 'the source' : 'the restored'} pod "${a.name}"`;
     case 'checkpoint':
       return `checkpoint container "${a.container}"`;
-    case 'warn':
-      return `record the event ${a.reason}`;
     default:
       return a.type === 'addFinalizer' ? 'add the finalizer' : 'remove the finalizer';
   }

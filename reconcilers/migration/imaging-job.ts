@@ -13,7 +13,13 @@ import {
   type Migration,
 } from '../api/types.ts';
 import type { MigrationConfig } from './model.ts';
-import { MIGRATION_LABEL, MIGRATION_UID_ANNOTATION, imageTag, jobName } from './names.ts';
+import {
+  MIGRATION_LABEL,
+  MIGRATION_UID_ANNOTATION,
+  cleanupJobName,
+  imageTag,
+  jobName,
+} from './names.ts';
 
 /** Where the push Secret's `.dockerconfigjson` is mounted, as `config.json`. */
 export const DOCKER_CONFIG_DIR = '/var/run/continuum/registry';
@@ -90,6 +96,53 @@ export function imagingJob(
             securityContext: { runAsUser: 0 },
             terminationMessagePolicy: 'File',
           })),
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The Job that deletes archives left on the source node by a Migration deleted mid-flight
+ * (the imager deletes an archive only once its image is pushed). Not owned by the Migration,
+ * which is going away: it removes itself some minutes after it finished.
+ */
+export function cleanupJob(
+  m: Migration,
+  node: string,
+  paths: string[],
+  cfg: MigrationConfig,
+): V1Job {
+  const dirs = [...new Set(paths.map((p) => posix.dirname(p)))];
+  const labels = { 'continuum.dev/cleanup-of': m.metadata.name! };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: cleanupJobName(m), namespace: m.metadata.namespace, labels },
+    spec: {
+      backoffLimit: cfg.jobBackoffLimit,
+      ttlSecondsAfterFinished: 600,
+      template: {
+        metadata: { labels },
+        spec: {
+          nodeName: node,
+          restartPolicy: 'Never',
+          serviceAccountName: cfg.imagerServiceAccount,
+          automountServiceAccountToken: false,
+          tolerations: [{ operator: 'Exists' }],
+          volumes: dirs.map((path, i) => ({
+            name: `checkpoints-${i}`,
+            hostPath: { path, type: 'Directory' },
+          })),
+          containers: [
+            {
+              name: 'cleanup',
+              image: cfg.imagerImage,
+              command: ['rm', '-f', '--', ...paths],
+              volumeMounts: dirs.map((path, i) => ({ name: `checkpoints-${i}`, mountPath: path })),
+              securityContext: { runAsUser: 0 },
+            },
+          ],
         },
       },
     },

@@ -65,8 +65,7 @@ export type Action =
   | { type: 'deleteJob'; name: string }
   | { type: 'createPod'; pod: V1Pod }
   /** Deletes a pod only if it is still the one observed (uid precondition). */
-  | { type: 'deletePod'; name: string; uid: string; why: 'cutover' | 'rollback' }
-  | { type: 'warn'; reason: string; message: string };
+  | { type: 'deletePod'; name: string; uid: string; why: 'cutover' | 'rollback' };
 
 /** What an action came to. `archive` is the result of a checkpoint. */
 export type Outcome =

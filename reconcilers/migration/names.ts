@@ -19,6 +19,11 @@ export function jobName(m: Migration): string {
   return `imager-${m.metadata.uid}`;
 }
 
+/** The Job that removes a deleted Migration's archives: `cleanup-<uid>`. */
+export function cleanupJobName(m: Migration): string {
+  return `cleanup-${m.metadata.uid}`;
+}
+
 /** The restored pod: `<pod>-<short uid>`, the pod part cut so the whole stays a DNS label. */
 export function targetPodName(m: Migration): string {
   const suffix = `-${shortUid(m)}`;

@@ -43,8 +43,6 @@ function kinds(actions: Action[]): string[] {
         return `checkpoint:${a.container}`;
       case 'deletePod':
         return `deletePod:${a.why}:${a.name}`;
-      case 'warn':
-        return `warn:${a.reason}`;
       default:
         return a.type;
     }
@@ -474,7 +472,7 @@ const rows: Row[] = [
       { job: job() },
     ),
     phase: 'Imaging',
-    actions: ['deleteJob', 'warn:ArchivesLeft', 'removeFinalizer'],
+    actions: ['deleteJob', 'createJob', 'removeFinalizer'],
   },
   {
     name: 'deleted after imaging finished: no archives left',
@@ -495,6 +493,32 @@ const rows: Row[] = [
     ),
     phase: 'Restoring',
     actions: ['deletePod:rollback:app-0f1e2d3c', 'removeFinalizer'],
+  },
+  {
+    name: 'a Failed Migration deleted with an archive not imaged: cleanup Job',
+    given: observed(
+      m(
+        {},
+        { ...inPhase('Imaging', { checkpoint: { archives: [archive()] } }), phase: 'Failed' },
+        { deletionTimestamp: at(9) },
+      ),
+    ),
+    phase: 'Failed',
+    actions: ['createJob', 'removeFinalizer'],
+  },
+  {
+    name: 'deleted when Done after a checkpoint: no cleanup Job, the restored pod stays',
+    given: observed(
+      m({}, inPhase('Done', { image: IMAGE, checkpoint: { archives: [archive()] } }), {
+        deletionTimestamp: at(9),
+      }),
+      {
+        pod: undefined,
+        targetPod: target({ ready: true }),
+      },
+    ),
+    phase: 'Done',
+    actions: ['removeFinalizer'],
   },
   {
     name: 'deleted when Done: the restored pod stays',
@@ -668,4 +692,23 @@ test('decide: Pending records the source node and the time of each phase entered
   });
   t.is(d.status.observedGeneration, 1);
   t.is(d.requeueAfterMs, 0);
+});
+
+test('decide: a Migration deleted mid-Imaging starts a Job that removes its archives on the node', (t) => {
+  const mig = m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }), {
+    deletionTimestamp: at(9),
+  });
+  const a = decide(observed(mig, { job: job() }), at(10), config).actions.find(
+    (x) => x.type === 'createJob',
+  );
+  if (a?.type !== 'createJob') return t.fail('no cleanup Job');
+  const spec = a.job.spec!.template.spec!;
+  t.is(a.job.metadata!.name, `cleanup-${mig.metadata.uid}`);
+  t.is(a.job.metadata!.ownerReferences, undefined, 'outlives the Migration');
+  t.is(spec.nodeName, 'edge-1');
+  t.deepEqual(spec.containers[0]!.command, ['rm', '-f', '--', ARCHIVE]);
+  t.deepEqual(
+    spec.volumes?.map((v) => v.hostPath?.path),
+    ['/var/lib/kubelet/checkpoints'],
+  );
 });

@@ -153,3 +153,41 @@ test('registry down during Imaging: the Job retries, then Failed; the source unt
   t.is(pod.metadata?.uid, source.metadata?.uid);
   t.falsy(pod.metadata?.deletionTimestamp);
 });
+
+test('a Migration deleted mid-Imaging: a cleanup Job removes its archive from the node', async (t) => {
+  t.timeout(300_000);
+  const source = await h.createPod('dropped');
+  const down = { repository: '127.0.0.1:9/continuum/down', pushSecretRef: { name: PUSH_SECRET } };
+  await h.createMigration('move-dropped', {
+    podName: 'dropped',
+    restorePolicy: 'checkpoint',
+    image: down,
+  });
+  const imaging = await h.waitForMigration(
+    'move-dropped',
+    (m) => m.status?.phase === 'Imaging',
+    180_000,
+  );
+  const archive = imaging.status!.checkpoint!.archives[0]!.path;
+  const onNode = join(
+    testEnv().nodes.find((n) => n.name === imaging.status!.sourceNode)!.rootDir,
+    archive,
+  );
+  t.true(existsSync(onNode), 'the archive is on the node while imaging');
+  await h.custom.deleteNamespacedCustomObject({
+    group: 'continuum.dev',
+    version: 'v1alpha1',
+    plural: 'migrations',
+    namespace: h.namespace,
+    name: 'move-dropped',
+  });
+  await waitFor(
+    'Migration gone',
+    async () => ((await h.getMigration('move-dropped')) ? undefined : true),
+    60_000,
+  );
+  await waitFor('archive removed', async () => (existsSync(onNode) ? undefined : true), 180_000);
+  const pod = await h.core.readNamespacedPod({ namespace: h.namespace, name: 'dropped' });
+  t.is(pod.metadata?.uid, source.metadata?.uid, 'the source still runs');
+  t.falsy(pod.metadata?.deletionTimestamp);
+});

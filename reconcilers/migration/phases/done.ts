@@ -1,14 +1,15 @@
 /**
  * Done and Failed are terminal: a pass only removes leftovers (the imaging Job; after a
  * failure, a restored pod whose source still runs). Deleting the Migration runs the same
- * cleanup, reports archives that may remain on the node, then releases the finalizer.
+ * cleanup, starts a Job that deletes the archives still on the source node (when imaging had
+ * not finished), then releases the finalizer.
  */
 import type { MigrationStatus } from '../../api/types.ts';
 import { FINALIZER } from '../../api/types.ts';
-import type { Action, Decision, Observed } from '../model.ts';
-import { archivesOf } from '../images.ts';
+import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
+import { cleanupJob } from '../imaging-job.ts';
+import { archivesOf, imageOf } from '../images.ts';
 import { isAlive, jobIs, ownedBy } from '../pods.ts';
-import { phaseOf } from '../status.ts';
 
 /** Cleanup of a Migration that has ended. */
 export function terminal(o: Observed, status: MigrationStatus): Decision {
@@ -16,16 +17,15 @@ export function terminal(o: Observed, status: MigrationStatus): Decision {
 }
 
 /** Cleanup of a Migration being deleted, whatever its phase; the finalizer goes last. */
-export function finalize(o: Observed, status: MigrationStatus): Decision {
+export function finalize(o: Observed, status: MigrationStatus, cfg: MigrationConfig): Decision {
   const m = o.migration;
   const actions = leftovers(o, status);
-  const midImaging =
-    ['Checkpointing', 'Imaging'].includes(phaseOf(m)) && !(o.job && jobIs(o.job, 'Complete'));
-  const left = archivesOf(status).filter((a) => !a.image);
-  if (midImaging && left.length) {
-    const paths = left.map((a) => a.path).join(', ');
-    const message = `checkpoint archives remain on node "${status.sourceNode}" and must be removed by hand: ${paths}`;
-    actions.push({ type: 'warn', reason: 'ArchivesLeft', message });
+  // the imager deletes an archive once its image is pushed; any other archive is still there
+  const imaged = o.job !== undefined && jobIs(o.job, 'Complete');
+  const left = archivesOf(status).filter((a) => !imageOf(status, a.container));
+  if (!imaged && left.length && status.sourceNode) {
+    const paths = left.map((a) => a.path);
+    actions.push({ type: 'createJob', job: cleanupJob(m, status.sourceNode, paths, cfg) });
   }
   if (m.metadata.finalizers?.includes(FINALIZER)) actions.push({ type: 'removeFinalizer' });
   return { status, actions };
