@@ -2,7 +2,9 @@
  * The EdgeNode controller in the operator: reconciles an EdgeNode when it changes, when its
  * DaemonSet or agent pods change, and (all EdgeNodes) when a node appears, disappears or has its
  * labels changed. Settings beyond the operator flags come from the environment (the chart's
- * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT.
+ * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT. An operator
+ * restricted to one namespace (CONTINUUM_WATCH_NAMESPACE, tests sharing a cluster) does not run
+ * it: EdgeNodes are cluster-wide.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
@@ -17,6 +19,10 @@ import { EdgeNodeReconciler } from './reconciler.ts';
 export const edgeNodeFactory: ControllerFactory = {
   name: 'edgenode',
   create(ctx) {
+    if (process.env.CONTINUUM_WATCH_NAMESPACE) {
+      ctx.log.info('watching one namespace: the EdgeNode controller does not run');
+      return [];
+    }
     const { informers, config } = ctx;
     const namespace = config.namespace;
     const agents = `${AGENT_NAME_LABEL}=${AGENT_APP}`;

@@ -1,7 +1,8 @@
 /**
  * The trigger as an operator controller: informers of pods, nodes, namespaces, MigrationPolicies
  * and Migrations feed {@link MetricsIngest}; {@link MetricsSubscriber} feeds it messages. Without
- * a NATS URL the trigger does not run.
+ * a NATS URL the trigger does not run. CONTINUUM_WATCH_NAMESPACE (tests sharing a cluster)
+ * limits it to the pods and Migrations of one namespace, like the migration controller.
  */
 import type { KubernetesObject, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
@@ -29,14 +30,16 @@ function onAnyChange<T extends KubernetesObject>(informer: Informer<T>, fn: () =
 /** Builds the ingest core over the context's shared informers. */
 export function createIngest(ctx: ControllerContext): MetricsIngest {
   const inf = ctx.informers;
-  const pods = inf.informer<V1Pod>({ path: '/api/v1/pods' });
+  const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+  const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
+  const pods = inf.informer<V1Pod>({ path: `/api/v1${scope}/pods` });
   const nodes = inf.informer<V1Node>({ path: '/api/v1/nodes' });
   const namespaces = inf.informer<V1Namespace>({ path: '/api/v1/namespaces' });
   const policies = inf.informer<MigrationPolicy>({
     path: `/apis/${GROUP}/${VERSION}/${MIGRATION_POLICY_PLURAL}`,
   });
   const migrationInformer = inf.informer<Migration>({
-    path: `/apis/${GROUP}/${VERSION}/${MIGRATION_PLURAL}`,
+    path: `/apis/${GROUP}/${VERSION}${scope}/${MIGRATION_PLURAL}`,
   });
   const migrations = new MigrationIndex(() => migrationInformer.list());
   const ingest = new MetricsIngest({
