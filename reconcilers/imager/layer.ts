@@ -7,20 +7,34 @@
  * Compression uses every core: each 1 MiB read is compressed on its own, on libuv's thread
  * pool, a few at a time, and the results are emitted in order as consecutive gzip members
  * (RFC 1952 allows several; Go's gzip reader, hence containerd and CRI-O, reads them as one
- * stream). The output is deterministic, so an interrupted upload can regenerate it, and at
- * most `cores + 1` blocks are in memory.
+ * stream). Blocks that do not compress are stored. The output is deterministic, so an
+ * interrupted upload can regenerate it, and at most `cores + 1` blocks are in memory.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { constants, gzip } from 'node:zlib';
+import { constants, deflateRaw, gzip } from 'node:zlib';
 import { mediaTypes } from '../registry/client.ts';
 import type { BlobSource } from '../registry/upload.ts';
 
 /** Read size, and the size of a gzip member. */
 const readChunkBytes = 1024 * 1024;
 const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
+const sampleBytes = 64 * 1024;
+
+/**
+ * One gzip member. A block whose first 64 KiB do not shrink (random or already compressed
+ * memory) is stored rather than deflated: deflate would spend a core to gain nothing.
+ */
+async function gzipMember(block: Buffer): Promise<Buffer> {
+  const sample = block.subarray(0, sampleBytes);
+  const probe = await deflateRawAsync(sample, { level: constants.Z_BEST_SPEED });
+  const incompressible = probe.length > sample.length * 0.9;
+  const level = incompressible ? constants.Z_NO_COMPRESSION : constants.Z_BEST_SPEED;
+  return gzipAsync(block, { level });
+}
 
 export interface LayerSource extends BlobSource {
   mediaType: string;
@@ -41,7 +55,7 @@ export function archiveLayer(path: string, sizeBytes: number, compress: boolean)
     };
   }
   let lastDiffId: string | undefined;
-  const inFlight = availableParallelism();
+  const inFlight = Math.min(availableParallelism(), 4);
   return {
     mediaType: mediaTypes.layerGzip,
     async *open() {
@@ -49,7 +63,7 @@ export function archiveLayer(path: string, sizeBytes: number, compress: boolean)
       const pending: Promise<Buffer>[] = [];
       for await (const block of createReadStream(path, { highWaterMark: readChunkBytes })) {
         hash.update(block as Buffer);
-        const member = gzipAsync(block as Buffer, { level: constants.Z_BEST_SPEED });
+        const member = gzipMember(block as Buffer);
         member.catch(() => {}); // awaited below; this only keeps an abandoned pass quiet
         pending.push(member);
         if (pending.length > inFlight) yield await pending.shift()!;

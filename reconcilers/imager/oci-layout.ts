@@ -40,7 +40,11 @@ async function writeLayer(dir: string, layer: LayerSource): Promise<ImageInputs[
     },
   });
   try {
-    await pipeline(Readable.from(layer.open()), tap, createWriteStream(partial));
+    await pipeline(
+      Readable.from(layer.open(), { objectMode: false }),
+      tap,
+      createWriteStream(partial),
+    );
   } catch (err) {
     await rm(partial, { force: true });
     throw err;
