@@ -76,7 +76,14 @@ test('checkpoint: the pod comes back on the cloud node from the pushed, verified
   );
   const batch = h.kc.makeApiClient(BatchV1Api);
   await waitFor('imaging Job removed', async () =>
-    (await batch.listNamespacedJob({ namespace: h.namespace })).items.length ? undefined : true,
+    (
+      await batch.listNamespacedJob({
+        namespace: h.namespace,
+        labelSelector: 'continuum.dev/migration=move-counter',
+      })
+    ).items.length
+      ? undefined
+      : true,
   );
   t.false(
     archivesOn('edge-1').some((f) => f.includes('counter_')),
