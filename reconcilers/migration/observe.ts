@@ -1,6 +1,6 @@
 /**
  * observe: everything one pass needs, read fresh. The Migration and the source pod are read
- * from the API server, the restored pod too unless the cache has it; nodes, Jobs, imaging
+ * from the API server, the restored pod too unless the cache has it Ready; nodes, Jobs, imaging
  * pods, sibling Migrations and EdgeNodes come from the informer caches (a stale read there
  * only delays a step). Registry lookups happen here too, so that decide
  * stays pure.
@@ -15,6 +15,7 @@ import { parseReference } from '../registry/reference.ts';
 import { imageRefsToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
+import { isReady } from './pods.ts';
 
 /** Whether images exist in their registry. */
 export interface ImageRegistry {
@@ -58,12 +59,12 @@ export async function observe(
   const podPath = (pod: string): string =>
     `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
   const pod = await getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
-  // a cached restored pod is trusted; its absence is confirmed by the API server, since
-  // "neither pod exists" fails the Migration
+  // a cached restored pod that is Ready is trusted; anything else is read from the API server
+  // ("neither pod exists" fails the Migration; a stale cache must not keep it waiting)
   const targetName = targetPodName(migration);
+  const cached = caches.labelledPods.get(targetName, namespace);
   const targetPod =
-    caches.labelledPods.get(targetName, namespace) ??
-    (await getOrUndefined<V1Pod>(kc, podPath(targetName)));
+    cached && isReady(cached) ? cached : await getOrUndefined<V1Pod>(kc, podPath(targetName));
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods
