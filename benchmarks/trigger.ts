@@ -30,6 +30,7 @@ import {
   type Migration,
   type MigrationPolicy,
 } from '../reconcilers/api/types.ts';
+import { createNamespace } from '../tests/env/service-account.ts';
 
 const policy = (name: string, spec: Partial<MigrationPolicy['spec']> = {}): MigrationPolicy => ({
   apiVersion: API_VERSION,
@@ -175,7 +176,7 @@ async function decisionLatency(): Promise<void> {
   });
   try {
     await core.createNode({ body: { metadata: { name: id, labels: { [LAYER_LABEL]: 'edge' } } } });
-    await core.createNamespace({ body: { metadata: { name: id, labels: { bench: id } } } });
+    await createNamespace(id, { bench: id });
     const pods: { namespace: string; name: string; uid: string }[] = [];
     for (let i = 0; i < TRIALS; i++) {
       const p = await core.createNamespacedPod({

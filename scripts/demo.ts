@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   CoreV1Api,
@@ -28,7 +27,12 @@ import {
 import { V1Tree } from '../tests/agent/v1-cgroup-tree.ts';
 import { startEnv, type RunningEnv } from '../tests/env/index.ts';
 import { startService, type Service } from '../tests/env/process.ts';
-import { adminKubeConfig, serviceAccountKubeconfig } from '../tests/env/service-account.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  serviceAccountKubeconfig,
+} from '../tests/env/service-account.ts';
+import { waitFor } from '../tests/env/wait.ts';
 import { liveLine, summary } from './demo/view.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -89,20 +93,6 @@ async function recordContainerId(core: CoreV1Api, pod: V1Pod, id: string): Promi
   );
 }
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms: number,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 async function main(): Promise<number> {
   say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler,');
   say('kwok (SIMULATED nodes edge-1, edge-2, cloud-1), NATS, an OCI registry.');
@@ -137,7 +127,7 @@ async function main(): Promise<number> {
 
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  await createNamespace(NAMESPACE);
   const dockerconfig = readFileSync(env.info.registry.dockerConfig).toString('base64');
   for (const name of ['registry-push', 'registry-pull']) {
     await core.createNamespacedSecret({

@@ -14,18 +14,9 @@ import { freePort, logTail, startService, type Service } from '../env/process.ts
 import type { MetricsMessage } from '../../reconcilers/agent/message.ts';
 import { V1Tree, v1Available } from './v1-cgroup-tree.ts';
 import { Collector, startAgent, TestNode } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 const MiB = 1024 * 1024;
-
-async function waitFor<T>(what: string, get: () => T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function container(m: MetricsMessage, pod: string) {
   return m.pods.find((p) => p.name === pod)?.containers[0];

@@ -14,6 +14,7 @@ import {
   parseMetricsMessage,
   type MetricsMessage,
 } from '../../reconcilers/agent/message.ts';
+import { createNamespace } from '../env/service-account.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/continuum.js', import.meta.url));
 
@@ -36,7 +37,7 @@ export class TestNode {
   /** Creates the node and a namespace of the same name, both with `labels`. */
   async create(labels: Record<string, string> = {}): Promise<void> {
     await this.core.createNode({ body: { metadata: { name: this.name, labels } } });
-    await this.core.createNamespace({ body: { metadata: { name: this.name, labels } } });
+    await createNamespace(this.name, labels);
   }
 
   /** A burstable pod "running" on the node with one container `app`. */

@@ -6,7 +6,6 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -33,22 +32,9 @@ import {
   VERSION,
   type EdgeNode,
 } from '../../reconcilers/api/types.ts';
+import { waitFor } from '../env/wait.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-async function waitFor<T>(
-  what: string,
-  get: () => Promise<T | undefined>,
-  ms = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await get().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 test('EdgeNode created, changed, deleted → agent DaemonSet created, updated, removed; status follows', async (t) => {
   t.timeout(180_000);

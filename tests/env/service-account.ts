@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { testEnv } from './info.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
+import { waitFor } from './wait.ts';
 
 /** The admin KubeConfig of the test environment. */
 export function adminKubeConfig(): KubeConfig {
@@ -43,4 +44,19 @@ export async function ignoreConflict(call: Promise<unknown>): Promise<void> {
   } catch (err) {
     if ((err as { code?: number }).code !== 409) throw err;
   }
+}
+
+/**
+ * Creates a namespace (labelled) and waits for its `default` ServiceAccount: the controller-manager
+ * creates it a moment later, and until then the API server refuses pods in the namespace.
+ */
+export async function createNamespace(
+  name: string,
+  labels?: Record<string, string>,
+): Promise<void> {
+  const core = adminKubeConfig().makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels } } });
+  await waitFor(`the default ServiceAccount of namespace ${name}`, () =>
+    core.readNamespacedServiceAccount({ namespace: name, name: 'default' }),
+  );
 }

@@ -9,28 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
-import { adminKubeConfig } from '../env/service-account.ts';
+import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { RUN_LABEL } from './job-runner.ts';
+import { waitFor } from '../env/wait.ts';
 
 const NS = `sim-runner-${Date.now().toString(36)}`;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(250);
-  }
-}
 
 async function jobPod(job: string): Promise<V1Pod | undefined> {
   const list = await core.listNamespacedPod({
@@ -44,7 +31,7 @@ const terminal = (pod: V1Pod | undefined) =>
   pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' ? pod : undefined;
 
 test.before(async () => {
-  await core.createNamespace({ body: { metadata: { name: NS } } });
+  await createNamespace(NS);
   await core.createNamespacedSecret({
     namespace: NS,
     body: {
@@ -105,7 +92,7 @@ test('a Job pod runs locally: env from a Secret, volumes mapped, Succeeded with 
       },
     },
   });
-  const pod = await until('the pod to finish', async () => terminal(await jobPod('ok')));
+  const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('ok')));
   const hostFile = join(node.rootDir, 'var/lib/kubelet/checkpoints', outFile);
   try {
     t.is(pod.status?.phase, 'Succeeded');
@@ -117,7 +104,7 @@ test('a Job pod runs locally: env from a Secret, volumes mapped, Succeeded with 
   } finally {
     rmSync(hostFile, { force: true });
   }
-  const job = await until('the Job to complete', async () => {
+  const job = await waitFor('the Job to complete', async () => {
     const j = await batch.readNamespacedJob({ namespace: NS, name: 'ok' });
     return j.status?.succeeded === 1 ? j : undefined;
   });
@@ -149,7 +136,7 @@ test('a failing container: Failed with its exit code, the log tail with Fallback
       },
     },
   });
-  const pod = await until('the pod to fail', async () => terminal(await jobPod('fails')));
+  const pod = await waitFor('the pod to fail', async () => terminal(await jobPod('fails')));
   t.is(pod.status?.phase, 'Failed');
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 3);
@@ -182,7 +169,7 @@ test('the continuum command runs from this repository', async (t) => {
       },
     },
   });
-  const pod = await until('the pod to fail', async () => terminal(await jobPod('cli')));
+  const pod = await waitFor('the pod to fail', async () => terminal(await jobPod('cli')));
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 2);
   t.regex(terminated?.message ?? '', /continuum: unknown command "no-such-command"/);
@@ -203,17 +190,17 @@ test('a labelled pod runs until deleted; deletion stops the process and removes 
       },
     },
   });
-  const running = await until('the pod to run', async () => {
+  const running = await waitFor('the pod to run', async () => {
     const p = await core.readNamespacedPod({ namespace: NS, name: 'daemon' });
     return p.status?.containerStatuses?.[0]?.state?.running ? p : undefined;
   });
   t.is(running.status?.phase, 'Running');
   const pid = Number(running.status?.containerStatuses?.[0]?.containerID?.replace('sim://', ''));
   t.true(pid > 0);
-  await until('the process to start', async () => (existsSync(marker) ? true : undefined));
+  await waitFor('the process to start', async () => (existsSync(marker) ? true : undefined));
   t.notThrows(() => process.kill(pid, 0), 'the process is alive');
   await core.deleteNamespacedPod({ namespace: NS, name: 'daemon' });
-  await until(
+  await waitFor(
     'the pod to be gone',
     async () => {
       try {
@@ -259,7 +246,7 @@ test('the process reaches the API server as the pod ServiceAccount', async (t) =
       },
     },
   });
-  const pod = await until('the pod to finish', async () => terminal(await jobPod('whoami')));
+  const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('whoami')));
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 0, terminated?.message);
   t.is(terminated?.message, `system:serviceaccount:${NS}:default`);
@@ -292,7 +279,7 @@ test('a missing Secret: CreateContainerConfigError, nothing left behind, runs on
       },
     },
   });
-  const waiting = await until('the pod to wait', async () => {
+  const waiting = await waitFor('the pod to wait', async () => {
     const w = (await jobPod('later'))?.status?.containerStatuses?.[0]?.state?.waiting;
     return w?.reason ? w : undefined;
   });
@@ -305,7 +292,7 @@ test('a missing Secret: CreateContainerConfigError, nothing left behind, runs on
     namespace: NS,
     body: { metadata: { name: 'later' }, stringData: { token: 'now' } },
   });
-  const pod = await until('the pod to finish', async () => terminal(await jobPod('later')));
+  const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('later')));
   t.is(pod.status?.phase, 'Succeeded');
   t.is(pod.status?.containerStatuses?.[0]?.state?.terminated?.message, 'now');
 });

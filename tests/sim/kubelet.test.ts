@@ -13,7 +13,7 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { scanCheckpointArchive } from '../../reconcilers/imager/archive.ts';
 import { testEnv } from '../env/info.ts';
 import { freePort } from '../env/process.ts';
-import { adminKubeConfig } from '../env/service-account.ts';
+import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { startSimulatedKubelet, type SimulatedKubelet } from './kubelet.ts';
 
 /** Unique per run, so that a rerun does not meet the previous run's namespace being deleted. */
@@ -56,7 +56,7 @@ test.before(async () => {
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-  await core.createNamespace({ body: { metadata: { name: NS } } });
+  await createNamespace(NS);
   const pod = (name: string, node: string, annotations: Record<string, string> = {}) =>
     core.createNamespacedPod({
       namespace: NS,

@@ -11,29 +11,16 @@ import {
   KubeConfig,
   RbacAuthorizationV1Api,
 } from '@kubernetes/client-node';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { adminKubeConfig, serviceAccountKubeconfig } from '../env/service-account.ts';
+import {
+  adminKubeConfig,
+  createNamespace,
+  serviceAccountKubeconfig,
+} from '../env/service-account.ts';
+import { waitFor } from '../env/wait.ts';
 
 const namespace = 'smoke-kubernetes';
 
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-test.before(async () => {
-  const core = adminKubeConfig().makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-});
+test.before(() => createNamespace(namespace));
 
 test('a CRD with a CEL rule rejects a bad object with the rule message', async (t) => {
   const kc = adminKubeConfig();
@@ -84,7 +71,7 @@ test('a CRD with a CEL rule rejects a bad object with the rule message', async (
       },
     });
   // The CRD serves once established; a good object proves that before the bad one is tried.
-  await eventually('the Widget CRD to serve', () => create(1, 2));
+  await waitFor('the Widget CRD to serve', () => create(1, 2));
   const error = await t.throwsAsync(create(3, 2));
   t.regex(String((error as { body?: string }).body), /min must not exceed max/);
 });
@@ -108,7 +95,7 @@ test('pods are scheduled onto kwok nodes and run; nodeSelector picks the cloud n
       },
     },
   });
-  const running = await eventually('the Deployment pod to run', async () => {
+  const running = await waitFor('the Deployment pod to run', async () => {
     const pods = await core.listNamespacedPod({ namespace, labelSelector: 'app=smoke-web' });
     return pods.items.find((p) => p.status?.phase === 'Running');
   });
@@ -124,7 +111,7 @@ test('pods are scheduled onto kwok nodes and run; nodeSelector picks the cloud n
       },
     },
   });
-  const pod = await eventually('the cloud pod to run', async () => {
+  const pod = await waitFor('the cloud pod to run', async () => {
     const p = await core.readNamespacedPod({ namespace, name: 'smoke-cloud' });
     return p.status?.phase === 'Running' ? p : undefined;
   });
@@ -154,7 +141,7 @@ test('RBAC: a ServiceAccount gets 403 until a Role grants it the list', async (t
       subjects: [{ kind: 'ServiceAccount', name: 'smoke-reader', namespace }],
     },
   });
-  const list = await eventually('the Role to take effect', () =>
+  const list = await waitFor('the Role to take effect', () =>
     asReader.listNamespacedConfigMap({ namespace }),
   );
   t.true(Array.isArray(list.items));

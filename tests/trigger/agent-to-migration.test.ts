@@ -14,7 +14,8 @@ import { testEnv } from '../env/info.ts';
 import type { Service } from '../env/process.ts';
 import { V1Tree, v1Available } from '../agent/v1-cgroup-tree.ts';
 import { startAgent, TestNode } from '../agent/harness.ts';
-import { startTrigger, waitFor } from './harness.ts';
+import { startTrigger } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 import {
   API_VERSION,
   GROUP,

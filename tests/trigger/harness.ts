@@ -5,7 +5,6 @@
  * namespace, a pod bound to that node and a MigrationPolicy covering only that pod.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { connect, type NatsConnection } from 'nats';
 import { testEnv } from '../env/info.ts';
@@ -29,6 +28,8 @@ import {
   type MigrationPolicySpec,
 } from '../../reconcilers/api/types.ts';
 import { metricsSubject, type MetricsMessage } from '../../reconcilers/agent/message.ts';
+import { waitFor } from '../env/wait.ts';
+import { createNamespace } from '../env/service-account.ts';
 
 export interface Harness {
   kc: KubeConfig;
@@ -101,14 +102,6 @@ export function message(s: Pick<Scenario, 'node' | 'pod'>, t: number, cpu: numbe
   };
 }
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 export async function scenario(
   h: Harness,
   policy: Partial<MigrationPolicySpec> = {},
@@ -117,7 +110,7 @@ export async function scenario(
   const core = h.kc.makeApiClient(CoreV1Api);
   const custom = h.kc.makeApiClient(CustomObjectsApi);
   await core.createNode({ body: { metadata: { name: id, labels: { [LAYER_LABEL]: 'edge' } } } });
-  await core.createNamespace({ body: { metadata: { name: id, labels: { case: id } } } });
+  await createNamespace(id, { case: id });
   const created = await core.createNamespacedPod({
     namespace: id,
     body: {
