@@ -112,6 +112,9 @@ const archive = object<CheckpointArchive>(
     container: string('Container the archive belongs to.', { maxLength: 63 }),
     path: string('Path of the archive on the source node.', { maxLength: 4096 }),
     sizeBytes: integer('Size of the archive in bytes.', { minimum: 0 }),
+    image: string('Checkpoint image made from this archive, verified: repository@sha256:digest.', {
+      maxLength: 512,
+    }),
   },
   { required: ['container', 'path'] },
 );

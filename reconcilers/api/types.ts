@@ -115,6 +115,8 @@ export interface CheckpointArchive {
   /** Path of the archive on the source node. */
   path: string;
   sizeBytes?: number;
+  /** The checkpoint image made from this archive, verified in the registry: repository@sha256:… */
+  image?: string;
 }
 
 export interface MigrationStatus {

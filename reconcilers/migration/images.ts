@@ -7,15 +7,12 @@ import type { CheckpointArchive, Migration, MigrationStatus } from '../api/types
 import type { MigrationConfig, Observed } from './model.ts';
 import { reportedDigest } from './imaging-job.ts';
 
-/** An archive with the verified image built from it. */
-export type ImagedArchive = CheckpointArchive & { image?: string };
-
 /** The repository checkpoint images go to: spec.image.repository, else the operator default. */
 export function repositoryOf(m: Migration, cfg: MigrationConfig): string | undefined {
   return m.spec.image?.repository ?? cfg.defaultRepository;
 }
 
-export function archivesOf(status: MigrationStatus): ImagedArchive[] {
+export function archivesOf(status: MigrationStatus): CheckpointArchive[] {
   return status.checkpoint?.archives ?? [];
 }
 

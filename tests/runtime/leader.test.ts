@@ -66,7 +66,12 @@ async function withOperators(
     '--identity',
     id,
   ];
-  const ops = { a: startOperatorProcess(args('a')), b: startOperatorProcess(args('b')) };
+  // Scoped to this namespace: they must not act on the Migrations or EdgeNodes of other tests.
+  const env = { CONTINUUM_WATCH_NAMESPACE: namespace };
+  const ops = {
+    a: startOperatorProcess(args('a'), env),
+    b: startOperatorProcess(args('b'), env),
+  };
   try {
     await run(ops);
   } finally {
