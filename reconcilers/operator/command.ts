@@ -30,6 +30,17 @@ Flags (environment variable in brackets):
   --grace-period SECONDS      bound on in-flight reconciles at shutdown (10)
   --help                      this text
 
+Environment only (the chart's ConfigMap sets them):
+  CONTINUUM_IMAGE                    image of the imaging Jobs and agent DaemonSets (this one)
+  CONTINUUM_IMAGER_SERVICE_ACCOUNT   its ServiceAccount (continuum-imager)
+  CONTINUUM_AGENT_SERVICE_ACCOUNT    ServiceAccount of the agent DaemonSets (continuum-agent)
+  CONTINUUM_REGISTRY_PUSH_SECRET     push Secret when a Migration names none
+  CONTINUUM_REGISTRY_PULL_SECRET     pull Secret when a Migration names none
+  CONTINUUM_REGISTRY_CA              CA bundle of a TLS registry with a private CA
+  CONTINUUM_CHECKPOINT_TIMEOUT       seconds the kubelet may take per checkpoint (60)
+  CONTINUUM_WATCH_NAMESPACE          act on the Migrations of this namespace only
+  CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
+
 SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),
 then releases the Lease.`;
 
