@@ -7,7 +7,13 @@ import test from 'ava';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  type V1Container,
+  type V1Pod,
+  type V1PodSpec,
+} from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { RUN_LABEL } from './job-runner.ts';
@@ -29,6 +35,31 @@ async function jobPod(job: string): Promise<V1Pod | undefined> {
 
 const terminal = (pod: V1Pod | undefined) =>
   pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' ? pod : undefined;
+
+/** Creates the Job `name` running `container` once (no retry), on the first node unless `pod` says. */
+async function createJob(
+  name: string,
+  container: Omit<V1Container, 'name'>,
+  pod: Partial<V1PodSpec> = {},
+): Promise<void> {
+  await batch.createNamespacedJob({
+    namespace: NS,
+    body: {
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: {
+          spec: {
+            nodeName: testEnv().nodes[0]!.name,
+            restartPolicy: 'Never',
+            ...pod,
+            containers: [{ name: 'main', ...container }],
+          },
+        },
+      },
+    },
+  });
+}
 
 test.before(async () => {
   await createNamespace(NS);
@@ -54,44 +85,32 @@ test('a Job pod runs locally: env from a Secret, volumes mapped, Succeeded with 
     'cp /secrets/config.json "/checkpoints/$OUT"',
     'printf "%s:%s:%s" "$PASSWORD" "$POD_NAME" "$(cat /secrets/config.json)" > /dev/termination-log',
   ].join('\n');
-  await batch.createNamespacedJob({
-    namespace: NS,
-    body: {
-      metadata: { name: 'ok' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          spec: {
-            nodeName: node.name,
-            restartPolicy: 'Never',
-            volumes: [
-              { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints' } },
-              { name: 'secrets', secret: { secretName: 'creds' } },
-            ],
-            containers: [
-              {
-                name: 'main',
-                image: 'continuum:dev',
-                command: ['sh', '-c', script],
-                env: [
-                  { name: 'OUT', value: outFile },
-                  {
-                    name: 'PASSWORD',
-                    valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } },
-                  },
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                ],
-                volumeMounts: [
-                  { name: 'checkpoints', mountPath: '/checkpoints' },
-                  { name: 'secrets', mountPath: '/secrets', readOnly: true },
-                ],
-              },
-            ],
-          },
+  await createJob(
+    'ok',
+    {
+      image: 'continuum:dev',
+      command: ['sh', '-c', script],
+      env: [
+        { name: 'OUT', value: outFile },
+        {
+          name: 'PASSWORD',
+          valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } },
         },
-      },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      ],
+      volumeMounts: [
+        { name: 'checkpoints', mountPath: '/checkpoints' },
+        { name: 'secrets', mountPath: '/secrets', readOnly: true },
+      ],
     },
-  });
+    {
+      nodeName: node.name,
+      volumes: [
+        { name: 'checkpoints', hostPath: { path: '/var/lib/kubelet/checkpoints' } },
+        { name: 'secrets', secret: { secretName: 'creds' } },
+      ],
+    },
+  );
   const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('ok')));
   const hostFile = join(node.rootDir, 'var/lib/kubelet/checkpoints', outFile);
   try {
@@ -113,28 +132,10 @@ test('a Job pod runs locally: env from a Secret, volumes mapped, Succeeded with 
 
 test('a failing container: Failed with its exit code, the log tail with FallbackToLogsOnError', async (t) => {
   t.timeout(120_000);
-  await batch.createNamespacedJob({
-    namespace: NS,
-    body: {
-      metadata: { name: 'fails' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          spec: {
-            nodeName: testEnv().nodes[0]!.name,
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'main',
-                image: 'continuum:dev',
-                command: ['sh', '-c', 'echo "cannot push: registry down" >&2; exit 3'],
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-          },
-        },
-      },
-    },
+  await createJob('fails', {
+    image: 'continuum:dev',
+    command: ['sh', '-c', 'echo "cannot push: registry down" >&2; exit 3'],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   const pod = await waitFor('the pod to fail', async () => terminal(await jobPod('fails')));
   t.is(pod.status?.phase, 'Failed');
@@ -146,28 +147,10 @@ test('a failing container: Failed with its exit code, the log tail with Fallback
 
 test('the continuum command runs from this repository', async (t) => {
   t.timeout(120_000);
-  await batch.createNamespacedJob({
-    namespace: NS,
-    body: {
-      metadata: { name: 'cli' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          spec: {
-            nodeName: testEnv().nodes[0]!.name,
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'main',
-                image: 'continuum:dev',
-                args: ['no-such-command'],
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-          },
-        },
-      },
-    },
+  await createJob('cli', {
+    image: 'continuum:dev',
+    args: ['no-such-command'],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   const pod = await waitFor('the pod to fail', async () => terminal(await jobPod('cli')));
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
@@ -219,32 +202,14 @@ test('a labelled pod runs until deleted; deletion stops the process and removes 
 test('the process reaches the API server as the pod ServiceAccount', async (t) => {
   t.timeout(120_000);
   const kubectl = join(testEnv().binDir, 'kubectl');
-  await batch.createNamespacedJob({
-    namespace: NS,
-    body: {
-      metadata: { name: 'whoami' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          spec: {
-            nodeName: testEnv().nodes[0]!.name,
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'main',
-                image: 'x',
-                command: [
-                  'sh',
-                  '-c',
-                  `${kubectl} auth whoami -o jsonpath='{.status.userInfo.username}' > /dev/termination-log`,
-                ],
-                terminationMessagePolicy: 'FallbackToLogsOnError',
-              },
-            ],
-          },
-        },
-      },
-    },
+  await createJob('whoami', {
+    image: 'x',
+    command: [
+      'sh',
+      '-c',
+      `${kubectl} auth whoami -o jsonpath='{.status.userInfo.username}' > /dev/termination-log`,
+    ],
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   });
   const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('whoami')));
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
@@ -254,30 +219,10 @@ test('the process reaches the API server as the pod ServiceAccount', async (t) =
 
 test('a missing Secret: CreateContainerConfigError, nothing left behind, runs once it exists', async (t) => {
   t.timeout(120_000);
-  await batch.createNamespacedJob({
-    namespace: NS,
-    body: {
-      metadata: { name: 'later' },
-      spec: {
-        backoffLimit: 0,
-        template: {
-          spec: {
-            nodeName: testEnv().nodes[0]!.name,
-            restartPolicy: 'Never',
-            containers: [
-              {
-                name: 'main',
-                image: 'x',
-                command: ['sh', '-c', 'printf "%s" "$TOKEN" > /dev/termination-log'],
-                env: [
-                  { name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'later', key: 'token' } } },
-                ],
-              },
-            ],
-          },
-        },
-      },
-    },
+  await createJob('later', {
+    image: 'x',
+    command: ['sh', '-c', 'printf "%s" "$TOKEN" > /dev/termination-log'],
+    env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'later', key: 'token' } } }],
   });
   const waiting = await waitFor('the pod to wait', async () => {
     const w = (await jobPod('later'))?.status?.containerStatuses?.[0]?.state?.waiting;
