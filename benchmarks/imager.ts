@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { startRegistry } from '../tests/env/registry.ts';
+import { imagerFlags } from '../tests/imager/helpers.ts';
 import { writeCheckpointArchive } from '../tests/sim/checkpoint-archive.ts';
 
 const run = promisify(execFile);
@@ -120,15 +121,7 @@ try {
       await run(process.execPath, [
         bin,
         'imager',
-        '--archive',
-        archive,
-        '--container',
-        'app',
-        '--oci-layout',
-        layout,
-        '--tag',
-        't',
-        '--keep-archive',
+        ...imagerFlags(archive, { ociLayout: layout, tag: 't' }, '--keep-archive'),
       ]);
       for (const compress of values.compress ? [false, true] : [false]) {
         const imager: Measure[] = [];
@@ -138,18 +131,12 @@ try {
             timed(process.execPath, [
               bin,
               'imager',
-              '--archive',
-              archive,
-              '--container',
-              'app',
-              '--repository',
-              `${host}/bench/app`,
-              '--tag',
-              't',
-              '--docker-config',
-              dockerConfig,
-              '--keep-archive',
-              compress ? '--compress' : '--no-compress',
+              ...imagerFlags(
+                archive,
+                { repository: `${host}/bench/app`, tag: 't', dockerConfig },
+                '--keep-archive',
+                compress ? '--compress' : '--no-compress',
+              ),
             ]),
           );
         const pushSkopeo = () =>

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { RegistryInfo } from '../env/info.ts';
 import { testEnv } from '../env/info.ts';
 import { dockerConfigFor, registryFront } from './front.ts';
-import { archiveIn, runImager, scratchDir, skopeoRaw } from './helpers.ts';
+import { archiveIn, imagerFlags, runImager, scratchDir, skopeoRaw } from './helpers.ts';
 
 /**
  * A token service and registry front; each token is good for `maxUses` requests. Returns the
@@ -58,20 +58,14 @@ test('pushes with Bearer tokens from the token server, renewing expired tokens m
   const name = `imager-test/bearer-${Math.random().toString(36).slice(2, 8)}`;
   const dockerConfig = dockerConfigFor(dir, front.host, registry.username, registry.password);
 
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    `${front.host}/${name}`,
-    '--tag',
-    't',
-    '--docker-config',
-    dockerConfig,
-    '--chunk-size',
-    String(2 * 1024 * 1024),
-  ]);
+  const run = await runImager(
+    imagerFlags(
+      archive,
+      { repository: `${front.host}/${name}`, tag: 't', dockerConfig },
+      '--chunk-size',
+      String(2 * 1024 * 1024),
+    ),
+  );
 
   t.is(run.code, 0, run.stderr);
   t.true(front.issued() > 3, `tokens were renewed (${front.issued()} issued)`);
@@ -94,16 +88,9 @@ test('a token server that refuses the credentials is an authentication failure (
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
   const dockerConfig = dockerConfigFor(dir, front.host, registry.username, 'wrong');
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    `${front.host}/imager-test/bearer-denied`,
-    '--docker-config',
-    dockerConfig,
-  ]);
+  const run = await runImager(
+    imagerFlags(archive, { repository: `${front.host}/imager-test/bearer-denied`, dockerConfig }),
+  );
   t.is(run.code, 3);
   t.regex(run.stderr, /token server 127\.0\.0\.1:\d+ refused user "continuum" \(401\)/);
 });

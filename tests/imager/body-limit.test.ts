@@ -7,7 +7,7 @@ import test from 'ava';
 import { existsSync } from 'node:fs';
 import { testEnv } from '../env/info.ts';
 import { dockerConfigFor, registryFront } from './front.ts';
-import { archiveIn, runImager, scratchDir, skopeoRaw } from './helpers.ts';
+import { archiveIn, imagerFlags, runImager, scratchDir, skopeoRaw } from './helpers.ts';
 
 const limit = 4 * 1024 * 1024;
 
@@ -28,18 +28,11 @@ test('an upload larger than a proxy allows fails with 413 (5); chunks under the 
   const archive = await archiveIn(dir, { sizeBytes: 10 * 1024 * 1024 });
   const dockerConfig = dockerConfigFor(dir, front.host, registry.username, registry.password);
   const name = `imager-test/limited-${Math.random().toString(36).slice(2, 8)}`;
-  const flags = [
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    `${front.host}/${name}`,
-    '--tag',
-    't',
-    '--docker-config',
+  const flags = imagerFlags(archive, {
+    repository: `${front.host}/${name}`,
+    tag: 't',
     dockerConfig,
-  ];
+  });
 
   const refused = await runImager(flags);
   t.is(refused.code, 5, refused.stderr);

@@ -8,18 +8,11 @@ import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { testEnv } from '../env/info.ts';
 import { freePort } from '../env/process.ts';
-import { archiveIn, runImager, scratchDir, uniqueRepository } from './helpers.ts';
+import { archiveIn, imagerFlags, runImager, scratchDir, uniqueRepository } from './helpers.ts';
 
 test('a missing archive is bad input (2)', async (t) => {
   const dir = scratchDir(t);
-  const run = await runImager([
-    '--archive',
-    join(dir, 'nope.tar'),
-    '--container',
-    'app',
-    '--repository',
-    '127.0.0.1:1/x',
-  ]);
+  const run = await runImager(imagerFlags(join(dir, 'nope.tar'), { repository: '127.0.0.1:1/x' }));
   t.is(run.code, 2);
   t.regex(run.stderr, /cannot open checkpoint archive .*nope\.tar/);
 });
@@ -29,16 +22,14 @@ test('a file that is not a tar is bad input (2) and is not deleted', async (t) =
   const file = join(dir, 'random.tar');
   writeFileSync(file, randomBytes(10_000));
   const terminationLog = join(dir, 'termination-log');
-  const run = await runImager([
-    '--archive',
-    file,
-    '--container',
-    'app',
-    '--repository',
-    '127.0.0.1:1/x',
-    '--termination-message-path',
-    terminationLog,
-  ]);
+  const run = await runImager(
+    imagerFlags(
+      file,
+      { repository: '127.0.0.1:1/x' },
+      '--termination-message-path',
+      terminationLog,
+    ),
+  );
   t.is(run.code, 2);
   t.regex(run.stderr, /not a tar archive/);
   t.true(existsSync(file));
@@ -52,14 +43,7 @@ test('a truncated archive is bad input (2)', async (t) => {
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
   truncateSync(archive, 600_000);
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    '127.0.0.1:1/x',
-  ]);
+  const run = await runImager(imagerFlags(archive, { repository: '127.0.0.1:1/x' }));
   t.is(run.code, 2);
   t.regex(run.stderr, /truncated/);
   t.true(existsSync(archive));
@@ -83,16 +67,9 @@ test('wrong credentials are an authentication failure (3); the archive is kept',
       auths: { [registry.host]: { username: registry.username, password: 'wrong' } },
     }),
   );
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    uniqueRepository(registry, 'auth'),
-    '--docker-config',
-    dockerConfig,
-  ]);
+  const run = await runImager(
+    imagerFlags(archive, { repository: uniqueRepository(registry, 'auth'), dockerConfig }),
+  );
   t.is(run.code, 3);
   t.regex(run.stderr, /rejected the credentials of user "continuum" \(401\)/);
   t.true(existsSync(archive));
@@ -103,14 +80,9 @@ test('no credentials for a registry that requires them is an authentication fail
   const { registry } = testEnv();
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    uniqueRepository(registry, 'anon'),
-  ]);
+  const run = await runImager(
+    imagerFlags(archive, { repository: uniqueRepository(registry, 'anon') }),
+  );
   t.is(run.code, 3);
   t.regex(run.stderr, /requires credentials and none are configured/);
 });
@@ -119,16 +91,9 @@ test('a registry that is down is a transient failure (4) after the retries; the 
   t.timeout(60_000);
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    `127.0.0.1:${await freePort()}/x`,
-    '--retries',
-    '2',
-  ]);
+  const run = await runImager(
+    imagerFlags(archive, { repository: `127.0.0.1:${await freePort()}/x` }, '--retries', '2'),
+  );
   t.is(run.code, 4);
   t.regex(run.stderr, /ECONNREFUSED/);
   t.true(existsSync(archive));
@@ -139,16 +104,12 @@ test('a TLS registry whose CA is not trusted is refused (5) with a hint', async 
   const { tlsRegistry } = testEnv();
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    uniqueRepository(tlsRegistry, 'tls'),
-    '--docker-config',
-    tlsRegistry.dockerConfig,
-  ]);
+  const run = await runImager(
+    imagerFlags(archive, {
+      repository: uniqueRepository(tlsRegistry, 'tls'),
+      dockerConfig: tlsRegistry.dockerConfig,
+    }),
+  );
   t.is(run.code, 5);
   t.regex(run.stderr, /cannot verify the registry's TLS certificate.*--ca-file/);
   t.true(existsSync(archive));

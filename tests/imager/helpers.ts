@@ -66,6 +66,29 @@ export function runImager(args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
+/** Where `continuum imager` puts the image: a repository or an OCI layout, with a tag. */
+export interface ImagerTarget {
+  repository?: string;
+  ociLayout?: string;
+  tag?: string;
+  dockerConfig?: string;
+}
+
+/** The flags imaging the container `app` of `archive` to `to`, then `more`. */
+export function imagerFlags(archive: string, to: ImagerTarget, ...more: string[]): string[] {
+  return [
+    '--archive',
+    archive,
+    '--container',
+    'app',
+    ...(to.repository ? ['--repository', to.repository] : []),
+    ...(to.ociLayout ? ['--oci-layout', to.ociLayout] : []),
+    ...(to.tag ? ['--tag', to.tag] : []),
+    ...(to.dockerConfig ? ['--docker-config', to.dockerConfig] : []),
+    ...more,
+  ];
+}
+
 /** A repository name of its own for each test. */
 export function uniqueRepository(registry: RegistryInfo, name: string): string {
   return `${registry.host}/imager-test/${name}-${Math.random().toString(36).slice(2, 8)}`;

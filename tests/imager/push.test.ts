@@ -12,6 +12,7 @@ import { testEnv } from '../env/info.ts';
 import {
   archiveIn,
   execFileAsync,
+  imagerFlags,
   runImager,
   scratchDir,
   skopeoCreds,
@@ -44,20 +45,14 @@ test('pushes an image that carries the CRI-O and containerd restore markers, ver
   const terminationLog = join(dir, 'termination-log');
   const repo = uniqueRepository(registry, 'markers');
 
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--repository',
-    repo,
-    '--tag',
-    'v1',
-    '--docker-config',
-    registry.dockerConfig,
-    '--termination-message-path',
-    terminationLog,
-  ]);
+  const run = await runImager(
+    imagerFlags(
+      archive,
+      { repository: repo, tag: 'v1', dockerConfig: registry.dockerConfig },
+      '--termination-message-path',
+      terminationLog,
+    ),
+  );
 
   t.is(run.code, 0, run.stderr);
   const digest = run.stdout.trim();
@@ -159,19 +154,11 @@ for (const compress of [false, true]) {
     const dir = scratchDir(t);
     const archive = await archiveIn(dir, { sizeBytes: 3 * 1024 * 1024 + 1 });
     const repo = uniqueRepository(registry, 'umoci');
-    const flags = [
-      '--archive',
+    const flags = imagerFlags(
       archive,
-      '--container',
-      'app',
-      '--repository',
-      repo,
-      '--tag',
-      't',
-      '--docker-config',
-      registry.dockerConfig,
+      { repository: repo, tag: 't', dockerConfig: registry.dockerConfig },
       '--keep-archive',
-    ];
+    );
     const run = await runImager(compress ? [...flags, '--compress'] : flags);
     t.is(run.code, 0, run.stderr);
 
@@ -203,16 +190,7 @@ test('writes an OCI layout instead of pushing; skopeo copy --all takes it to a r
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
   const layout = join(dir, 'layout');
-  const run = await runImager([
-    '--archive',
-    archive,
-    '--container',
-    'app',
-    '--oci-layout',
-    layout,
-    '--tag',
-    'air-gapped',
-  ]);
+  const run = await runImager(imagerFlags(archive, { ociLayout: layout, tag: 'air-gapped' }));
   t.is(run.code, 0, run.stderr);
   const digest = run.stdout.trim();
   t.false(existsSync(archive));
@@ -252,17 +230,11 @@ test('imaging the same archive twice gives the same digest', async (t) => {
   const dir = scratchDir(t);
   const archive = await archiveIn(dir);
   const repo = uniqueRepository(registry, 'twice');
-  const flags = [
-    '--archive',
+  const flags = imagerFlags(
     archive,
-    '--container',
-    'app',
-    '--repository',
-    repo,
-    '--docker-config',
-    registry.dockerConfig,
+    { repository: repo, dockerConfig: registry.dockerConfig },
     '--keep-archive',
-  ];
+  );
   const first = await runImager(flags);
   const second = await runImager(flags);
   t.is(first.code, 0, first.stderr);
