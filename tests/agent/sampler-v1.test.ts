@@ -2,7 +2,7 @@
  * The sampler measures real processes in real cgroup v1 cgroups of this machine, named as the
  * kubelet (cgroupfs driver, containerd) names a burstable pod's container.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,18 +27,15 @@ function kwokPod(name: string): { pod: PodRef; relative: string } {
   };
 }
 
-const v1 = v1Available() ? test.serial : test.serial.skip;
-
-v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async (t) => {
-  t.timeout(30_000);
+/** A cgroup tree of its own, removed after the test. */
+function scratchTree(t: ExecutionContext): V1Tree {
   const tree = new V1Tree();
   t.teardown(() => tree.remove());
-  const { pod, relative } = kwokPod('burner');
-  tree.mkdir(relative);
-  tree.write('cpu', relative, 'cpu.cfs_period_us', '100000');
-  tree.write('cpu', relative, 'cpu.cfs_quota_us', '50000');
-  const burner = tree.spawnNode(relative, 'for (;;) {}');
-  t.teardown(() => burner.kill('SIGKILL'));
+  return tree;
+}
+
+/** A sampler of `tree` (1 s interval and CPU window), closed after the test. */
+function samplerOf(t: ExecutionContext, tree: V1Tree): Sampler {
   const sampler = new Sampler({
     node: 'edge-1',
     hierarchies: detectHierarchies(tree.root),
@@ -47,6 +44,21 @@ v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async
     cpuWindowMs: 1000,
   });
   t.teardown(() => sampler.close());
+  return sampler;
+}
+
+const v1 = v1Available() ? test.serial : test.serial.skip;
+
+v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async (t) => {
+  t.timeout(30_000);
+  const tree = scratchTree(t);
+  const { pod, relative } = kwokPod('burner');
+  tree.mkdir(relative);
+  tree.write('cpu', relative, 'cpu.cfs_period_us', '100000');
+  tree.write('cpu', relative, 'cpu.cfs_quota_us', '50000');
+  const burner = tree.spawnNode(relative, 'for (;;) {}');
+  t.teardown(() => burner.kill('SIGKILL'));
+  const sampler = samplerOf(t, tree);
   await sleep(500);
   sampler.sample([pod]);
   const readings: number[] = [];
@@ -63,8 +75,7 @@ v1('a CPU burner under a 0.5 CPU quota reads close to 100 % of its limit', async
 
 v1('a process holding 64 MiB reads its usage, as a share of its memory limit', async (t) => {
   t.timeout(30_000);
-  const tree = new V1Tree();
-  t.teardown(() => tree.remove());
+  const tree = scratchTree(t);
   const { pod, relative } = kwokPod('holder');
   tree.mkdir(relative);
   tree.write('memory', relative, 'memory.limit_in_bytes', String(512 * MiB));
@@ -76,14 +87,7 @@ v1('a process holding 64 MiB reads its usage, as a share of its memory limit', a
      });`,
   );
   t.teardown(() => holder.kill('SIGKILL'));
-  const sampler = new Sampler({
-    node: 'edge-1',
-    hierarchies: detectHierarchies(tree.root),
-    procRoot: '/proc',
-    intervalMs: 1000,
-    cpuWindowMs: 1000,
-  });
-  t.teardown(() => sampler.close());
+  const sampler = samplerOf(t, tree);
   await sleep(1000);
   const before = sampler.sample([pod]).pods[0]!.containers[0]!;
   holder.stdin!.write('go\n');
@@ -96,17 +100,9 @@ v1('a process holding 64 MiB reads its usage, as a share of its memory limit', a
 });
 
 v1('a container whose cgroup disappears is skipped, not fatal', (t) => {
-  const tree = new V1Tree();
-  t.teardown(() => tree.remove());
+  const tree = scratchTree(t);
   const { pod, relative } = kwokPod('ghost');
-  const sampler = new Sampler({
-    node: 'edge-1',
-    hierarchies: detectHierarchies(tree.root),
-    procRoot: '/proc',
-    intervalMs: 1000,
-    cpuWindowMs: 1000,
-  });
-  t.teardown(() => sampler.close());
+  const sampler = samplerOf(t, tree);
   t.deepEqual(sampler.sample([pod]).pods, []);
   tree.mkdir(relative);
   t.is(sampler.sample([pod]).pods.length, 1);
