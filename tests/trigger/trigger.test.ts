@@ -26,6 +26,16 @@ async function counter(c: typeof messagesDropped | typeof messagesAccepted, labe
     .reduce((a, v) => a + v.value, 0);
 }
 
+/** Sets the phase of the Migration `name` to Failed, as the migration reconciler would. */
+async function markFailed(namespace: string, name: string): Promise<void> {
+  await patchCustomResource(
+    h.kc,
+    { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace, name },
+    { status: { phase: 'Failed' } },
+    { status: true },
+  );
+}
+
 test('a breach held for the window creates exactly one Migration, with policyRef and reason', async (t) => {
   t.timeout(60_000);
   const s = await scenario(h);
@@ -67,18 +77,7 @@ test('duplicated and replayed messages create no second Migration', async (t) =>
   await waitFor('a Migration', async () => (await s.migrations()).length > 0);
   const first = (await s.migrations())[0]!;
   // Even once the first Migration has failed and no cooldown applies, a replay does not count.
-  await patchCustomResource(
-    h.kc,
-    {
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_PLURAL,
-      namespace: s.namespace,
-      name: first.metadata.name!,
-    },
-    { status: { phase: 'Failed' } },
-    { status: true },
-  );
+  await markFailed(s.namespace, first.metadata.name!);
   const duplicates = await counter(messagesDropped, 'duplicate');
   await s.publish(values);
   await s.publish(values);
@@ -103,18 +102,7 @@ test('cooldown: no second Migration of the pod before it has passed, one after',
   await waitFor('a Migration', async () => (await s.migrations()).length > 0);
   const first = (await s.migrations())[0]!;
   const createdAt = Date.parse(String(first.metadata.creationTimestamp));
-  await patchCustomResource(
-    h.kc,
-    {
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_PLURAL,
-      namespace: s.namespace,
-      name: first.metadata.name!,
-    },
-    { status: { phase: 'Failed' } },
-    { status: true },
-  );
+  await markFailed(s.namespace, first.metadata.name!);
   // The pod stays hot: one sample per second of real time, as an agent would send.
   let second: string | undefined;
   let secondSeenAt = 0;
