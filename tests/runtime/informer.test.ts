@@ -4,9 +4,9 @@
  * off instead of looping, and a silent watch is restarted by the watchdog.
  */
 import test from 'ava';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { CoreV1Api, KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { Informer } from '../../reconcilers/runtime/informer.ts';
+import { Informer, type InformerOptions } from '../../reconcilers/runtime/informer.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { testEnv } from '../env/info.ts';
 import { adminKubeConfig } from '../env/service-account.ts';
@@ -25,6 +25,17 @@ function throughProxy(proxy: TcpProxy): KubeConfig {
   );
   kc.loadFromOptions({ ...kc, clusters, currentContext: kc.currentContext });
   return kc;
+}
+
+/** A TCP proxy to the API server, and an informer of this namespace's ConfigMaps through it. */
+async function proxiedInformer(options: Omit<InformerOptions, 'path'>, log: Logger) {
+  const proxy = await startTcpProxy(Number(new URL(testEnv().apiServer).port));
+  const informer = new Informer<V1ConfigMap>(
+    throughProxy(proxy),
+    { path: `/api/v1/namespaces/${NS}/configmaps`, ...options },
+    log,
+  );
+  return { proxy, informer };
 }
 
 /** A logger collecting the messages of its lines into `logs`. */
@@ -56,12 +67,8 @@ test.after.always(async () => {
 
 test('after connections drop and are refused, the cache converges and retries back off', async (t) => {
   t.timeout(60_000);
-  const apiPort = Number(new URL(testEnv().apiServer).port);
-  const proxy = await startTcpProxy(apiPort);
-  const informer = new Informer<V1ConfigMap>(
-    throughProxy(proxy),
+  const { proxy, informer } = await proxiedInformer(
     {
-      path: `/api/v1/namespaces/${NS}/configmaps`,
       labelSelector: 'drop=yes',
       backoff: { initialMs: 200, maxMs: 2000 },
     },
@@ -106,13 +113,9 @@ test('after connections drop and are refused, the cache converges and retries ba
 
 test('a watch that goes silent is restarted by the watchdog', async (t) => {
   t.timeout(60_000);
-  const apiPort = Number(new URL(testEnv().apiServer).port);
-  const proxy = await startTcpProxy(apiPort);
   const logs: string[] = [];
-  const informer = new Informer<V1ConfigMap>(
-    throughProxy(proxy),
+  const { proxy, informer } = await proxiedInformer(
     {
-      path: `/api/v1/namespaces/${NS}/configmaps`,
       labelSelector: 'watchdog=yes',
       watchTimeoutSeconds: 60,
       watchdogMs: 2000,
@@ -146,13 +149,9 @@ test('a watch that goes silent is restarted by the watchdog', async (t) => {
 
 test('a watch from a stale resourceVersion (410 Gone → relist) converges', async (t) => {
   t.timeout(60_000);
-  const apiPort = Number(new URL(testEnv().apiServer).port);
-  const proxy = await startTcpProxy(apiPort);
   const logs: string[] = [];
-  const informer = new Informer<V1ConfigMap>(
-    throughProxy(proxy),
+  const { proxy, informer } = await proxiedInformer(
     {
-      path: `/api/v1/namespaces/${NS}/configmaps`,
       labelSelector: 'gone=yes',
       backoff: { initialMs: 100, maxMs: 500 },
     },
