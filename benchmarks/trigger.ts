@@ -161,7 +161,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function decisionLatency(): Promise<void> {
-  const { startTrigger } = await import('../tests/trigger/harness.ts');
+  const { createPolicy, deletePolicy, startTrigger } = await import('../tests/trigger/harness.ts');
   const h = await startTrigger();
   const core = h.kc.makeApiClient(CoreV1Api);
   const custom = h.kc.makeApiClient(CustomObjectsApi);
@@ -188,18 +188,15 @@ async function decisionLatency(): Promise<void> {
       });
       pods.push({ namespace: id, name: `p${i}`, uid: p.metadata!.uid! });
     }
-    await custom.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_POLICY_PLURAL,
-      body: {
-        ...policy(id, {
-          selector: { namespaceSelector: { matchLabels: { bench: id } } },
-          triggers: [{ metric: 'containerCPU', above: 90, for: '2s' }],
-          maxConcurrentPerNode: 100,
-        }),
-      },
-    });
+    await createPolicy(
+      h.kc,
+      id,
+      policy(id, {
+        selector: { namespaceSelector: { matchLabels: { bench: id } } },
+        triggers: [{ metric: 'containerCPU', above: 90, for: '2s' }],
+        maxConcurrentPerNode: 100,
+      }).spec,
+    );
     const podCache = h.informers.informer<V1Pod>({ path: '/api/v1/pods' });
     const policyCache = h.informers.informer({
       path: `/apis/${GROUP}/${VERSION}/${MIGRATION_POLICY_PLURAL}`,
@@ -244,14 +241,7 @@ async function decisionLatency(): Promise<void> {
     );
     console.log(`  goal: p99 < 250 ms: ${percentile(latencies, 99) < 250 ? 'met' : 'NOT met'}`);
   } finally {
-    await custom
-      .deleteClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: MIGRATION_POLICY_PLURAL,
-        name: id,
-      })
-      .catch(() => undefined);
+    await deletePolicy(h.kc, id);
     await custom
       .deleteCollectionNamespacedCustomObject({
         group: GROUP,

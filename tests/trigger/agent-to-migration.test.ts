@@ -9,23 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CustomObjectsApi } from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
 import type { Service } from '../env/process.ts';
 import { V1Tree, v1Available } from '../agent/v1-cgroup-tree.ts';
 import { startAgent, TestNode } from '../agent/harness.ts';
-import { startTrigger } from './harness.ts';
+import { createPolicy, deletePolicy, podMigrations, startTrigger } from './harness.ts';
 import { waitFor } from '../env/wait.ts';
 import {
-  API_VERSION,
   GROUP,
   LAYER_LABEL,
-  MIGRATION_PLURAL,
   MIGRATION_POLICY_PLURAL,
   VERSION,
-  type Migration,
 } from '../../reconcilers/api/types.ts';
-import { POD_UID_LABEL } from '../../reconcilers/trigger/decide.ts';
 
 const v1 = v1Available() ? test : test.skip;
 
@@ -35,21 +30,14 @@ v1(
     t.timeout(120_000);
     const env = testEnv();
     const h = await startTrigger();
-    const custom = h.kc.makeApiClient(CustomObjectsApi);
     const node = new TestNode(h.kc);
     const tree = new V1Tree();
     const logDir = mkdtempSync(join(tmpdir(), 'continuum-e2e-metrics-'));
     const running: { agent?: Service } = {};
-    const policyRef = {
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_POLICY_PLURAL,
-      name: node.name,
-    };
     t.teardown(async () => {
       await running.agent?.stop();
       tree.remove();
-      await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
+      await deletePolicy(h.kc, node.name);
       await node.delete();
       await h.stop();
       rmSync(logDir, { recursive: true, force: true });
@@ -60,24 +48,14 @@ v1(
     tree.write('cpu', burner.cgroup, 'cpu.cfs_period_us', '100000');
     tree.write('cpu', burner.cgroup, 'cpu.cfs_quota_us', '50000');
     tree.spawnNode(burner.cgroup, 'for (;;) {}');
-    await custom.createClusterCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_POLICY_PLURAL,
-      body: {
-        apiVersion: API_VERSION,
-        kind: 'MigrationPolicy',
-        metadata: { name: node.name },
-        spec: {
-          selector: {
-            nodeSelector: { 'test.continuum.dev/case': node.name },
-            namespaceSelector: { matchLabels: { 'test.continuum.dev/case': node.name } },
-          },
-          triggers: [{ metric: 'containerCPU', above: 80, for: '3s' }],
-          restorePolicy: 'checkpoint',
-          cooldown: '1h',
-        },
+    await createPolicy(h.kc, node.name, {
+      selector: {
+        nodeSelector: { 'test.continuum.dev/case': node.name },
+        namespaceSelector: { matchLabels: { 'test.continuum.dev/case': node.name } },
       },
+      triggers: [{ metric: 'containerCPU', above: 80, for: '3s' }],
+      restorePolicy: 'checkpoint',
+      cooldown: '1h',
     });
     const policies = h.informers.informer({
       path: `/apis/${GROUP}/${VERSION}/${MIGRATION_POLICY_PLURAL}`,
@@ -90,16 +68,7 @@ v1(
       cgroupRoot: tree.root,
       logDir,
     });
-    const list = async () =>
-      (
-        (await custom.listNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: MIGRATION_PLURAL,
-          namespace: node.name,
-          labelSelector: `${POD_UID_LABEL}=${burner.uid}`,
-        })) as { items: Migration[] }
-      ).items;
+    const list = () => podMigrations(h.kc, node.name, burner.uid);
     await waitFor('a Migration of the burner', async () => (await list()).length > 0, 60_000);
     await sleep(3000); // the burner stays hot: still one Migration
     const migrations = await list();

@@ -70,6 +70,49 @@ export async function startTrigger(): Promise<Harness> {
   };
 }
 
+/** Creates the cluster-scoped MigrationPolicy `name`; fields left out take the CRD's defaults. */
+export async function createPolicy(
+  kc: KubeConfig,
+  name: string,
+  spec: Partial<MigrationPolicySpec>,
+): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: MIGRATION_POLICY_PLURAL,
+    body: { apiVersion: API_VERSION, kind: 'MigrationPolicy', metadata: { name }, spec },
+  });
+}
+
+/** Deletes the MigrationPolicy `name`; a missing one is success. */
+export async function deletePolicy(kc: KubeConfig, name: string): Promise<void> {
+  await kc
+    .makeApiClient(CustomObjectsApi)
+    .deleteClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: MIGRATION_POLICY_PLURAL,
+      name,
+    })
+    .catch(() => undefined);
+}
+
+/** The Migrations in `namespace` of the pod `uid`, found by the label the trigger sets. */
+export async function podMigrations(
+  kc: KubeConfig,
+  namespace: string,
+  uid: string,
+): Promise<Migration[]> {
+  const list = (await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: MIGRATION_PLURAL,
+    namespace,
+    labelSelector: `${POD_UID_LABEL}=${uid}`,
+  })) as { items: Migration[] };
+  return list.items;
+}
+
 /** Sample times of the scenarios: a minute ago, so every message is within the trigger's clock-skew bound. */
 export const T0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
 
@@ -108,7 +151,6 @@ export async function scenario(
 ): Promise<Scenario> {
   const id = `trig-${randomBytes(3).toString('hex')}`;
   const core = h.kc.makeApiClient(CoreV1Api);
-  const custom = h.kc.makeApiClient(CustomObjectsApi);
   await core.createNode({ body: { metadata: { name: id, labels: { [LAYER_LABEL]: 'edge' } } } });
   await createNamespace(id, { case: id });
   const created = await core.createNamespacedPod({
@@ -118,25 +160,15 @@ export async function scenario(
       spec: { nodeName: id, containers: [{ name: 'app', image: 'busybox' }] },
     },
   });
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: MIGRATION_POLICY_PLURAL,
-    body: {
-      apiVersion: API_VERSION,
-      kind: 'MigrationPolicy',
-      metadata: { name: id },
-      spec: {
-        selector: {
-          namespaceSelector: { matchLabels: { case: id } },
-          podSelector: { matchLabels: { case: id } },
-        },
-        triggers: [{ metric: 'containerCPU', above: 90, for: '5s' }],
-        restorePolicy: 'restart',
-        cooldown: '1h',
-        ...policy,
-      },
+  await createPolicy(h.kc, id, {
+    selector: {
+      namespaceSelector: { matchLabels: { case: id } },
+      podSelector: { matchLabels: { case: id } },
     },
+    triggers: [{ metric: 'containerCPU', above: 90, for: '5s' }],
+    restorePolicy: 'restart',
+    cooldown: '1h',
+    ...policy,
   });
   const pods = h.informers.informer({ path: '/api/v1/pods' });
   const policies = h.informers.informer({
@@ -160,25 +192,9 @@ export async function scenario(
       });
       await h.nc.flush();
     },
-    async migrations() {
-      const list = (await custom.listNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: MIGRATION_PLURAL,
-        namespace: id,
-        labelSelector: `${POD_UID_LABEL}=${s.pod.uid}`,
-      })) as { items: Migration[] };
-      return list.items;
-    },
+    migrations: () => podMigrations(h.kc, id, s.pod.uid),
     async cleanup() {
-      await custom
-        .deleteClusterCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: MIGRATION_POLICY_PLURAL,
-          name: id,
-        })
-        .catch(() => undefined);
+      await deletePolicy(h.kc, id);
       await core
         .deleteNamespacedPod({ name: 'web', namespace: id, gracePeriodSeconds: 0 })
         .catch(() => undefined);
