@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { testEnv } from '../env/info.ts';
 import { installCrds } from './install-crds.ts';
-import { kubectl } from './kubectl.ts';
+import { FORCED_APPLY, kubectl, oncePerKubeconfig } from './kubectl.ts';
 
 const CHART = fileURLToPath(new URL('../../charts/continuum', import.meta.url));
 const KINDS = [
@@ -27,17 +27,8 @@ const KINDS = [
   'RoleBinding',
   'ConfigMap',
 ];
-const installed = new Map<string, Promise<void>>();
 
-export function installChartRbac(kubeconfig: string): Promise<void> {
-  let done = installed.get(kubeconfig);
-  if (!done) {
-    done = install(kubeconfig);
-    installed.set(kubeconfig, done);
-    done.catch(() => installed.delete(kubeconfig));
-  }
-  return done;
-}
+export const installChartRbac = oncePerKubeconfig(install);
 
 async function install(kubeconfig: string): Promise<void> {
   await installCrds(kubeconfig);
@@ -51,10 +42,10 @@ async function install(kubeconfig: string): Promise<void> {
     .sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind));
   const [namespace, ...rest] = items;
   for (const batch of [[namespace], rest]) {
-    const applied = await kubectl(
-      ['apply', '--server-side', '--force-conflicts', '--field-manager=continuum-tests', '-f', '-'],
-      { kubeconfig, input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch }) },
-    );
+    const applied = await kubectl([...FORCED_APPLY, '-f', '-'], {
+      kubeconfig,
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: batch }),
+    });
     if (applied.code !== 0) throw new Error(`cannot install the chart's RBAC: ${applied.stderr}`);
   }
 }

@@ -5,33 +5,14 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubectl } from './kubectl.ts';
+import { FORCED_APPLY, kubectl, oncePerKubeconfig } from './kubectl.ts';
 
 const CRDS_DIR = fileURLToPath(new URL('../../crds/', import.meta.url));
-const installed = new Map<string, Promise<void>>();
 
-export function installCrds(kubeconfig: string): Promise<void> {
-  let done = installed.get(kubeconfig);
-  if (!done) {
-    done = install(kubeconfig);
-    installed.set(kubeconfig, done);
-    done.catch(() => installed.delete(kubeconfig));
-  }
-  return done;
-}
+export const installCrds = oncePerKubeconfig(install);
 
 async function install(kubeconfig: string): Promise<void> {
-  const apply = await kubectl(
-    [
-      'apply',
-      '--server-side',
-      '--force-conflicts',
-      '--field-manager=continuum-tests',
-      '-f',
-      CRDS_DIR,
-    ],
-    { kubeconfig },
-  );
+  const apply = await kubectl([...FORCED_APPLY, '-f', CRDS_DIR], { kubeconfig });
   if (apply.code !== 0)
     throw new Error(`cannot install the CRDs from ${CRDS_DIR}: ${apply.stderr}`);
   const wait = await kubectl(

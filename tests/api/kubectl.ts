@@ -29,3 +29,27 @@ export function kubectl(
     if (options.input !== undefined) child.stdin?.end(options.input);
   });
 }
+
+/** Server-side apply, forced, with the tests' one field manager: safe from concurrent test files. */
+export const FORCED_APPLY = [
+  'apply',
+  '--server-side',
+  '--force-conflicts',
+  '--field-manager=continuum-tests',
+];
+
+/** `install`, run once per kubeconfig by this process; after a failure the next call tries again. */
+export function oncePerKubeconfig(
+  install: (kubeconfig: string) => Promise<void>,
+): (kubeconfig: string) => Promise<void> {
+  const installed = new Map<string, Promise<void>>();
+  return (kubeconfig) => {
+    let done = installed.get(kubeconfig);
+    if (!done) {
+      done = install(kubeconfig);
+      installed.set(kubeconfig, done);
+      done.catch(() => installed.delete(kubeconfig));
+    }
+    return done;
+  };
+}
