@@ -11,7 +11,8 @@ import test from 'ava';
 import { BatchV1Api } from '@kubernetes/client-node';
 import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
-import { PULL_SECRET, PUSH_SECRET, harness, isPhase, waitFor, type Harness } from './harness.ts';
+import { PULL_SECRET, PUSH_SECRET, harness, isPhase, type Harness } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 let h: Harness;
 const FAULT = 'sim.continuum.dev/checkpoint-fault';

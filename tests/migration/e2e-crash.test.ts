@@ -10,7 +10,8 @@ import type { Migration } from '../../reconcilers/api/types.ts';
 import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
-import { PULL_SECRET, PUSH_SECRET, harness, waitFor, type Harness } from './harness.ts';
+import { PULL_SECRET, PUSH_SECRET, harness, type Harness } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -6,7 +6,8 @@
 import test from 'ava';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { OPERATOR_NAMESPACE } from '../../reconcilers/api/types.ts';
-import { harness, isPhase, waitFor, type Harness } from './harness.ts';
+import { harness, isPhase, type Harness } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 let h: Harness;
 

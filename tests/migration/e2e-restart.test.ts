@@ -5,7 +5,8 @@
  */
 import test from 'ava';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { harness, isPhase, waitFor, type Harness } from './harness.ts';
+import { harness, isPhase, type Harness } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 let h: Harness;
 

@@ -8,7 +8,8 @@ import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { MigrationPolicy } from '../../reconcilers/api/types.ts';
-import { PULL_SECRET, PUSH_SECRET, harness, isPhase, waitFor, type Harness } from './harness.ts';
+import { PULL_SECRET, PUSH_SECRET, harness, isPhase, type Harness } from './harness.ts';
+import { waitFor } from '../env/wait.ts';
 
 const POLICIES = new URL('../../policies/', import.meta.url);
 const load = <T>(file: string): T[] =>

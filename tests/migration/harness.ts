@@ -24,9 +24,11 @@ import { kubectl } from '../api/kubectl.ts';
 import { testEnv } from '../env/info.ts';
 import {
   adminKubeConfig,
+  createNamespace,
   ignoreConflict,
   serviceAccountKubeconfig,
 } from '../env/service-account.ts';
+import { waitFor } from '../env/wait.ts';
 import { startOperatorProcess, type OperatorProcess } from '../runtime/operator-process.ts';
 
 const CHART = new URL('../../charts/continuum', import.meta.url).pathname;
@@ -114,7 +116,7 @@ export async function harness(
       () => true,
     ),
   );
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await createNamespace(namespace);
   const dockerconfig = Buffer.from(readFileSync(env.registry.dockerConfig)).toString('base64');
   for (const name of [PUSH_SECRET, PULL_SECRET]) {
     await core.createNamespacedSecret({
@@ -245,25 +247,6 @@ export async function harness(
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     },
   };
-}
-
-/** Polls `probe` every 250 ms until it returns a value; rejects after `timeoutMs` with `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-  describe?: () => Promise<string>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const state = describe ? `; last seen: ${await describe().catch(String)}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${state}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 export const isPhase =
