@@ -5,10 +5,22 @@
  */
 import test from 'ava';
 import { AppsV1Api } from '@kubernetes/client-node';
+import type { Migration } from '../../reconcilers/api/types.ts';
 import { harness, isPhase, type Harness } from './harness.ts';
 import { waitFor } from '../env/wait.ts';
 
 let h: Harness;
+
+/** Waits until the Migration's restored pod is gone (or going): rolled back. */
+const waitForNoRestoredPod = (m: Migration) =>
+  waitFor(
+    `restored pod ${m.status?.targetPod} gone`,
+    async () =>
+      !(await h.pods()).some(
+        (p) => p.metadata?.name === m.status?.targetPod && !p.metadata?.deletionTimestamp,
+      ),
+    20_000,
+  );
 
 test.before(async (t) => {
   t.timeout(300_000);
@@ -120,16 +132,7 @@ test.serial(
     const pod = await h.core.readNamespacedPod({ namespace: h.namespace, name: 'stuck' });
     t.is(pod.metadata?.uid, source.metadata?.uid);
     t.falsy(pod.metadata?.deletionTimestamp);
-    await waitFor(
-      'restored pod rolled back',
-      async () =>
-        (await h.pods()).some(
-          (p) => p.metadata?.name === m.status?.targetPod && !p.metadata?.deletionTimestamp,
-        )
-          ? undefined
-          : true,
-      20_000,
-    );
+    await waitForNoRestoredPod(m);
     t.pass();
   },
 );
@@ -180,16 +183,7 @@ test.serial('a Migration deleted mid-flight: the finalizer rolls back and releas
     async () => ((await h.getMigration('move-midway')) ? undefined : true),
     30_000,
   );
-  await waitFor(
-    'restored pod gone',
-    async () =>
-      (await h.pods()).some(
-        (p) => p.metadata?.name === m.status?.targetPod && !p.metadata?.deletionTimestamp,
-      )
-        ? undefined
-        : true,
-    20_000,
-  );
+  await waitForNoRestoredPod(m);
   const pod = await h.core.readNamespacedPod({ namespace: h.namespace, name: 'midway' });
   t.is(pod.metadata?.uid, source.metadata?.uid, 'the source still runs');
 });
