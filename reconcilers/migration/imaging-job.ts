@@ -5,7 +5,7 @@
  * termination message.
  */
 import { posix } from 'node:path';
-import type { V1Job, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Job, V1Pod, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import {
   API_VERSION,
   MIGRATION_KIND,
@@ -75,12 +75,7 @@ export function imagingJob(
       backoffLimit: cfg.jobBackoffLimit,
       template: {
         metadata: { labels, annotations },
-        spec: {
-          nodeName: node,
-          restartPolicy: 'Never',
-          serviceAccountName: cfg.imagerServiceAccount,
-          automountServiceAccountToken: false,
-          tolerations: [{ operator: 'Exists' }],
+        spec: sourceNodePodSpec(node, cfg, {
           volumes,
           containers: archives.map((a) => ({
             name: a.container,
@@ -96,7 +91,7 @@ export function imagingJob(
             securityContext: { runAsUser: 0 },
             terminationMessagePolicy: 'File',
           })),
-        },
+        }),
       },
     },
   };
@@ -124,12 +119,7 @@ export function cleanupJob(
       ttlSecondsAfterFinished: 600,
       template: {
         metadata: { labels },
-        spec: {
-          nodeName: node,
-          restartPolicy: 'Never',
-          serviceAccountName: cfg.imagerServiceAccount,
-          automountServiceAccountToken: false,
-          tolerations: [{ operator: 'Exists' }],
+        spec: sourceNodePodSpec(node, cfg, {
           volumes: dirs.map((path, i) => ({
             name: `checkpoints-${i}`,
             hostPath: { path, type: 'Directory' },
@@ -143,9 +133,25 @@ export function cleanupJob(
               securityContext: { runAsUser: 0 },
             },
           ],
-        },
+        }),
       },
     },
+  };
+}
+
+/** A pod of the imager's identity pinned to the source node, where the archives are. */
+function sourceNodePodSpec(
+  node: string,
+  cfg: MigrationConfig,
+  spec: Pick<V1PodSpec, 'volumes' | 'containers'>,
+): V1PodSpec {
+  return {
+    nodeName: node,
+    restartPolicy: 'Never',
+    serviceAccountName: cfg.imagerServiceAccount,
+    automountServiceAccountToken: false,
+    tolerations: [{ operator: 'Exists' }],
+    ...spec,
   };
 }
 

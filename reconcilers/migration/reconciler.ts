@@ -4,7 +4,12 @@
  * the decisions are in decide.ts and the phases.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Migration, MigrationPhase, MigrationStatus } from '../api/types.ts';
+import {
+  MIGRATION_PHASES,
+  type Migration,
+  type MigrationPhase,
+  type MigrationStatus,
+} from '../api/types.ts';
 import type { KubeletClient } from '../kubelet/client.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { splitKey } from '../runtime/kube.ts';
@@ -91,14 +96,7 @@ export class MigrationReconciler implements Reconciler {
       const phase = m.status?.phase ?? 'Pending';
       counts[phase] = (counts[phase] ?? 0) + 1;
     }
-    for (const phase of [
-      'Pending',
-      'Checkpointing',
-      'Imaging',
-      'Restoring',
-      'Done',
-      'Failed',
-    ] as const) {
+    for (const phase of MIGRATION_PHASES) {
       this.deps.metrics.migrationsByPhase.set({ phase }, counts[phase] ?? 0);
     }
   }
