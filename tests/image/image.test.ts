@@ -68,3 +68,7 @@ test('each command answers --help inside the image', (t) => {
 test('`continuum` is on the PATH, as the imaging Job calls it', (t) => {
   t.regex(runImage('path', ['continuum', 'imager', '--help'], true), /--help|Usage/i);
 });
+
+test('`rm` is there for the archive cleanup Job', (t) => {
+  t.is(runImage('rm', ['rm', '-f', '--', '/tmp/no-such-archive.tar'], true), '');
+});
