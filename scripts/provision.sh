@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the local demo need, idempotently.
-#  - Debian packages: nats-server, docker-registry, skopeo, umoci, runc, htpasswd, lua, openssl.
+#  - Debian packages: nats-server, docker-registry, skopeo, umoci, runc, htpasswd, lua, openssl,
+#    iproute2 (the test environment's veth link).
 #  - Kubernetes control-plane binaries (kube-apiserver, kube-controller-manager,
 #    kube-scheduler, kubectl) built from the k8s.io/kubernetes Go module; etcd 3.5 (Debian's
 #    3.4 lacks the watch progress requests kube-apiserver 1.34's watch-list relies on), kwok, helm,
@@ -30,7 +31,7 @@ apt_packages() {
   # command:package pairs
   for pair in nats-server:nats-server docker-registry:docker-registry \
     skopeo:skopeo umoci:umoci runc:runc htpasswd:apache2-utils lua5.4:lua5.4 openssl:openssl \
-    setpriv:util-linux; do
+    setpriv:util-linux ip:iproute2; do
     cmd=${pair%%:*} pkg=${pair##*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done

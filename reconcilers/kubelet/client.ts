@@ -7,7 +7,13 @@
 import { request, type RequestOptions } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import type { KubeConfig, V1Node } from '@kubernetes/client-node';
-import { archiveFromReply, checkpointPath, endpointURL, kubeletEndpoint } from './endpoint.ts';
+import {
+  archiveFromReply,
+  checkpointPath,
+  endpointURL,
+  kubeletEndpoint,
+  refusal,
+} from './endpoint.ts';
 
 /** A checkpoint that did not happen. `transient` says whether asking again may succeed. */
 export class KubeletError extends Error {
@@ -107,9 +113,8 @@ export function createKubeletClient(options: KubeletClientOptions): KubeletClien
       );
       if (reply.status !== 200) {
         const transient = reply.status >= 500 || reply.status === 429;
-        const detail = reply.body.trim().slice(0, 300);
         throw new KubeletError(
-          `cannot checkpoint ${what}: kubelet answered ${reply.status}: ${detail}`,
+          `cannot checkpoint ${what}: ${refusal(reply.status, reply.body, viaApiServerProxy)}`,
           reply.status,
           transient,
         );

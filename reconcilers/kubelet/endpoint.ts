@@ -53,3 +53,29 @@ export function archiveFromReply(body: string): string {
   }
   return items[0];
 }
+
+/**
+ * Who refused a checkpoint and why, from a reply other than 200. Through the node proxy, a
+ * reply that is a Kubernetes `Status` object comes from the API server itself (403 without
+ * `create nodes/proxy`, 503 when it cannot reach the kubelet); any other is the kubelet's own.
+ */
+export function refusal(status: number, body: string, viaApiServerProxy: boolean): string {
+  const detail = body.trim().slice(0, 300);
+  if (!viaApiServerProxy) return `kubelet answered ${status}: ${detail}`;
+  const message = statusMessage(body);
+  return message === undefined
+    ? `kubelet answered ${status} through the API server node proxy: ${detail}`
+    : `the API server node proxy answered ${status}: ${message.slice(0, 300)}`;
+}
+
+/** The message of a Kubernetes `Status` object; undefined when `body` is none. */
+function statusMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { kind?: unknown; message?: unknown };
+    return parsed.kind === 'Status' && typeof parsed.message === 'string'
+      ? parsed.message
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,7 @@
 /**
  * The real Kubernetes control plane of the tests: etcd, kube-apiserver (RBAC, ServiceAccount
- * tokens, default admission plugins), kube-controller-manager and kube-scheduler, on loopback.
+ * tokens, default admission plugins, node proxy to kubelets with a client certificate),
+ * kube-controller-manager and kube-scheduler, on loopback.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,6 +82,11 @@ export async function startControlPlane(opts: {
         `--tls-private-key-file=${pki.servingKey}`,
         `--client-ca-file=${pki.caCert}`,
         '--authorization-mode=Node,RBAC',
+        // the node proxy: to the InternalIP, with a client certificate, the kubelet's verified
+        `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+        `--kubelet-client-key=${pki.kubeletClientKey}`,
+        `--kubelet-certificate-authority=${pki.caCert}`,
+        '--kubelet-preferred-address-types=InternalIP',
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,

@@ -1,16 +1,19 @@
 /**
  * The test environment: a real control plane, kwok nodes, NATS and two registries, on
- * loopback with free ports. {@link startEnv} brings it all up; `stop()` tears it down and
- * removes every file it wrote.
+ * loopback with free ports, and one node on a veth link of its own for the API server's node
+ * proxy. {@link startEnv} brings it all up; `stop()` tears it down and removes every file and
+ * link it made.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from './control-plane.ts';
 import type { TestEnvInfo } from './info.ts';
-import { startKwok } from './kwok.ts';
+import { DEFAULT_NODES, startKwok } from './kwok.ts';
+import { createNodeLink, removeStaleLinks } from './link.ts';
 import { startNats } from './nats.ts';
-import { makePki } from './pki.ts';
+import { bindKubeletClient } from './node-proxy.ts';
+import { KUBELET_CLIENT_USER, makePki } from './pki.ts';
 import type { Service } from './process.ts';
 import { startNodeSimulations } from '../sim/nodes.ts';
 import { startRegistry } from './registry.ts';
@@ -29,11 +32,14 @@ export function binDir(): string {
 // etcd and JetStream write many small synced files: keep them in memory where we can.
 const dataRoot = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
+const PROXY_NODE = 'edge-proxy';
+
 /**
- * Removes the directories of earlier environments whose process is gone (killed without
- * a chance to clean up). Directory names carry the owning process id.
+ * Removes the directories and veth links of earlier environments whose process is gone
+ * (killed without a chance to clean up). Their names carry the owning process id.
  */
-function removeStaleDirs(): void {
+function removeStaleLeftovers(): void {
+  removeStaleLinks((pid) => !isAlive(pid));
   for (const root of new Set([tmpdir(), dataRoot])) {
     for (const entry of readdirSync(root)) {
       const owner = /^continuum-(?:env|data)-(\d+)-/.exec(entry)?.[1];
@@ -54,7 +60,7 @@ function isAlive(pid: number): boolean {
 }
 
 export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
-  removeStaleDirs();
+  removeStaleLeftovers();
   const workDir = mkdtempSync(join(tmpdir(), `continuum-env-${process.pid}-`));
   const dataDir = mkdtempSync(join(dataRoot, `continuum-data-${process.pid}-`));
   const services: Array<Pick<Service, 'stop'>> = [];
@@ -66,7 +72,9 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
   try {
     const started = Date.now();
     const step = (what: string) => log(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    const pki = makePki(workDir);
+    const link = createNodeLink(process.pid);
+    services.push({ stop: async () => link.remove() });
+    const pki = makePki(workDir, [link.address]);
     const bin = binDir();
     const [controlPlane, nats, registry, tlsRegistry] = await Promise.all([
       startControlPlane({ workDir, dataDir, binDir: bin, pki }),
@@ -87,16 +95,29 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     ]);
     services.push(...controlPlane.services, nats.service, registry.service, tlsRegistry.service);
     step('control plane, NATS and registries up');
-    const kwok = await startKwok({ workDir, binDir: bin, kubeconfig: controlPlane.kubeconfig });
+    await bindKubeletClient(controlPlane.kubeconfig);
+    const proxyNode = {
+      name: PROXY_NODE,
+      layer: 'edge' as const,
+      address: link.address,
+      taints: [{ key: 'test.continuum.dev/node-proxy', value: 'true', effect: 'NoSchedule' }],
+    };
+    const kwok = await startKwok({
+      workDir,
+      binDir: bin,
+      kubeconfig: controlPlane.kubeconfig,
+      nodes: [...DEFAULT_NODES, proxyNode],
+    });
     services.push(kwok.service);
     step(`kwok nodes ready: ${kwok.nodes.map((n) => `${n.name} (${n.layer})`).join(', ')}`);
+    const nodeSimulationLog = join(workDir, 'node-simulations.log');
     const simulations = await startNodeSimulations({
       kubeconfig: controlPlane.kubeconfig,
       caFile: pki.caCert,
       certFile: pki.servingCert,
       keyFile: pki.servingKey,
       nodes: kwok.nodes,
-      logFile: join(workDir, 'node-simulations.log'),
+      logFile: nodeSimulationLog,
     });
     services.push({ stop: () => simulations.stop() });
     step('simulated kubelets and job runner up');
@@ -106,6 +127,9 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
       apiServer: controlPlane.apiServer,
       caFile: pki.caCert,
       nodes: kwok.nodes,
+      proxyNode: PROXY_NODE,
+      kubeletClientUser: KUBELET_CLIENT_USER,
+      nodeSimulationLog,
       natsUrl: nats.url,
       registry: registry.info,
       tlsRegistry: tlsRegistry.info,

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 export interface SimulatedNode {
   name: string;
   layer: 'edge' | 'cloud';
+  /** The Node's InternalIP, where its simulated kubelet listens (127.0.0.1 but for the proxy node). */
+  address: string;
   /** Port in the Node's status.daemonEndpoints.kubeletEndpoint (simulated kubelet, HTTPS). */
   kubeletPort: number;
   /** Host directory that plays this node's filesystem root for hostPath volumes. */
@@ -34,7 +36,18 @@ export interface TestEnvInfo {
   apiServer: string;
   /** CA that signed the API server's serving certificate and all kubelet serving certificates. */
   caFile: string;
+  /** edge-1, edge-2, cloud-1, then {@link proxyNode}. */
   nodes: SimulatedNode[];
+  /**
+   * The one node the API server's node proxy reaches (it refuses loopback): edge-proxy, an edge
+   * node with a non-loopback InternalIP on a veth link of this run, tainted
+   * `test.continuum.dev/node-proxy:NoSchedule` so that only pods that name it run there.
+   */
+  proxyNode: string;
+  /** User of the client certificate the API server presents to kubelets (bound to system:kubelet-api-admin). */
+  kubeletClientUser: string;
+  /** JSON-lines log of the simulated kubelets and job runner (who checkpointed what). */
+  nodeSimulationLog: string;
   /** nats://127.0.0.1:<port>, JetStream enabled. */
   natsUrl: string;
   registry: RegistryInfo;

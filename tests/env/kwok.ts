@@ -1,18 +1,31 @@
 /**
  * Simulated nodes: kwok keeps Node objects and their pods' status alive without a kubelet.
- * Each node gets InternalIP 127.0.0.1 and its own kubelet port in status.daemonEndpoints;
- * kwok runs with --node-port=0 so that its heartbeats leave that port alone.
+ * Each node gets an InternalIP (127.0.0.1 unless given) and its own kubelet port in
+ * status.daemonEndpoints; kwok runs with --node-port=0 so that its heartbeats leave that port
+ * alone.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Taint,
+} from '@kubernetes/client-node';
 import { writeKwokStages } from '../sim/kwok-stages.ts';
 import type { SimulatedNode } from './info.ts';
 import { freePort, startService, waitUntil, type Service } from './process.ts';
 
 export const LAYER_LABEL = 'continuum.dev/layer';
 
-export const DEFAULT_NODES: Array<Pick<SimulatedNode, 'name' | 'layer'>> = [
+/** A node to create: `address` defaults to 127.0.0.1. */
+export type NodeSpec = Pick<SimulatedNode, 'name' | 'layer'> & {
+  address?: string;
+  taints?: V1Taint[];
+};
+
+export const DEFAULT_NODES: NodeSpec[] = [
   { name: 'edge-1', layer: 'edge' },
   { name: 'edge-2', layer: 'edge' },
   { name: 'cloud-1', layer: 'cloud' },
@@ -22,7 +35,7 @@ export async function startKwok(opts: {
   workDir: string;
   binDir: string;
   kubeconfig: string;
-  nodes?: Array<Pick<SimulatedNode, 'name' | 'layer'>>;
+  nodes?: NodeSpec[];
 }): Promise<{ nodes: SimulatedNode[]; service: Service }> {
   const port = await freePort();
   const service = startService(
@@ -45,10 +58,11 @@ export async function startKwok(opts: {
   kc.loadFromFile(opts.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const nodes: SimulatedNode[] = [];
-  for (const { name, layer } of opts.nodes ?? DEFAULT_NODES) {
+  for (const { name, layer, address = '127.0.0.1', taints } of opts.nodes ?? DEFAULT_NODES) {
     const node = {
       name,
       layer,
+      address,
       kubeletPort: await freePort(),
       rootDir: join(opts.workDir, 'nodes', name),
     };
@@ -60,6 +74,7 @@ export async function startKwok(opts: {
           labels: { [LAYER_LABEL]: layer, 'kubernetes.io/hostname': name, type: 'kwok' },
           annotations: { 'kwok.x-k8s.io/node': 'fake' },
         },
+        spec: { taints },
       },
     });
     await core.patchNodeStatus(
@@ -68,7 +83,7 @@ export async function startKwok(opts: {
         body: {
           status: {
             addresses: [
-              { type: 'InternalIP', address: '127.0.0.1' },
+              { type: 'InternalIP', address },
               { type: 'Hostname', address: name },
             ],
             daemonEndpoints: { kubeletEndpoint: { Port: node.kubeletPort } },

@@ -1,21 +1,31 @@
 /**
  * Certificates of the test environment, made with the openssl command: one CA that signs
- * the API server's and the kubelets' serving certificates, the registry's, and the admin
- * client certificate; and the ServiceAccount token signing key pair.
+ * the API server's and the kubelets' serving certificates, the registry's, the admin client
+ * certificate and the one the API server presents to kubelets; and the ServiceAccount token
+ * signing key pair.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The user of {@link Pki.kubeletClientCert}: what a kubelet sees on a proxied request. */
+export const KUBELET_CLIENT_USER = 'continuum-apiserver-kubelet-client';
+
 export interface Pki {
   caCert: string;
   caKey: string;
-  /** Serving certificate for 127.0.0.1/localhost/kubernetes.default (API server, kubelets, registry). */
+  /**
+   * Serving certificate for 127.0.0.1/localhost/kubernetes.default and the extra node addresses
+   * (API server, kubelets, registry).
+   */
   servingCert: string;
   servingKey: string;
   /** Client certificate of user "continuum-admin" in group system:masters. */
   adminCert: string;
   adminKey: string;
+  /** Client certificate the API server presents to kubelets: user {@link KUBELET_CLIENT_USER}. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   /** ServiceAccount token signing key pair. */
   saKey: string;
   saPub: string;
@@ -72,7 +82,11 @@ function signedCert(
   return { cert, key };
 }
 
-export function makePki(dir: string): Pki {
+const CLIENT_EXT =
+  'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+
+/** The PKI in `dir`; `nodeAddresses` are added to the serving certificate's IP names. */
+export function makePki(dir: string, nodeAddresses: string[] = []): Pki {
   const caCert = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   openssl([
@@ -101,14 +115,15 @@ export function makePki(dir: string): Pki {
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n' +
       'extendedKeyUsage=serverAuth\n' +
       'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
-      'DNS:kubernetes.default.svc,IP:10.0.0.1\n',
+      `DNS:kubernetes.default.svc,IP:10.0.0.1${nodeAddresses.map((a) => `,IP:${a}`).join('')}\n`,
   );
-  const admin = signedCert(
+  const admin = signedCert(dir, ca, 'admin', '/O=system:masters/CN=continuum-admin', CLIENT_EXT);
+  const kubeletClient = signedCert(
     dir,
     ca,
-    'admin',
-    '/O=system:masters/CN=continuum-admin',
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+    'kubelet-client',
+    `/CN=${KUBELET_CLIENT_USER}`,
+    CLIENT_EXT,
   );
   const saKey = join(dir, 'sa.key');
   const saPub = join(dir, 'sa.pub');
@@ -121,6 +136,8 @@ export function makePki(dir: string): Pki {
     servingKey: serving.key,
     adminCert: admin.cert,
     adminKey: admin.key,
+    kubeletClientCert: kubeletClient.cert,
+    kubeletClientKey: kubeletClient.key,
     saKey,
     saPub,
   };

@@ -44,29 +44,44 @@ export const PULL_SECRET = 'registry-pull';
 
 let installed: Promise<string> | undefined;
 
+/**
+ * Applies the RBAC objects of the chart rendered with `helm template … --set <sets>` (the
+ * operator's, agent's and imager's ServiceAccounts, roles and bindings).
+ */
+export async function applyChartRbac(sets: string[] = []): Promise<void> {
+  const env = testEnv();
+  const { stdout } = await promisify(execFile)(
+    join(env.binDir, 'helm'),
+    [
+      'template',
+      'continuum',
+      CHART,
+      '--kube-version',
+      '1.34.0',
+      ...sets.flatMap((s) => ['--set', s]),
+    ],
+    { maxBuffer: 16 << 20 },
+  );
+  const rbac = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as { kind?: string } | null)
+    .filter((o) => o && RBAC_KINDS.has(o.kind ?? ''));
+  await ignoreConflict(
+    adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }),
+  );
+  const apply = await kubectl(
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=continuum-tests', '-f', '-'],
+    { input: rbac.map((o) => JSON.stringify(o)).join('\n') },
+  );
+  if (apply.code !== 0) throw new Error(`cannot apply the chart's RBAC: ${apply.stderr}`);
+}
+
 /** Installs CRDs and the chart's RBAC once per process; resolves to the operator's kubeconfig. */
 export function installOperatorIdentity(): Promise<string> {
   installed ??= (async () => {
-    const env = testEnv();
-    await installCrds(env.kubeconfig);
-    const { stdout } = await promisify(execFile)(
-      join(env.binDir, 'helm'),
-      ['template', 'continuum', CHART, '--kube-version', '1.34.0'],
-      { maxBuffer: 16 << 20 },
-    );
-    const rbac = parseAllDocuments(stdout)
-      .map((d) => d.toJS() as { kind?: string } | null)
-      .filter((o) => o && RBAC_KINDS.has(o.kind ?? ''));
-    await ignoreConflict(
-      adminKubeConfig()
-        .makeApiClient(CoreV1Api)
-        .createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } }),
-    );
-    const apply = await kubectl(
-      ['apply', '--server-side', '--force-conflicts', '--field-manager=continuum-tests', '-f', '-'],
-      { input: rbac.map((o) => JSON.stringify(o)).join('\n') },
-    );
-    if (apply.code !== 0) throw new Error(`cannot apply the chart's RBAC: ${apply.stderr}`);
+    await installCrds(testEnv().kubeconfig);
+    await applyChartRbac();
     return serviceAccountKubeconfig(OPERATOR_NAMESPACE, 'continuum-operator');
   })();
   return installed;
@@ -87,6 +102,8 @@ export interface Harness {
       labels?: Record<string, string>;
       node?: string;
       owner?: { apiVersion: string; kind: string; name: string; uid: string };
+      /** Container names; default one container, `worker`. */
+      containers?: string[];
     },
   ): Promise<V1Pod>;
   createMigration(name: string, spec: Partial<MigrationSpec>): Promise<Migration>;
@@ -178,7 +195,11 @@ export async function harness(
         },
         spec: {
           nodeName: opts.node ?? 'edge-1',
-          containers: [{ name: 'worker', image: 'busybox:1.36', command: ['sleep', 'infinity'] }],
+          containers: (opts.containers ?? ['worker']).map((c) => ({
+            name: c,
+            image: 'busybox:1.36',
+            command: ['sleep', 'infinity'],
+          })),
         },
       };
       await core.createNamespacedPod({ namespace, body });

@@ -1,8 +1,7 @@
 /**
  * The kubelet client against the simulated kubelet (real TokenReview/SubjectAccessReview,
  * TLS with the environment's CA), direct with the operator's ServiceAccount token, and the
- * refusals a kubelet gives. (The node-proxy mode is not tested here: the test API server has
- * no kubelet client certificate and prefers Hostname addresses, which do not resolve.)
+ * refusals a kubelet gives. (The node-proxy mode is tested end to end in e2e-proxy.test.ts.)
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

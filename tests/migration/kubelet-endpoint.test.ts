@@ -1,4 +1,4 @@
-/** The kubelet client's request building: endpoint from the Node, path, reply parsing. */
+/** The kubelet client's request building: endpoint from the Node, path, reply parsing, refusals. */
 import test from 'ava';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createKubeletClient } from '../../reconcilers/kubelet/client.ts';
@@ -7,6 +7,7 @@ import {
   checkpointPath,
   endpointURL,
   kubeletEndpoint,
+  refusal,
 } from '../../reconcilers/kubelet/endpoint.ts';
 
 const nodeWith = (addresses: { type: string; address: string }[], port?: number) => ({
@@ -48,6 +49,24 @@ test('the archive path is read from the kubelet reply', (t) => {
   );
   t.throws(() => archiveFromReply('{"items":[]}'), { message: /names no archive/ });
   t.throws(() => archiveFromReply('<html>'), { message: /not JSON/ });
+});
+
+test('a refusal names who refused: the kubelet, or the API server node proxy itself', (t) => {
+  const forbidden =
+    '{"kind":"Status","apiVersion":"v1","status":"Failure","message":"nodes \\"e\\" is forbidden","code":403}';
+  t.is(refusal(500, 'boom\n', false), 'kubelet answered 500: boom');
+  t.is(
+    refusal(403, forbidden, true),
+    'the API server node proxy answered 403: nodes "e" is forbidden',
+  );
+  t.is(
+    refusal(403, 'Forbidden (user=u)\n', true),
+    'kubelet answered 403 through the API server node proxy: Forbidden (user=u)',
+  );
+  t.is(
+    refusal(500, '{"kind":"Other"}', true),
+    'kubelet answered 500 through the API server node proxy: {"kind":"Other"}',
+  );
 });
 
 test('direct mode refuses to run without a CA bundle (TLS is always verified)', (t) => {

@@ -40,11 +40,13 @@ export const CHECKPOINT_DIR = '/var/lib/kubelet/checkpoints';
 
 export interface SimulatedKubeletOptions {
   nodeName: string;
+  /** The Node's InternalIP, where the kubelet listens. Default 127.0.0.1. */
+  host?: string;
   /** The port in the Node's status.daemonEndpoints.kubeletEndpoint. */
   port: number;
   /** Directory playing the node's filesystem root. */
   rootDir: string;
-  /** Serving certificate and key (PEM files) for 127.0.0.1. */
+  /** Serving certificate and key (PEM files) for `host`. */
   certFile: string;
   keyFile: string;
   /** CA whose client certificates authenticate (the API server's node proxy presents one). */
@@ -70,7 +72,7 @@ class HttpError extends Error {
   }
 }
 
-/** Starts the simulated kubelet of one node on 127.0.0.1. */
+/** Starts the simulated kubelet of one node on its address. */
 export async function startSimulatedKubelet(
   opts: SimulatedKubeletOptions,
 ): Promise<SimulatedKubelet> {
@@ -96,7 +98,8 @@ export async function startSimulatedKubelet(
     return user;
   }
 
-  async function authorize(req: IncomingMessage): Promise<void> {
+  /** Resolves to the user allowed to checkpoint on this node. */
+  async function authorize(req: IncomingMessage): Promise<V1UserInfo> {
     const user = await authenticate(req);
     const sar = await authz.createSubjectAccessReview({
       body: {
@@ -118,6 +121,7 @@ export async function startSimulatedKubelet(
       const who = `user=${user.username}, verb=create, resource=nodes, subresource=checkpoint`;
       throw new HttpError(403, `Forbidden (${who})`);
     }
+    return user;
   }
 
   async function readPod(namespace: string, name: string): Promise<V1Pod> {
@@ -170,7 +174,7 @@ export async function startSimulatedKubelet(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://kubelet');
     try {
-      await authorize(req);
+      const user = await authorize(req);
       const parts = url.pathname.split('/').slice(1).map(decodeURIComponent);
       if (parts[0] !== 'checkpoint' || parts.length !== 4 || parts.some((p) => !p)) {
         throw new HttpError(404, '404 page not found');
@@ -179,7 +183,7 @@ export async function startSimulatedKubelet(
       const path = await checkpoint(req, url, parts.slice(1));
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ items: [path] }));
-      log.info({ path: url.pathname, archive: path }, 'checkpoint written');
+      log.info({ path: url.pathname, archive: path, user: user.username }, 'checkpoint written');
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
       log.info({ path: url.pathname, status, err: (err as Error).message }, 'checkpoint refused');
@@ -203,7 +207,7 @@ export async function startSimulatedKubelet(
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => resolve());
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   return {
     port: opts.port,

@@ -13,10 +13,11 @@ export interface NodeSimulationOptions {
   kubeconfig: string;
   /** The test CA: signed certFile; client certificates it signed authenticate to the kubelets. */
   caFile: string;
-  /** Kubelet serving certificate and key for 127.0.0.1. */
+  /** Kubelet serving certificate and key for 127.0.0.1 and every node's address. */
   certFile: string;
   keyFile: string;
-  nodes: Array<{ name: string; kubeletPort: number; rootDir: string }>;
+  /** `address` (the InternalIP) defaults to 127.0.0.1. */
+  nodes: Array<{ name: string; address?: string; kubeletPort: number; rootDir: string }>;
   /** Where the simulations log (JSON lines), e.g. `<workDir>/node-simulations.log`. */
   logFile?: string;
 }
@@ -35,6 +36,7 @@ export async function startNodeSimulations(
     for (const node of opts.nodes) {
       const kubelet = await startSimulatedKubelet({
         nodeName: node.name,
+        host: node.address,
         port: node.kubeletPort,
         rootDir: node.rootDir,
         certFile: opts.certFile,

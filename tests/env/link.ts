@@ -1,0 +1,79 @@
+/**
+ * A non-loopback address for the node that the API server proxies to (kube-apiserver refuses
+ * to proxy to loopback, and every other kwok node is 127.0.0.1): a veth pair of this run,
+ * `ctm-<pid>-a` / `ctm-<pid>-b`, with a private /30 of 10.213.0.0/16 on its first end. Local
+ * traffic to that address needs no route of its own, so nothing else on the machine's network
+ * changes. The pair goes with `remove()`; {@link removeStaleLinks} removes the pairs of runs that
+ * were killed before they could.
+ */
+import { execFileSync } from 'node:child_process';
+
+const NAME = /^ctm-(\d+)-a$/;
+const SLOTS = 1 << 14; // the /30s of 10.213.0.0/16
+
+function ip(args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The first host address of /30 number `slot` of 10.213.0.0/16. */
+function hostAddress(slot: number): string {
+  return `10.213.${slot >> 6}.${((slot & 63) << 2) + 1}`;
+}
+
+function addressesInUse(): Set<string> {
+  const links = JSON.parse(ip(['-j', 'addr', 'show', 'to', '10.213.0.0/16'])) as Array<{
+    addr_info?: Array<{ local?: string }>;
+  }>;
+  return new Set(links.flatMap((l) => (l.addr_info ?? []).map((a) => a.local ?? '')));
+}
+
+export interface NodeLink {
+  /** The address, e.g. 10.213.66.129: give it to the Node as InternalIP and listen on it. */
+  address: string;
+  /** Deletes the pair (deleting one end deletes both); never throws. */
+  remove(): void;
+}
+
+/** Creates the veth pair of process `pid` with a free /30 (starting at one derived from pid). */
+export function createNodeLink(pid: number): NodeLink {
+  const used = addressesInUse();
+  let slot = pid % SLOTS;
+  while (used.has(hostAddress(slot))) slot = (slot + 1) % SLOTS;
+  const address = hostAddress(slot);
+  const [a, b] = [`ctm-${pid}-a`, `ctm-${pid}-b`];
+  const remove = () => {
+    try {
+      ip(['link', 'del', a]);
+    } catch {
+      // already gone
+    }
+  };
+  try {
+    ip(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+    ip(['addr', 'add', `${address}/30`, 'dev', a]);
+    ip(['link', 'set', a, 'up']);
+    ip(['link', 'set', b, 'up']);
+  } catch (err) {
+    remove();
+    const cause = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
+    throw new Error(`cannot create the veth pair ${a}/${b} with ${address}/30: ${cause}`);
+  }
+  return { address, remove };
+}
+
+/** Deletes the veth pairs of earlier runs whose process `isGone`. */
+export function removeStaleLinks(isGone: (pid: number) => boolean): void {
+  const links = JSON.parse(ip(['-j', 'link', 'show', 'type', 'veth'])) as Array<{
+    ifname: string;
+  }>;
+  for (const { ifname } of links) {
+    const owner = NAME.exec(ifname)?.[1];
+    if (owner && isGone(Number(owner))) {
+      try {
+        ip(['link', 'del', ifname]);
+      } catch {
+        // removed meanwhile by its owner or another sweep
+      }
+    }
+  }
+}
