@@ -1,6 +1,6 @@
 /**
  * The `continuum` command line: one binary, one subcommand per role
- * (operator, agent, imager). Each subcommand lives next to the code it runs and
+ * (operator, agent, imager, cleanup). Each subcommand lives next to the code it runs and
  * exports a {@link Command}; this file only dispatches.
  */
 import type { Command } from './command.ts';
@@ -18,6 +18,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   imager: {
     summary: 'turn a checkpoint archive into an OCI image and push it (runs as a Job)',
     load: () => import('./imager/command.ts').then((m) => m.command),
+  },
+  cleanup: {
+    summary: "delete a Migration's checkpoint archives from this node (runs as a Job)",
+    load: () => import('./cleanup/command.ts').then((m) => m.command),
   },
 };
 

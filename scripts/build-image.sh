@@ -38,10 +38,9 @@ chmod 1777 "$rootfs/tmp"
 printf 'root:x:0:0:root:/root:/sbin/nologin\ncontinuum:x:65532:65532:continuum:/app:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\ncontinuum:x:65532:\n' >"$rootfs/etc/group"
 cp -r "$app" "$rootfs/app"
-# `continuum` on the PATH (Jobs run `continuum imager`): the script's shebang needs /usr/bin/env.
+# `continuum` on the PATH (Jobs run `continuum imager` and `continuum cleanup`): the script's
+# shebang needs /usr/bin/env.
 install -D -m 0755 "$(readlink -f /usr/bin/env)" "$rootfs/usr/bin/env"
-# `rm` for the Job that removes archives of a Migration deleted mid-flight (as in the Dockerfile's base).
-install -D -m 0755 "$(readlink -f /bin/rm)" "$rootfs/usr/bin/rm"
 ln -s /app/bin/continuum.js "$rootfs/usr/local/bin/continuum"
 
 umoci repack --image "$layout:$tag" "$work/bundle"

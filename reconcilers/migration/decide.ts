@@ -35,7 +35,7 @@ export function decide(o: Observed, now: Date, cfg: MigrationConfig): Decision {
   const phase = phaseOf(m);
   let d: Decision;
   if (m.metadata.deletionTimestamp) {
-    d = finalize(o, status, cfg);
+    d = finalize(o, status, now, cfg);
   } else if (TERMINAL.includes(phase)) {
     d = terminal(o, status);
   } else {

@@ -1,11 +1,19 @@
 /**
  * The imaging Job as a pure function of the Migration: pinned to the source node, the
  * checkpoint directory mounted from the host, the push Secret mounted as a docker config, one
- * `continuum imager` container per archive. Its pods report the pushed digest as their
+ * `continuum imager` container per archive, after `continuum cleanup` deleted the archives that
+ * were not recorded (archive-cleanup.ts). Its pods report the pushed digest as their
  * termination message.
  */
 import { posix } from 'node:path';
-import type { V1Job, V1Pod, V1PodSpec, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Job,
+  V1Pod,
+  V1PodSpec,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
 import {
   API_VERSION,
   MIGRATION_KIND,
@@ -13,24 +21,22 @@ import {
   type Migration,
 } from '../api/types.ts';
 import type { MigrationConfig } from './model.ts';
-import {
-  MIGRATION_LABEL,
-  MIGRATION_UID_ANNOTATION,
-  cleanupJobName,
-  imageTag,
-  jobName,
-} from './names.ts';
+import { MIGRATION_LABEL, MIGRATION_UID_ANNOTATION, imageTag, jobName } from './names.ts';
 
 /** Where the push Secret's `.dockerconfigjson` is mounted, as `config.json`. */
 export const DOCKER_CONFIG_DIR = '/var/run/continuum/registry';
 
-/** The Job that turns the Migration's archives into images pushed to `repository`. */
+/**
+ * The Job that turns the Migration's archives into images pushed to `repository`. `sweep`, if
+ * given, runs first as an init container with the checkpoint directories mounted.
+ */
 export function imagingJob(
   m: Migration,
   node: string,
   archives: CheckpointArchive[],
   repository: string,
   cfg: MigrationConfig,
+  sweep?: V1Container,
 ): V1Job {
   const dirs = [...new Set(archives.map((a) => posix.dirname(a.path)))];
   const volumes: V1Volume[] = dirs.map((path, i) => ({
@@ -41,6 +47,7 @@ export function imagingJob(
     name: `checkpoints-${i}`,
     mountPath: path,
   }));
+  const sweeping = sweep && [{ ...sweep, volumeMounts: [...mounts] }];
   const credentials: string[] = [];
   const secret = m.spec.image?.pushSecretRef?.name ?? cfg.defaultPushSecret;
   if (secret) {
@@ -77,6 +84,7 @@ export function imagingJob(
         metadata: { labels, annotations },
         spec: sourceNodePodSpec(node, cfg, {
           volumes,
+          ...(sweeping ? { initContainers: sweeping } : {}),
           containers: archives.map((a) => ({
             name: a.container,
             image: cfg.imagerImage,
@@ -97,53 +105,11 @@ export function imagingJob(
   };
 }
 
-/**
- * The Job that deletes archives left on the source node by a Migration deleted mid-flight
- * (the imager deletes an archive only once its image is pushed). Not owned by the Migration,
- * which is going away: it removes itself some minutes after it finished.
- */
-export function cleanupJob(
-  m: Migration,
-  node: string,
-  paths: string[],
-  cfg: MigrationConfig,
-): V1Job {
-  const dirs = [...new Set(paths.map((p) => posix.dirname(p)))];
-  const labels = { 'continuum.dev/cleanup-of': m.metadata.name! };
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name: cleanupJobName(m), namespace: m.metadata.namespace, labels },
-    spec: {
-      backoffLimit: cfg.jobBackoffLimit,
-      ttlSecondsAfterFinished: 600,
-      template: {
-        metadata: { labels },
-        spec: sourceNodePodSpec(node, cfg, {
-          volumes: dirs.map((path, i) => ({
-            name: `checkpoints-${i}`,
-            hostPath: { path, type: 'Directory' },
-          })),
-          containers: [
-            {
-              name: 'cleanup',
-              image: cfg.imagerImage,
-              command: ['rm', '-f', '--', ...paths],
-              volumeMounts: dirs.map((path, i) => ({ name: `checkpoints-${i}`, mountPath: path })),
-              securityContext: { runAsUser: 0 },
-            },
-          ],
-        }),
-      },
-    },
-  };
-}
-
 /** A pod of the imager's identity pinned to the source node, where the archives are. */
-function sourceNodePodSpec(
+export function sourceNodePodSpec(
   node: string,
   cfg: MigrationConfig,
-  spec: Pick<V1PodSpec, 'volumes' | 'containers'>,
+  spec: Pick<V1PodSpec, 'volumes' | 'containers' | 'initContainers'>,
 ): V1PodSpec {
   return {
     nodeName: node,
@@ -173,7 +139,10 @@ export function reportedDigest(pods: V1Pod[], container: string): string | undef
 /** The last failure a container of the Job's pods reported, for the failure message. */
 export function reportedFailure(pods: V1Pod[]): string | undefined {
   for (const pod of newestFirst(pods)) {
-    for (const s of pod.status?.containerStatuses ?? []) {
+    for (const s of [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ]) {
       const term = s.state?.terminated;
       if (term && term.exitCode !== 0) {
         const why = (term.message || term.reason || `exit code ${term.exitCode}`).trim();

@@ -55,12 +55,12 @@ test('the image config runs node on the CLI as a non-root user', (t) => {
 test('continuum --help runs inside the image', (t) => {
   const out = runImage('help', ['--help']);
   t.regex(out, /Usage: continuum <command>/);
-  for (const command of ['operator', 'agent', 'imager'])
+  for (const command of ['operator', 'agent', 'imager', 'cleanup'])
     t.regex(out, new RegExp(`^  ${command} `, 'm'));
 });
 
 test('each command answers --help inside the image', (t) => {
-  for (const command of ['operator', 'agent', 'imager']) {
+  for (const command of ['operator', 'agent', 'imager', 'cleanup']) {
     t.regex(runImage(`help-${command}`, [command, '--help']), /--help|Usage/i, command);
   }
 });
@@ -69,6 +69,7 @@ test('`continuum` is on the PATH, as the imaging Job calls it', (t) => {
   t.regex(runImage('path', ['continuum', 'imager', '--help'], true), /--help|Usage/i);
 });
 
-test('`rm` is there for the archive cleanup Job', (t) => {
-  t.is(runImage('rm', ['rm', '-f', '--', '/tmp/no-such-archive.tar'], true), '');
+test('`continuum cleanup` runs as the archive cleanup Jobs call it', (t) => {
+  const out = runImage('cleanup', ['continuum', 'cleanup', '--archive', '/tmp/no-such.tar'], true);
+  t.is(out, 'deleted /tmp/no-such.tar\n');
 });

@@ -706,9 +706,67 @@ test('decide: a Migration deleted mid-Imaging starts a Job that removes its arch
   t.is(a.job.metadata!.name, `cleanup-${mig.metadata.uid}`);
   t.is(a.job.metadata!.ownerReferences, undefined, 'outlives the Migration');
   t.is(spec.nodeName, 'edge-1');
-  t.deepEqual(spec.containers[0]!.command, ['rm', '-f', '--', ARCHIVE]);
+  t.deepEqual(spec.containers[0]!.command, ['continuum', 'cleanup']);
+  t.deepEqual(spec.containers[0]!.args, [
+    ...['--archive', ARCHIVE, '--dir', '/var/lib/kubelet/checkpoints'],
+    ...['--pod', 'app', '--namespace', 'ns', '--container', 'app'],
+    ...['--since', at(1).toISOString(), '--until', at(2).toISOString()],
+  ]);
   t.deepEqual(
     spec.volumes?.map((v) => v.hostPath?.path),
+    ['/var/lib/kubelet/checkpoints'],
+  );
+});
+
+test('decide: deleted while a checkpoint call was lost (nothing recorded): the cleanup Job sweeps the pod containers of the window', (t) => {
+  const mig = m({}, inPhase('Checkpointing'), { deletionTimestamp: at(9) });
+  const d = decide(observed(mig), at(10), config);
+  const a = d.actions.find((x) => x.type === 'createJob');
+  if (a?.type !== 'createJob') return t.fail('no cleanup Job');
+  t.deepEqual(a.job.spec!.template.spec!.containers[0]!.args, [
+    ...['--dir', '/var/lib/kubelet/checkpoints', '--pod', 'app', '--namespace', 'ns'],
+    ...['--container', 'app', '--since', at(1).toISOString(), '--until', at(10).toISOString()],
+  ]);
+  t.is(a.job.spec!.template.spec!.volumes?.[0]?.hostPath?.type, 'DirectoryOrCreate');
+});
+
+test('decide: a Migration that failed while checkpointing sweeps only up to its failure when deleted', (t) => {
+  const failed = {
+    ...inPhase('Checkpointing'),
+    phase: 'Failed' as const,
+    phaseTransitionTimestamps: {
+      ...inPhase('Checkpointing').phaseTransitionTimestamps,
+      Failed: at(4).toISOString(),
+    },
+  };
+  const d = decide(observed(m({}, failed, { deletionTimestamp: at(9) })), at(60), config);
+  const a = d.actions.find((x) => x.type === 'createJob');
+  if (a?.type !== 'createJob') return t.fail('no cleanup Job');
+  const args = a.job.spec!.template.spec!.containers[0]!.args!;
+  t.is(args[args.indexOf('--until') + 1], at(4).toISOString());
+});
+
+test('decide: the imaging Job first sweeps the unrecorded archives of every checkpointed container', (t) => {
+  const archives = [archive('app'), archive('sidecar')];
+  const mig = m({}, inPhase('Imaging', { checkpoint: { archives } }));
+  const a = decide(observed(mig), at(10), config).actions[0];
+  if (a?.type !== 'createJob') return t.fail('no createJob');
+  const spec = a.job.spec!.template.spec!;
+  t.deepEqual(
+    spec.containers.map((c) => c.name),
+    ['app', 'sidecar'],
+  );
+  const sweep = spec.initContainers?.[0];
+  t.is(sweep?.name, 'sweep-orphaned-archives');
+  t.deepEqual(sweep?.command, ['continuum', 'cleanup']);
+  t.deepEqual(sweep?.args, [
+    ...['--dir', '/var/lib/kubelet/checkpoints', '--pod', 'app', '--namespace', 'ns'],
+    ...['--container', 'app', '--container', 'sidecar'],
+    ...['--since', at(1).toISOString(), '--until', at(2).toISOString()],
+    ...['--keep', archives[0]!.path, '--keep', archives[1]!.path],
+  ]);
+  t.deepEqual(
+    sweep?.volumeMounts?.map((v) => v.mountPath),
     ['/var/lib/kubelet/checkpoints'],
   );
 });

@@ -36,7 +36,10 @@ async function jobPod(job: string): Promise<V1Pod | undefined> {
 const terminal = (pod: V1Pod | undefined) =>
   pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed' ? pod : undefined;
 
-/** Creates the Job `name` running `container` once (no retry), on the first node unless `pod` says. */
+/**
+ * Creates the Job `name` running `container` once (no retry), on the first node; `pod` may
+ * say otherwise, or give the containers and init containers.
+ */
 async function createJob(
   name: string,
   container: Omit<V1Container, 'name'>,
@@ -52,8 +55,8 @@ async function createJob(
           spec: {
             nodeName: testEnv().nodes[0]!.name,
             restartPolicy: 'Never',
-            ...pod,
             containers: [{ name: 'main', ...container }],
+            ...pod,
           },
         },
       },
@@ -240,4 +243,47 @@ test('a missing Secret: CreateContainerConfigError, nothing left behind, runs on
   const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('later')));
   t.is(pod.status?.phase, 'Succeeded');
   t.is(pod.status?.containerStatuses?.[0]?.state?.terminated?.message, 'now');
+});
+
+test('init containers run one after the other, then the containers together; each reports its own status', async (t) => {
+  t.timeout(120_000);
+  const order = `runner-${NS}-order`;
+  const write = (name: string, script: string): V1Container => ({
+    name,
+    image: 'x',
+    command: ['sh', '-c', script],
+    env: [{ name: 'ORDER', value: `/shared/${order}` }],
+    volumeMounts: [{ name: 'shared', mountPath: '/shared' }],
+  });
+  await createJob(
+    'multi',
+    { image: 'x' },
+    {
+      volumes: [{ name: 'shared', hostPath: { path: '/var/lib/kubelet/checkpoints' } }],
+      initContainers: [write('first', 'echo one > $ORDER'), write('second', 'echo two >> $ORDER')],
+      containers: [
+        write('left', 'printf "left:%s" "$(cat $ORDER | tr "\\n" ,)" > /dev/termination-log'),
+        write('right', 'sleep 1; printf right > /dev/termination-log && exit 4'),
+      ],
+    },
+  );
+  t.teardown(() =>
+    rmSync(join(testEnv().nodes[0]!.rootDir, 'var/lib/kubelet/checkpoints', order), {
+      force: true,
+    }),
+  );
+  const pod = await waitFor('the pod to finish', async () => terminal(await jobPod('multi')));
+  t.is(pod.status?.phase, 'Failed', 'one container failed');
+  t.deepEqual(
+    pod.status?.initContainerStatuses?.map((s) => [s.name, s.state?.terminated?.exitCode]),
+    [
+      ['first', 0],
+      ['second', 0],
+    ],
+  );
+  const byName = new Map(pod.status?.containerStatuses?.map((s) => [s.name, s.state?.terminated]));
+  t.is(byName.get('left')?.message, 'left:one,two,', 'the init containers ran first, in order');
+  t.is(byName.get('left')?.exitCode, 0);
+  t.is(byName.get('right')?.exitCode, 4);
+  t.is(byName.get('right')?.message, 'right');
 });

@@ -1,25 +1,27 @@
 /**
  * SIMULATED job runner: plays the kubelet of the kwok nodes for pods that must really run —
  * pods of Jobs (ownerReferences kind Job) and pods labelled `sim.continuum.dev/run` — by
- * executing their single container as a local process (see pod-process.ts for the mapping of
- * volumes, env and the command) and writing the pod's status through pods/status as a kubelet
- * does: Running, then Succeeded/Failed with the exit code and the termination message
- * (terminationMessagePath, or the log tail with FallbackToLogsOnError). restartPolicy
- * OnFailure/Always restarts the process in place (restartCount, back-off from 1 s to 30 s).
- * Deleting the pod kills the process (SIGTERM, SIGKILL after the grace period, at most 5 s),
- * then removes the pod object for good, as the kubelet does.
+ * executing each container as a local process (see pod-process.ts for the mapping of volumes,
+ * env and the command): the init containers one after the other, each once the previous one
+ * exited 0, then all containers together. It writes the pod's status through pods/status as a
+ * kubelet does (pod-status.ts): Running, then Succeeded/Failed with each container's exit code
+ * and termination message (terminationMessagePath, or the log tail with FallbackToLogsOnError).
+ * restartPolicy OnFailure/Always restarts a process in place (restartCount, back-off from 1 s
+ * to 30 s; an init container only when it failed). Deleting the pod kills the processes
+ * (SIGTERM, SIGKILL after the grace period, at most 5 s), then removes the pod object for good,
+ * as the kubelet does.
  *
  * kwok must leave these pods alone: run kwok with the stages of kwok-stages.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { Informer } from '../../reconcilers/runtime/informer.ts';
 import { apiErrorCode, keyOf, mergePatch } from '../../reconcilers/runtime/kube.ts';
 import { silentLogger, type Logger } from '../../reconcilers/runtime/log.ts';
 import { preparePodProcess, type PodProcessSpec } from './pod-process.ts';
-import { runningStatus, terminatedStatus, waitingStatus, type Run } from './pod-status.ts';
+import { podStatus, type ContainerState } from './pod-status.ts';
 
 /** Pods with this label (any value) on a simulated node are run as local processes. */
 export const RUN_LABEL = 'sim.continuum.dev/run';
@@ -35,17 +37,25 @@ export interface JobRunnerOptions {
   log?: Logger;
 }
 
+/** One container of a pod the runner executes. */
+interface Proc extends ContainerState {
+  spec: V1Container;
+  process?: PodProcessSpec;
+  child?: ChildProcess;
+  retry?: NodeJS.Timeout;
+  /** Being prepared (volumes, token): not to be started twice. */
+  starting?: boolean;
+}
+
 interface Running {
   pod: V1Pod;
-  run: Run;
-  spec?: PodProcessSpec;
-  child?: ChildProcess;
+  init: Proc[];
+  main: Proc[];
   stopping: boolean;
   /** Status writes of this pod, in order (a fast exit must not overtake "Running"). */
   writes: Promise<void>;
-  /** The pod is being deleted: remove it for good once the process is gone. */
+  /** The pod is being deleted: remove it for good once the processes are gone. */
   deleted?: boolean;
-  retry?: NodeJS.Timeout;
 }
 
 export interface JobRunner {
@@ -88,29 +98,48 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     }
   }
 
-  function record(r: Running, status: object): Promise<void> {
+  function record(r: Running): Promise<void> {
+    const status = podStatus(r.pod, r.init, r.main, new Date().toISOString());
     r.writes = r.writes.then(() => writeStatus(r.pod, status));
     return r.writes;
   }
 
-  async function start(uid: string, r: Running): Promise<void> {
-    const container = r.pod.spec!.containers[0]!;
+  /**
+   * Starts what may start now: the next init container, else every container not started yet.
+   * True once the pod is done: an init container failed for good, or every container exited.
+   */
+  function advance(uid: string, r: Running): boolean {
+    const idle = (p: Proc) => !p.exit && !p.child && !p.retry && !p.starting;
+    const next = r.init.find((p) => p.exit?.exitCode !== 0);
+    if (next) {
+      if (next.exit) return true;
+      if (idle(next)) void start(uid, r, next);
+      return false;
+    }
+    if (r.main.every((p) => p.exit)) return true;
+    for (const p of r.main) if (idle(p)) void start(uid, r, p);
+    return false;
+  }
+
+  async function start(uid: string, r: Running, p: Proc): Promise<void> {
+    p.retry = undefined;
+    p.starting = true;
     try {
-      if (r.pod.spec!.containers.length !== 1) {
-        throw new Error('the simulated job runner runs pods of exactly one container');
-      }
       const rootDir = roots.get(r.pod.spec!.nodeName!)!;
-      r.spec ??= await preparePodProcess(core, r.pod, container, rootDir, api);
+      p.process ??= await preparePodProcess(core, r.pod, p.spec, rootDir, api);
+      p.cannotStart = undefined;
     } catch (err) {
-      if (r.stopping) return;
-      const message = (err as Error).message;
-      log.warn({ pod: keyOf(r.pod), err: message }, 'cannot start the container; retrying');
-      await record(r, waitingStatus(container.name, container.image ?? '', message));
-      r.retry = setTimeout(() => void start(uid, r), 2000);
+      p.starting = false;
+      if (r.stopping) return settleStop(uid, r);
+      p.cannotStart = (err as Error).message;
+      log.warn({ pod: keyOf(r.pod), err: p.cannotStart }, 'cannot start the container; retrying');
+      await record(r);
+      p.retry = setTimeout(() => void start(uid, r, p), 2000);
       return;
     }
-    if (r.stopping) return cleanup(uid, r);
-    const { argv, env, workDir, logFile } = r.spec;
+    p.starting = false;
+    if (r.stopping) return settleStop(uid, r);
+    const { argv, env, workDir, logFile } = p.process;
     const fd = openSync(logFile, 'a');
     // Where setpriv exists, the process dies with the test run however it ends (PDEATHSIG).
     const [file, args] = SETPRIV
@@ -118,41 +147,41 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       : [argv[0]!, argv.slice(1)];
     const child = spawn(file, args, { env, cwd: workDir, stdio: ['ignore', fd, fd] });
     closeSync(fd);
-    r.child = child;
-    r.run = { ...r.run, startedAt: new Date().toISOString(), pid: child.pid };
+    p.child = child;
+    p.run = { ...p.run, startedAt: new Date().toISOString(), pid: child.pid };
     child.on('error', (err) => log.warn({ pod: keyOf(r.pod), err: String(err) }, 'spawn failed'));
     child.on(
       'exit',
-      (code, signal) => void exited(uid, r, code ?? (signal ? 128 + constants.signals[signal] : 1)),
+      (code, signal) =>
+        void exited(uid, r, p, code ?? (signal ? 128 + constants.signals[signal] : 1)),
     );
-    log.info({ pod: keyOf(r.pod), argv }, 'container started');
-    await record(r, runningStatus(r.pod, r.run));
+    log.info({ pod: keyOf(r.pod), container: p.spec.name, argv }, 'container started');
+    await record(r);
   }
 
-  async function exited(uid: string, r: Running, exitCode: number): Promise<void> {
-    r.child = undefined;
-    if (r.stopping) {
-      cleanup(uid, r);
-      if (r.deleted) await removePod(r.pod);
-      return;
-    }
+  async function exited(uid: string, r: Running, p: Proc, exitCode: number): Promise<void> {
+    p.child = undefined;
+    if (r.stopping) return settleStop(uid, r);
     const policy = r.pod.spec?.restartPolicy ?? 'Always';
-    if (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)) {
-      r.run = { ...r.run, restartCount: r.run.restartCount + 1 };
-      const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(r.run.restartCount - 1, 5));
-      r.retry = setTimeout(() => void start(uid, r), backoffMs);
+    const init = r.init.includes(p);
+    const restart = init
+      ? exitCode !== 0 && policy !== 'Never'
+      : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+    if (restart) {
+      p.run = { ...p.run, restartCount: p.run.restartCount + 1 };
+      const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(p.run.restartCount - 1, 5));
+      p.retry = setTimeout(() => void start(uid, r, p), backoffMs);
       return;
     }
-    const message = terminationMessage(r, exitCode);
-    log.info({ pod: keyOf(r.pod), exitCode }, 'container exited');
-    await record(
-      r,
-      terminatedStatus(r.pod, r.run, { exitCode, finishedAt: new Date().toISOString(), message }),
-    );
-    cleanup(uid, r);
+    const message = terminationMessage(p, exitCode);
+    log.info({ pod: keyOf(r.pod), container: p.spec.name, exitCode }, 'container exited');
+    p.exit = { exitCode, finishedAt: new Date().toISOString(), message };
+    const finished = advance(uid, r);
+    await record(r);
+    if (finished) cleanup(uid, r);
   }
 
-  function terminationMessage(r: Running, exitCode: number): string | undefined {
+  function terminationMessage(p: Proc, exitCode: number): string | undefined {
     const read = (file: string) => {
       try {
         return readFileSync(file);
@@ -160,18 +189,26 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
         return Buffer.alloc(0);
       }
     };
-    const own = read(r.spec!.terminationMessageFile).subarray(0, MAX_MESSAGE_BYTES).toString();
+    const own = read(p.process!.terminationMessageFile).subarray(0, MAX_MESSAGE_BYTES).toString();
     if (own || exitCode === 0) return own || undefined;
-    if (r.pod.spec?.containers[0]?.terminationMessagePolicy !== 'FallbackToLogsOnError')
-      return undefined;
-    const lines = read(r.spec!.logFile).toString().trimEnd().split('\n').slice(-80).join('\n');
+    if (p.spec.terminationMessagePolicy !== 'FallbackToLogsOnError') return undefined;
+    const lines = read(p.process!.logFile).toString().trimEnd().split('\n').slice(-80).join('\n');
     return lines.slice(-2048) || undefined;
   }
 
   function cleanup(uid: string, r: Running): void {
-    clearTimeout(r.retry);
-    if (r.spec) rmSync(r.spec.workDir, { recursive: true, force: true });
+    for (const p of [...r.init, ...r.main]) {
+      clearTimeout(p.retry);
+      if (p.process) rmSync(p.process.workDir, { recursive: true, force: true });
+    }
     if (runs.get(uid) === r) runs.delete(uid);
+  }
+
+  /** A stopping pod whose processes are all gone: cleaned up, and removed if deleted. */
+  async function settleStop(uid: string, r: Running): Promise<void> {
+    if ([...r.init, ...r.main].some((p) => p.child)) return;
+    cleanup(uid, r);
+    if (r.deleted) await removePod(r.pod);
   }
 
   /** As the kubelet does once the containers of a deleted pod are gone: delete it for good. */
@@ -193,17 +230,16 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
   function kill(uid: string, r: Running, deleted: boolean): void {
     r.stopping = true;
     r.deleted ||= deleted;
-    clearTimeout(r.retry);
-    const child = r.child;
-    if (!child) {
-      cleanup(uid, r);
-      if (deleted) void removePod(r.pod);
-      return;
-    }
-    child.kill('SIGTERM');
     const graceMs = Math.min(5, r.pod.spec?.terminationGracePeriodSeconds ?? 5) * 1000;
-    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    child.once('exit', () => clearTimeout(timer));
+    for (const p of [...r.init, ...r.main]) {
+      clearTimeout(p.retry);
+      const child = p.child;
+      if (!child) continue;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => clearTimeout(timer));
+    }
+    void settleStop(uid, r);
   }
 
   function observe(pod: V1Pod): void {
@@ -216,16 +252,19 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       return;
     }
     if (r || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
-    const container = pod.spec!.containers[0]!;
-    const run: Run = {
-      container: container.name,
-      image: container.image ?? '',
-      startedAt: '',
-      restartCount: 0,
+    const proc = (spec: V1Container): Proc => ({
+      spec,
+      run: { container: spec.name, image: spec.image ?? '', startedAt: '', restartCount: 0 },
+    });
+    const fresh: Running = {
+      pod,
+      init: (pod.spec!.initContainers ?? []).map(proc),
+      main: pod.spec!.containers.map(proc),
+      stopping: false,
+      writes: Promise.resolve(),
     };
-    const fresh: Running = { pod, run, stopping: false, writes: Promise.resolve() };
     runs.set(uid, fresh);
-    void start(uid, fresh);
+    advance(uid, fresh);
   }
 
   informer.on('add', observe);
@@ -240,11 +279,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
   return {
     async stop() {
       await informer.stop();
-      const exits = [...runs.values()].map((r) =>
-        r.child
-          ? new Promise<void>((resolve) => r.child!.once('exit', () => resolve()))
-          : undefined,
-      );
+      const exits = [...runs.values()]
+        .flatMap((r) => [...r.init, ...r.main])
+        .map(
+          (p) => p.child && new Promise<void>((resolve) => p.child!.once('exit', () => resolve())),
+        );
       for (const [uid, r] of runs) kill(uid, r, false);
       await Promise.all(exits);
       for (const [uid, r] of runs) cleanup(uid, r);

@@ -146,6 +146,8 @@ export async function startSimulatedKubelet(
     }
     const failed = (cause: string) =>
       new HttpError(500, `checkpointing of ${namespace}/${podName}/${container} failed (${cause})`);
+    // the kubelet names the archive after the time the request arrived, before the runtime works
+    const now = new Date();
     const fault: Fault = faultOf(pod);
     if (fault.kind === 'error') throw failed('simulated runtime failure');
     const waitMs = fault.kind === 'timeout' ? Infinity : fault.kind === 'delay' ? fault.ms : 0;
@@ -154,7 +156,6 @@ export async function startSimulatedKubelet(
     if (waitMs >= deadlineMs) {
       throw failed('rpc error: code = DeadlineExceeded desc = context deadline exceeded');
     }
-    const now = new Date();
     const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z');
     const file = `checkpoint-${podName}_${namespace}-${container}-${stamp}.tar`;
     mkdirSync(join(opts.rootDir, CHECKPOINT_DIR), { recursive: true, mode: 0o700 });

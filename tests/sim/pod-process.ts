@@ -1,12 +1,12 @@
 /**
- * How the SIMULATED job runner turns a pod's single container into a local process: the
+ * How the SIMULATED job runner turns one container of a pod into a local process: the
  * filesystem paths the container would see are mapped to host directories, and every argument
  * and environment value naming such a path is rewritten.
  *
  * - hostPath volumes → `<node rootDir>/<hostPath.path>` (the node's filesystem);
  * - secret / configMap / projected volumes (Secrets, ConfigMaps, downward API, ServiceAccount
  *   tokens issued by the TokenRequest API) → files in a private temp dir (0600), `items` honoured;
- * - emptyDir → a temp dir;
+ * - emptyDir → a temp dir of the container (not shared with the pod's other containers);
  * - the terminationMessagePath → a temp file, also named by CONTINUUM_TERMINATION_MESSAGE_PATH;
  * - env: value, valueFrom secretKeyRef / configMapKeyRef / fieldRef (metadata.name,
  *   metadata.namespace, metadata.uid, spec.nodeName, spec.serviceAccountName, status.podIP);

@@ -2,14 +2,15 @@
  * Done and Failed are terminal: a pass only removes leftovers (the imaging Job; after a
  * failure, a restored pod whose source still runs). Deleting the Migration runs the same
  * cleanup, starts a Job that deletes the archives still on the source node (when imaging had
- * not finished), then releases the finalizer.
+ * not finished: recorded ones, and those of checkpoint calls whose answer was lost), then
+ * releases the finalizer.
  */
 import type { MigrationStatus } from '../../api/types.ts';
 import { FINALIZER } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
-import { cleanupJob } from '../imaging-job.ts';
+import { cleanupJob } from '../archive-cleanup.ts';
 import { archivesOf, imageOf } from '../images.ts';
-import { isAlive, jobIs, ownedBy } from '../pods.ts';
+import { isAlive, jobIs, ownedBy, wantedContainers } from '../pods.ts';
 
 /** Cleanup of a Migration that has ended. */
 export function terminal(o: Observed, status: MigrationStatus): Decision {
@@ -17,16 +18,28 @@ export function terminal(o: Observed, status: MigrationStatus): Decision {
 }
 
 /** Cleanup of a Migration being deleted, whatever its phase; the finalizer goes last. */
-export function finalize(o: Observed, status: MigrationStatus, cfg: MigrationConfig): Decision {
+export function finalize(
+  o: Observed,
+  status: MigrationStatus,
+  now: Date,
+  cfg: MigrationConfig,
+): Decision {
   const m = o.migration;
   const actions = leftovers(o, status);
-  // the imager deletes an archive once its image is pushed; any other archive is still there
-  const imaged = o.job !== undefined && jobIs(o.job, 'Complete');
-  const left = archivesOf(status).filter((a) => !imageOf(status, a.container));
-  if (!imaged && left.length && status.sourceNode) {
-    const paths = left.map((a) => a.path);
-    actions.push({ type: 'createJob', job: cleanupJob(m, status.sourceNode, paths, cfg) });
-  }
+  // Once every image is pushed, the imaging Job has deleted all archives (its init container
+  // the unrecorded ones, each imager its own); until then, any may still be on the node.
+  const archives = archivesOf(status);
+  const imaged =
+    (o.job !== undefined && jobIs(o.job, 'Complete')) ||
+    (archives.length > 0 && archives.every((a) => imageOf(status, a.container)));
+  const containers = [
+    ...new Set([...archives.map((a) => a.container), ...wantedContainers(m, o.pod)]),
+  ];
+  const job =
+    !imaged && status.sourceNode
+      ? cleanupJob(m, status.sourceNode, status, containers, now, cfg)
+      : undefined;
+  if (job) actions.push({ type: 'createJob', job });
   if (m.metadata.finalizers?.includes(FINALIZER)) actions.push({ type: 'removeFinalizer' });
   return { status, actions };
 }

@@ -1,11 +1,13 @@
 /**
- * Imaging: a Job on the source node turns each archive into an image and pushes it; the digest
+ * Imaging: a Job on the source node deletes the archives of checkpoint calls whose answer was
+ * lost, then turns each recorded archive into an image and pushes it; the digest
  * its pods report is recorded only after the registry confirms it, because the source may be
  * deleted as soon as the images exist. The Job retries by itself (backoffLimit); when it gives
  * up, the Migration fails and the source is left untouched.
  */
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
+import { sweepContainer } from '../archive-cleanup.ts';
 import { imagingJob, reportedDigest, reportedFailure } from '../imaging-job.ts';
 import { archivesOf, imageOf, repositoryOf, withImage } from '../images.ts';
 import { jobIs } from '../pods.ts';
@@ -52,7 +54,8 @@ export function imaging(
     return { status, actions: [], requeueAfterMs: 0 };
   }
   if (!o.job) {
-    const job = imagingJob(m, status.sourceNode!, archivesOf(status), repository, cfg);
+    const sweep = sweepContainer(m, status, now, cfg);
+    const job = imagingJob(m, status.sourceNode!, archivesOf(status), repository, cfg, sweep);
     return { status, actions: [{ type: 'createJob', job }], requeueAfterMs: cfg.eventPollMs };
   }
   if (jobIs(o.job, 'Failed')) {
