@@ -45,7 +45,9 @@ export const valueComments: Record<string, string> = {
   'kubelet.caFile':
     'CA bundle (in the operator container) that verifies kubelet serving certificates.',
   'kubelet.viaProxy':
-    'Reach kubelets through the API server node proxy instead of directly; grants `nodes/proxy`.',
+    'Reach kubelets through the API server node proxy instead of directly; grants `nodes/proxy`.\n' +
+    "The kubelets then authorise the API server's kubelet client identity: it needs\n" +
+    '`create nodes/checkpoint` (system:kubelet-api-admin does not grant it).',
   logLevel: 'Log level: debug, info, warn or error.',
   resources: 'Requests and limits of the operator container.',
 };
