@@ -12,10 +12,11 @@
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
-import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import type { Migration } from '../../reconcilers/api/types.ts';
+import { AuthorizationV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { OPERATOR_NAMESPACE, type Migration } from '../../reconcilers/api/types.ts';
 import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
+import { waitFor } from '../env/wait.ts';
 import {
   PULL_SECRET,
   PUSH_SECRET,
@@ -61,6 +62,22 @@ async function migrate(name: string): Promise<Migration> {
   return h.waitForMigration(name, isPhase('Done', 'Failed'), 240_000);
 }
 
+/** Waits until RBAC allows `user` to create `nodes/<subresource>` (a new grant is not instant). */
+function allowed(user: string, subresource: string): Promise<true> {
+  const authz = h.kc.makeApiClient(AuthorizationV1Api);
+  return waitFor(`${user} allowed to create nodes/${subresource}`, async () => {
+    const review = await authz.createSubjectAccessReview({
+      body: {
+        spec: {
+          user,
+          resourceAttributes: { verb: 'create', resource: 'nodes', subresource },
+        },
+      },
+    });
+    return review.status?.allowed || undefined;
+  });
+}
+
 const ready = (m: Migration) => m.status?.conditions?.find((c) => c.type === 'Ready');
 
 test.serial('without nodes/proxy in its RBAC, the API server refuses the operator', async (t) => {
@@ -80,6 +97,7 @@ test.serial('without nodes/proxy in its RBAC, the API server refuses the operato
 test.serial('the kubelet refuses the API server identity without nodes/checkpoint', async (t) => {
   t.timeout(300_000);
   await applyChartRbac(['kubelet.viaProxy=true']);
+  await allowed(`system:serviceaccount:${OPERATOR_NAMESPACE}:continuum-operator`, 'proxy');
   const m = await migrate('apiserver-not-allowed');
   t.is(m.status?.phase, 'Failed', JSON.stringify(m.status));
   t.is(m.status?.failureReason, 'CheckpointFailed');
@@ -116,6 +134,7 @@ test.serial(
         ],
       },
     });
+    await allowed(env.kubeletClientUser, 'checkpoint');
     const m = await migrate('through-proxy');
     t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
     t.is(m.status?.sourceNode, env.proxyNode);
