@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { selectArchives, type ArchiveSelector } from './archives.ts';
 
-export const help = `Usage: continuum cleanup [--archive FILE]… [--dir DIR --pod NAME --namespace NS --container NAME… --since TIME --until TIME [--keep FILE]…]
+const help = `Usage: continuum cleanup [--archive FILE]… [--dir DIR --pod NAME --namespace NS --container NAME… --since TIME --until TIME [--keep FILE]…]
 
 Deletes checkpoint archives of a Migration from this node.
 

@@ -23,10 +23,10 @@ import type { MigrationConfig } from './model.ts';
 import { cleanupJobName } from './names.ts';
 
 /** Name of the imaging Job's init container that deletes unrecorded archives. */
-export const SWEEP_CONTAINER = 'sweep-orphaned-archives';
+const SWEEP_CONTAINER = 'sweep-orphaned-archives';
 
 /** The kubelet's checkpoint directory on the source node: where the recorded archives are. */
-export function checkpointDirectory(status: MigrationStatus): string {
+function checkpointDirectory(status: MigrationStatus): string {
   const first = archivesOf(status)[0];
   return first ? posix.dirname(first.path) : DEFAULT_CHECKPOINT_DIRECTORY;
 }
@@ -36,7 +36,7 @@ export function checkpointDirectory(status: MigrationStatus): string {
  * first call) to entering Imaging (after the last answer), else to its failure, else `now`.
  * Undefined when it never checkpointed. Compared with the node's clock, so both must agree.
  */
-export function checkpointWindow(
+function checkpointWindow(
   m: Migration,
   status: MigrationStatus,
   now: Date,
