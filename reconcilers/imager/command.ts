@@ -12,10 +12,17 @@ import { RegistryError } from '../registry/errors.ts';
 import { formatReference } from '../registry/reference.ts';
 import { checkpointAnnotations, checkpointedAt, ociArch } from './annotations.ts';
 import { ArchiveError, scanCheckpointArchive } from './archive.ts';
-import { archiveLayer } from './layer.ts';
+import { archiveLayer, type LayerSource } from './layer.ts';
+import {
+  fileIdentity,
+  forgetLayer,
+  recalledLayer,
+  recordLayer,
+  type FileIdentity,
+} from './layer-record.ts';
 import { writeOciLayout } from './oci-layout.ts';
 import { exitCodes, help, parseImagerOptions, type ImagerOptions } from './options.ts';
-import { pushCheckpointImage } from './push.ts';
+import { pushCheckpointImage, type LayerMemo } from './push.ts';
 
 /** An input problem detected before anything was pushed (exit code 2). */
 class InputError extends Error {}
@@ -66,6 +73,7 @@ async function image(o: ImagerOptions): Promise<string> {
     return docs.index.descriptor.digest;
   }
   const repository = o.repository!;
+  const readFrom = await fileIdentity(o.archive); // before the upload reads it
   log(
     `pushing ${o.archive} (${archive.sizeBytes} bytes, ${archive.entries} entries, ${compression}) to ${formatReference(repository, o.tag)}`,
   );
@@ -84,6 +92,7 @@ async function image(o: ImagerOptions): Promise<string> {
       layer,
       chunkSize: o.chunkSize,
       log,
+      memo: layerMemo(o.archive, readFrom, `${repository.registry}/${repository.name}`, layer),
     });
     const seconds = (Date.now() - started) / 1000;
     const digest = docs.index.descriptor.digest;
@@ -94,6 +103,24 @@ async function image(o: ImagerOptions): Promise<string> {
   } finally {
     client.close();
   }
+}
+
+/** The layer record next to the archive (layer-record.ts), for pushes to `repository`. */
+function layerMemo(
+  archive: string,
+  readFrom: FileIdentity,
+  repository: string,
+  layer: LayerSource,
+): LayerMemo {
+  return {
+    recall: () => recalledLayer(archive, repository, layer.mediaType),
+    remember: async (uploaded) => {
+      const why = await recordLayer(archive, readFrom, repository, uploaded).catch(
+        (err: Error) => err.message,
+      );
+      if (why) log(`the layer is not recorded next to the archive: ${why}`);
+    },
+  };
 }
 
 function exitCodeOf(err: unknown): number {
@@ -157,7 +184,10 @@ export const command: Command = {
     if (!options.keepArchive) {
       // The image is safe in the registry: a failed deletion is worth a warning, not a failure.
       await rm(options.archive, { force: true }).then(
-        () => log(`deleted ${options.archive}`),
+        async () => {
+          log(`deleted ${options.archive}`);
+          await forgetLayer(options.archive);
+        },
         (err: Error) => log(`warning: cannot delete ${options.archive}: ${err.message}`),
       );
     }

@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, gzip } from 'node:zlib';
@@ -45,12 +46,35 @@ export interface LayerSource extends BlobSource {
   diffId(): string | undefined;
 }
 
+/**
+ * The file's bytes in 1 MiB blocks read into two buffers in turn: the next block is read
+ * while the caller uses the current one, which is overwritten once the caller asks for the
+ * block after (the BlobSource contract). Reusing two buffers instead of allocating one per
+ * block halves the CPU cost of reading (no fresh pages to fault in) and keeps RSS flat.
+ */
+async function* readBlocks(path: string): AsyncGenerator<Buffer> {
+  const file = await open(path, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(readChunkBytes), Buffer.allocUnsafeSlow(readChunkBytes)];
+  let reading = file.read(buffers[0]!, 0, readChunkBytes, null);
+  try {
+    for (let i = 1; ; i++) {
+      const { bytesRead, buffer } = await reading;
+      if (bytesRead === 0) return;
+      reading = file.read(buffers[i % 2]!, 0, readChunkBytes, null);
+      yield buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await reading.catch(() => undefined); // never close the file under a read
+    await file.close();
+  }
+}
+
 export function archiveLayer(path: string, sizeBytes: number, compress: boolean): LayerSource {
   if (!compress) {
     return {
       mediaType: mediaTypes.layer,
       size: sizeBytes,
-      open: () => createReadStream(path, { highWaterMark: readChunkBytes }),
+      open: () => readBlocks(path),
       diffId: () => undefined,
     };
   }

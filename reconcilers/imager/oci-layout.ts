@@ -6,11 +6,8 @@
  * index and its annotations).
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { mediaTypes } from '../registry/client.ts';
 import {
   buildImageDocuments,
@@ -32,19 +29,19 @@ async function writeLayer(dir: string, layer: LayerSource): Promise<ImageInputs[
   const partial = join(blobs, `.partial-${process.pid}`);
   const hash = createHash('sha256');
   let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
   try {
-    await pipeline(
-      Readable.from(layer.open(), { objectMode: false }),
-      tap,
-      createWriteStream(partial),
-    );
+    const file = await open(partial, 'w');
+    try {
+      // Each block is written before the next is read: the source may reuse its buffers.
+      for await (const chunk of layer.open()) {
+        hash.update(chunk);
+        size += chunk.length;
+        for (let at = 0; at < chunk.length;)
+          at += (await file.write(chunk, at, chunk.length - at)).bytesWritten;
+      }
+    } finally {
+      await file.close();
+    }
   } catch (err) {
     await rm(partial, { force: true });
     throw err;

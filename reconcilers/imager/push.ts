@@ -1,12 +1,23 @@
 /**
- * Publishes a checkpoint image: the layer (streamed from the archive), the config, the
- * manifest by digest, then the index at the tag; then reads the tag and both digests back
- * from the registry, so that success means the image can be pulled by digest.
+ * Publishes a checkpoint image: the layer (streamed from the archive, unless an earlier run
+ * recorded it and the registry holds it), the config, the manifest by digest, then the index
+ * at the tag; then reads the index back by digest, so that success means the image can be
+ * pulled by digest.
  */
-import { RegistryError } from '../registry/errors.ts';
 import { mediaTypes, type RegistryClient } from '../registry/client.ts';
 import { buildImageDocuments, type ImageDocuments, type ImageInputs } from './image.ts';
 import type { LayerSource } from './layer.ts';
+
+type Layer = ImageInputs['layer'];
+
+/**
+ * Remembers the layer of an archive between runs (layer-record.ts). `recall` answers only for
+ * the same archive, unchanged; `remember` is best effort and never throws.
+ */
+export interface LayerMemo {
+  recall(): Promise<Layer | undefined>;
+  remember(layer: Layer): Promise<void>;
+}
 
 export interface PushInputs extends Omit<ImageInputs, 'layer'> {
   client: RegistryClient;
@@ -14,6 +25,7 @@ export interface PushInputs extends Omit<ImageInputs, 'layer'> {
   layer: LayerSource;
   chunkSize?: number;
   log: (message: string) => void;
+  memo?: LayerMemo;
 }
 
 /** Uploads the layer of the archive; returns the layer descriptor with its diff_id. */
@@ -22,7 +34,7 @@ export async function uploadLayer(
   layer: LayerSource,
   chunkSize: number,
   log: (m: string) => void,
-): Promise<ImageInputs['layer']> {
+): Promise<Layer> {
   const blob = await client.uploadBlob(layer, {
     chunkSize,
     onResume: (offset, cause) =>
@@ -31,11 +43,26 @@ export async function uploadLayer(
   return { mediaType: layer.mediaType, ...blob, diffId: layer.diffId() ?? blob.digest };
 }
 
-/** Pushes the image and verifies it; returns the documents (the index digest names the image). */
-export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocuments> {
-  const { client, tag, log } = inputs;
+/**
+ * The layer recorded by an earlier run if the registry holds it, else the uploaded one, with
+ * the recording of the latter (under way while the rest of the image is pushed).
+ */
+async function pushLayer(inputs: PushInputs): Promise<{ layer: Layer; recorded: Promise<void> }> {
+  const { client, log, memo } = inputs;
+  const recalled = await memo?.recall();
+  if (recalled && (await client.blobExists(recalled.digest))) {
+    log(`layer ${recalled.digest} is in the registry already (recorded by an earlier run)`);
+    return { layer: recalled, recorded: Promise.resolve() };
+  }
   const layer = await uploadLayer(client, inputs.layer, inputs.chunkSize ?? 0, log);
   log(`layer ${layer.digest} uploaded (${layer.size} bytes)`);
+  return { layer, recorded: memo?.remember(layer) ?? Promise.resolve() };
+}
+
+/** Pushes the image and verifies it; returns the documents (the index digest names the image). */
+export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocuments> {
+  const { client, tag } = inputs;
+  const { layer, recorded } = await pushLayer(inputs);
   const docs = buildImageDocuments({ ...inputs, layer });
   await client.pushBlob(docs.config.body);
   await client.putManifest(
@@ -44,34 +71,9 @@ export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocu
     docs.manifest.body,
   );
   await client.putManifest(tag, mediaTypes.index, docs.index.body);
-  await verify(client, tag, docs);
+  // Each PUT was checked against the digest the registry reports (docker-registry also
+  // refuses a manifest naming a missing blob or manifest). Reading the index back by digest
+  // checks what a node pulling `repo@digest` relies on: it is served, and it is these bytes.
+  await Promise.all([client.verifyManifest(docs.index.descriptor.digest), recorded]);
   return docs;
-}
-
-/**
- * Reads the image back: the tag must name the index, and the index and the manifest must be
- * retrievable by digest (what a node pulling `repo@digest` does). The config blob needs no
- * check: the registry refused the manifest if it referenced a missing blob.
- */
-async function verify(client: RegistryClient, tag: string, docs: ImageDocuments): Promise<void> {
-  const index = docs.index.descriptor.digest;
-  const manifest = docs.manifest.descriptor.digest;
-  const [tagged, indexFound, manifestFound] = await Promise.all([
-    client.resolveDigest(tag),
-    client.manifestExists(index),
-    client.manifestExists(manifest),
-  ]);
-  if (tagged !== index) {
-    throw new RegistryError(
-      'digestMismatch',
-      `verification failed: tag "${tag}" resolves to ${tagged ?? 'nothing'}, expected ${index}`,
-    );
-  }
-  for (const [digest, found] of [
-    [index, indexFound],
-    [manifest, manifestFound],
-  ] as const) {
-    if (!found)
-      throw new RegistryError('rejected', `verification failed: ${digest} is not in the registry`);
-  }
 }

@@ -42,7 +42,11 @@ export class RegistryClient {
     this.session = new RegistrySession(options);
   }
 
-  /** True when the repository holds the blob (HEAD). Read-only. */
+  /**
+   * True when the repository holds the blob `digest` (HEAD; a redirect to the storage counts
+   * as found). A blob is named by the sha256 of its bytes, so a hit is for exactly those.
+   * Read-only.
+   */
   async blobExists(digest: string): Promise<boolean> {
     const { name } = this.session.repository;
     const what = `check blob ${digest}`;
@@ -50,19 +54,20 @@ export class RegistryClient {
       { method: 'HEAD', path: `/v2/${name}/blobs/${digest}` },
       what,
     );
-    if (res.status === 200) return true;
+    if (res.status === 200 || (res.status >= 300 && res.status < 400)) return true;
     if (res.status === 404) return false;
     throw statusError(what, res.status, res.body);
   }
 
   /**
-   * Uploads a small blob in one request (POST, then PUT with the bytes) unless the repository
-   * already holds it. Idempotent: an existing blob is success.
+   * Uploads a small blob in one request (POST, then PUT with the bytes). Idempotent: uploading
+   * a blob the repository already holds stores the same bytes under the same name. No HEAD
+   * first: the blobs sent this way (configs) are a few hundred bytes and new on a first push,
+   * where asking would only add a round trip.
    */
   async pushBlob(data: Buffer): Promise<UploadedBlob> {
     const digest = sha256Digest(data);
     const blob = { digest, size: data.length };
-    if (await this.blobExists(digest)) return blob;
     const { name } = this.session.repository;
     const what = `upload blob ${digest}`;
     const started = await this.session.request(
@@ -146,6 +151,34 @@ export class RegistryClient {
   /** True when the repository holds the manifest with this digest. Read-only. */
   async manifestExists(digest: string): Promise<boolean> {
     return (await this.resolveDigest(digest)) === digest;
+  }
+
+  /**
+   * Reads the manifest (or index) `digest` back, as a node pulling `repo@digest` does, and
+   * checks that the registry serves exactly those bytes: the sha256 of the body, and the
+   * Docker-Content-Digest header when sent, must be `digest`. Throws `rejected` when it is
+   * missing, `digestMismatch` when other bytes come back. Read-only.
+   */
+  async verifyManifest(digest: string): Promise<void> {
+    const { name } = this.session.repository;
+    const what = `verify ${name}@${digest}`;
+    const res = await this.session.request(
+      {
+        method: 'GET',
+        path: `/v2/${name}/manifests/${digest}`,
+        headers: { accept: acceptManifests },
+      },
+      what,
+    );
+    if (res.status !== 200) throw statusError(what, res.status, res.body);
+    const served = sha256Digest(res.body);
+    const header = res.headers['docker-content-digest'];
+    if (served !== digest || (typeof header === 'string' && header !== digest)) {
+      throw new RegistryError(
+        'digestMismatch',
+        `${what}: the registry serves ${served}${typeof header === 'string' ? ` (Docker-Content-Digest ${header})` : ''}`,
+      );
+    }
   }
 
   /** Releases the connections. */

@@ -5,14 +5,19 @@
 import http from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
-import { Readable } from 'node:stream';
+
+/**
+ * A streamed request body, pulled one chunk at a time: the next chunk is asked for only once
+ * the previous one has been handed to the kernel, so a source may reuse its buffers (see
+ * BlobSource). Consumed once; the caller makes a new one to retry.
+ */
+export type StreamedBody = AsyncIterable<Buffer>;
 
 export interface HttpRequest {
   method: string;
   url: URL;
   headers?: Record<string, string>;
-  /** A buffer, or a stream consumed once (the caller makes a new one to retry). */
-  body?: Buffer | Readable;
+  body?: Buffer | StreamedBody;
 }
 
 export interface HttpResponse {
@@ -51,20 +56,17 @@ export class HttpTransport {
   /** Sends one request; rejects on network errors only (any HTTP status resolves). */
   send(request: HttpRequest): Promise<HttpResponse> {
     const { url, body } = request;
+    const streamed = body !== undefined && !Buffer.isBuffer(body);
     const secure = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const req = (secure ? https : http).request(url, {
         method: request.method,
-        headers:
-          body instanceof Readable
-            ? { ...request.headers, expect: '100-continue' }
-            : request.headers,
+        headers: streamed ? { ...request.headers, expect: '100-continue' } : request.headers,
         agent: secure ? this.httpsAgent : this.httpAgent,
         timeout: this.idleTimeoutMs,
       });
       let settled = false;
       const fail = (err: Error): void => {
-        if (body instanceof Readable) body.destroy();
         if (settled) return;
         settled = true;
         reject(err);
@@ -88,12 +90,8 @@ export class HttpTransport {
         });
         res.on('error', fail);
         res.on('end', () => {
-          if (body instanceof Readable && !body.readableEnded) {
-            // The registry answered before reading the whole body (e.g. 401, 413): stop sending.
-            body.unpipe(req);
-            body.destroy();
-            req.destroy();
-          }
+          // The registry may answer before reading the whole body (e.g. 401, 413): stop sending.
+          if (streamed && !req.writableEnded) req.destroy();
           if (settled) return;
           settled = true;
           resolve({
@@ -103,7 +101,7 @@ export class HttpTransport {
           });
         });
       });
-      if (body instanceof Readable) {
+      if (streamed) {
         // The body follows "100 Continue" only, so that a refusal (401, 413) arrives as an
         // answer instead of a connection broken mid-body (EPIPE). A server that ignores
         // Expect gets the body after a second anyway, as curl does.
@@ -112,13 +110,12 @@ export class HttpTransport {
           if (started) return;
           started = true;
           clearTimeout(timer);
-          body.pipe(req);
+          pump(req, body).catch((err: Error) => req.destroy(err));
         };
         const timer = setTimeout(start, expectContinueWaitMs);
         req.on('continue', start);
         req.on('response', () => clearTimeout(timer));
         req.on('close', () => clearTimeout(timer));
-        body.on('error', (err) => req.destroy(err));
         req.flushHeaders();
       } else {
         req.end(body);
@@ -131,4 +128,20 @@ export class HttpTransport {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
   }
+}
+
+/**
+ * Writes `body` into `req` one chunk at a time, asking for the next chunk only when the
+ * previous one has been written (its write callback ran); stops, releasing the source, as
+ * soon as the request is over (answered early, or broken).
+ */
+async function pump(req: http.ClientRequest, body: StreamedBody): Promise<void> {
+  const closed = new Promise<undefined>((resolve) => req.once('close', () => resolve(undefined)));
+  for await (const chunk of body) {
+    const written = new Promise<Error | null | undefined>((resolve) => req.write(chunk, resolve));
+    const err = await Promise.race([written, closed]);
+    if (err) throw err;
+    if (req.destroyed) return;
+  }
+  req.end();
 }

@@ -5,10 +5,9 @@
  * errors.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Readable } from 'node:stream';
 import { basicAuthorization, parseChallenge, type Credentials } from './auth.ts';
 import { RegistryError, isTransient, statusError } from './errors.ts';
-import { HttpTransport, type HttpResponse } from './http.ts';
+import { HttpTransport, type HttpResponse, type StreamedBody } from './http.ts';
 import { isLoopbackRegistry, type Repository } from './reference.ts';
 
 export interface RetryPolicy {
@@ -84,7 +83,7 @@ export class RegistrySession {
     method: string,
     location: string,
     headers: Record<string, string>,
-    body: Readable,
+    body: StreamedBody,
   ): Promise<HttpResponse> {
     return this.transport.send({
       method,

@@ -10,7 +10,6 @@
  * stored, e.g. for an expired token, resumes.)
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { RegistryError, isTransient, statusError } from './errors.ts';
 import type { HttpResponse } from './http.ts';
 import { wrapNetworkError, type RegistrySession } from './session.ts';
@@ -19,7 +18,11 @@ import { wrapNetworkError, type RegistrySession } from './session.ts';
 export interface BlobSource {
   /** Size in bytes when known in advance (sent as Content-Length / Content-Range). */
   size?: number;
-  /** Yields the blob's bytes from the first one; each call starts over. */
+  /**
+   * Yields the blob's bytes from the first one; each call starts over. A yielded buffer is
+   * only valid until the next one is asked for (the source may reuse its memory): consumers
+   * hash and send it before they pull again.
+   */
   open(): AsyncIterable<Buffer>;
 }
 
@@ -76,17 +79,14 @@ class HashingReader {
     }
   }
 
-  /** A stream of the next `length` bytes (or all remaining ones). */
-  stream(length: number): Readable {
+  /** The next `length` bytes (or all remaining ones), as a request body. */
+  async *stream(length: number): AsyncGenerator<Buffer> {
     const end = this.offset + length;
-    const next = (): Promise<Buffer | undefined> =>
-      this.offset < end ? this.read(end - this.offset) : Promise.resolve(undefined);
-    return Readable.from(
-      (async function* () {
-        for (let b = await next(); b; b = await next()) yield b;
-      })(),
-      { objectMode: false },
-    );
+    while (this.offset < end) {
+      const b = await this.read(end - this.offset);
+      if (!b) return;
+      yield b;
+    }
   }
 
   /** Releases the source (closes its file) when a pass is abandoned. */

@@ -1,7 +1,9 @@
 /**
  * The registry connection breaking in the middle of an upload: a TCP proxy on loopback in
- * front of the real registry cuts the connection once, after some megabytes. The push
- * resumes (or restarts the upload, when the registry dropped the session) and succeeds.
+ * front of the real registry cuts the connection once, after some megabytes. The push asks
+ * the registry how much it holds and succeeds. docker-registry drops a session whose size no
+ * longer matches its `_state` offset (a PATCH broke mid-way), so here the layer restarts from
+ * byte 0; the resume from an offset, where the session lives, is in bearer.test.ts.
  */
 import test from 'ava';
 import { createHash } from 'node:crypto';
@@ -93,7 +95,11 @@ for (const chunkSize of [0, 4 * 1024 * 1024]) {
         .filter((l) => /interrupted/.test(l))
         .join(' / '),
     );
-    t.regex(run.stderr, /upload interrupted .*; continuing from byte \d+/);
+    t.regex(
+      run.stderr,
+      /upload interrupted .*; continuing from byte 0\n/,
+      'the session was dropped',
+    );
     const index = (await skopeoRaw(registry, `${registry.host}/${name}:t`)) as {
       manifests: { digest: string }[];
     };
