@@ -106,7 +106,10 @@ const status = object<MigrationPolicyStatus>('Observed state, written by the ope
   observedGeneration,
   conditions: conditions('Ready (the policy is valid and active) and Synced.'),
   lastTriggered: string('When this policy last created a Migration.', RFC3339),
-  migrationsCreated: integer('Number of Migrations this policy has created.', { minimum: 0 }),
+  migrationsCreated: integer(
+    'Number of the Migrations this policy created that still exist (deleted ones no longer count).',
+    { minimum: 0 },
+  ),
 });
 
 /** The openAPIV3Schema of the MigrationPolicy CRD. */

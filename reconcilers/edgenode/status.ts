@@ -6,13 +6,7 @@
  * second.
  */
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
-import type {
-  Condition,
-  EdgeNode,
-  EdgeNodeStatus,
-  Migration,
-  MigrationStatus,
-} from '../api/types.ts';
+import type { Condition, EdgeNode, EdgeNodeStatus } from '../api/types.ts';
 import { setCondition } from '../migration/status.ts';
 
 export const METRICS_TIME_RESOLUTION_MS = 30_000;
@@ -68,7 +62,7 @@ export function edgeNodeStatus(en: EdgeNode, o: EdgeNodeObservation, now: Date):
     ...(latest === undefined ? {} : { lastMetricsTime: rounded(latest) }),
   };
   const set = (c: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>) =>
-    setCondition(status as MigrationStatus, c, now, { metadata: en.metadata } as Migration);
+    setCondition(status, c, now, en);
   if (o.syncError) set({ type: 'Synced', status: 'False', ...o.syncError });
   else {
     set({

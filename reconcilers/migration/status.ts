@@ -44,12 +44,15 @@ export function fail(
   setCondition(status, { type: 'Ready', status: 'False', reason, message }, now, m);
 }
 
-/** Sets a condition; keeps lastTransitionTime when the condition's status did not change. */
+/**
+ * Sets a condition of any continuum resource's status; keeps lastTransitionTime when the
+ * condition's status did not change, and stamps the owner's generation.
+ */
 export function setCondition(
-  status: MigrationStatus,
+  status: { conditions?: Condition[] },
   c: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>,
   now: Date,
-  m: Migration,
+  owner: { metadata: { generation?: number } },
 ): void {
   const conditions = (status.conditions ??= []);
   const i = conditions.findIndex((x) => x.type === c.type);
@@ -58,7 +61,7 @@ export function setCondition(
     ...c,
     lastTransitionTime:
       prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString(),
-    observedGeneration: m.metadata.generation,
+    observedGeneration: owner.metadata.generation,
   };
   if (i < 0) conditions.push(next);
   else conditions[i] = next;

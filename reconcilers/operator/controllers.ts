@@ -4,6 +4,7 @@
  */
 import { migrationControllerFactory } from '../migration/controller.ts';
 import { edgeNodeFactory } from '../edgenode/factory.ts';
+import { policyStatusFactory } from '../policy/controller.ts';
 import { triggerFactory } from '../trigger/factory.ts';
 import type { ControllerFactory } from './context.ts';
 
@@ -11,4 +12,5 @@ export const controllerFactories: ControllerFactory[] = [
   migrationControllerFactory,
   triggerFactory,
   edgeNodeFactory,
+  policyStatusFactory,
 ];
