@@ -117,11 +117,11 @@ export function agentRbacChart(scope: Construct): Chart {
   return chart;
 }
 
-/** Only with kubelet.viaProxy: the API server node proxy to kubelets. */
+/** Only with kubelet.viaProxy: the API server node proxy to kubelets (a checkpoint is a POST). */
 export function nodeProxyRbacChart(scope: Construct): Chart {
   const chart = new Chart(scope, 'rbac-node-proxy');
   clusterRole(chart, `${OPERATOR_NAME}-node-proxy`, OPERATOR_NAME, [
-    { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get', 'create'] },
+    { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['create'] },
   ]);
   return chart;
 }

@@ -58,6 +58,22 @@ export async function startKwok(opts: {
   kc.loadFromFile(opts.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const nodes: SimulatedNode[] = [];
+  const publish = (node: SimulatedNode) =>
+    core.patchNodeStatus(
+      {
+        name: node.name,
+        body: {
+          status: {
+            addresses: [
+              { type: 'InternalIP', address: node.address },
+              { type: 'Hostname', address: node.name },
+            ],
+            daemonEndpoints: { kubeletEndpoint: { Port: node.kubeletPort } },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   for (const { name, layer, address = '127.0.0.1', taints } of opts.nodes ?? DEFAULT_NODES) {
     const node = {
       name,
@@ -77,30 +93,24 @@ export async function startKwok(opts: {
         spec: { taints },
       },
     });
-    await core.patchNodeStatus(
-      {
-        name,
-        body: {
-          status: {
-            addresses: [
-              { type: 'InternalIP', address },
-              { type: 'Hostname', address: name },
-            ],
-            daemonEndpoints: { kubeletEndpoint: { Port: node.kubeletPort } },
-          },
-        },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await publish(node);
     nodes.push(node);
   }
+  // kwok initialises a new node's status (Ready, addresses) from the Node it read, which may
+  // predate our patch: publish again until the status of a Ready node says what we published.
   await waitUntil(service, 'the simulated nodes to be Ready', async () => {
     const list = await core.listNode({ labelSelector: 'type=kwok' });
-    return nodes.every((n) => {
-      const node = list.items.find((i) => i.metadata?.name === n.name);
-      const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-      return ready && node?.status?.daemonEndpoints?.kubeletEndpoint?.Port === n.kubeletPort;
-    });
+    let all = true;
+    for (const n of nodes) {
+      const status = list.items.find((i) => i.metadata?.name === n.name)?.status;
+      const ip = status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+      if (ip !== n.address || status?.daemonEndpoints?.kubeletEndpoint?.Port !== n.kubeletPort) {
+        await publish(n);
+        all = false;
+      }
+      all &&= status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
+    }
+    return all;
   });
   return { nodes, service };
 }
