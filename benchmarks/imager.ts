@@ -14,7 +14,7 @@
  * --compress also times imager --compress against skopeo's default (which gzips).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,8 @@ async function compile(): Promise<string> {
   );
   const cli = join(outDir, 'reconcilers', 'cli.js');
   if (!existsSync(cli)) throw new Error('cannot compile the CLI (npx tsc -p tsconfig.build.json)');
+  // As /app/package.json in the product image: ES modules, no syntax detection per file.
+  writeFileSync(join(outDir, 'package.json'), JSON.stringify({ type: 'module' }));
   return cli;
 }
 

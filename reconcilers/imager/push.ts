@@ -62,9 +62,12 @@ async function pushLayer(inputs: PushInputs): Promise<{ layer: Layer; recorded: 
 /** Pushes the image and verifies it; returns the documents (the index digest names the image). */
 export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocuments> {
   const { client, tag } = inputs;
+  // The config's upload is opened while the layer uploads (it names the layer's digest, so it
+  // can only be sent after); a failure to open it shows again when the config is sent.
+  const configUpload = client.openUpload().catch(() => undefined);
   const { layer, recorded } = await pushLayer(inputs);
   const docs = buildImageDocuments({ ...inputs, layer });
-  await client.pushBlob(docs.config.body);
+  await client.pushBlob(docs.config.body, await configUpload);
   await client.putManifest(
     docs.manifest.descriptor.digest,
     mediaTypes.manifest,

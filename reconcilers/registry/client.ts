@@ -60,34 +60,43 @@ export class RegistryClient {
   }
 
   /**
-   * Uploads a small blob in one request (POST, then PUT with the bytes). Idempotent: uploading
-   * a blob the repository already holds stores the same bytes under the same name. No HEAD
-   * first: the blobs sent this way (configs) are a few hundred bytes and new on a first push,
-   * where asking would only add a round trip.
+   * Opens an upload session (POST) for a later {@link pushBlob}, e.g. while another blob
+   * uploads; returns its location.
    */
-  async pushBlob(data: Buffer): Promise<UploadedBlob> {
-    const digest = sha256Digest(data);
-    const blob = { digest, size: data.length };
+  async openUpload(): Promise<string> {
     const { name } = this.session.repository;
-    const what = `upload blob ${digest}`;
-    const started = await this.session.request(
+    const what = `open an upload in ${name}`;
+    const res = await this.session.request(
       { method: 'POST', path: `/v2/${name}/blobs/uploads/`, headers: { 'content-length': '0' } },
       what,
     );
-    if (started.status !== 202 || !started.headers.location)
-      throw statusError(what, started.status, started.body);
-    const url = await this.session.url(started.headers.location);
-    url.searchParams.set('digest', digest);
-    const headers = {
-      'content-type': 'application/octet-stream',
-      'content-length': String(data.length),
+    if (res.status !== 202 || !res.headers.location) throw statusError(what, res.status, res.body);
+    return res.headers.location;
+  }
+
+  /**
+   * Uploads a small blob in one request (PUT with the bytes) into `opened` (from
+   * {@link openUpload}) or, when it is not given or no longer known to the registry, into a
+   * new session. Idempotent: uploading a blob the repository already holds stores the same
+   * bytes under the same name. No HEAD first: the blobs sent this way (configs) are a few
+   * hundred bytes and new on a first push, where asking would only add a round trip.
+   */
+  async pushBlob(data: Buffer, opened?: string): Promise<UploadedBlob> {
+    const digest = sha256Digest(data);
+    const what = `upload blob ${digest}`;
+    const put = async (location: string) => {
+      const url = await this.session.url(location);
+      url.searchParams.set('digest', digest);
+      const headers = {
+        'content-type': 'application/octet-stream',
+        'content-length': String(data.length),
+      };
+      return this.session.request({ method: 'PUT', path: url.href, headers, body: data }, what);
     };
-    const res = await this.session.request(
-      { method: 'PUT', path: url.href, headers, body: data },
-      what,
-    );
+    let res = opened ? await put(opened) : undefined;
+    if (!res || res.status === 404 || res.status === 400) res = await put(await this.openUpload());
     if (res.status !== 201) throw statusError(what, res.status, res.body);
-    return blob;
+    return { digest, size: data.length };
   }
 
   /**
