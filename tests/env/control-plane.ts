@@ -129,6 +129,9 @@ export async function startControlPlane(opts: {
                 `--root-ca-file=${pki.caCert}`,
                 '--use-service-account-credentials=true',
                 '--concurrent-gc-syncs=5',
+                // a loaded 2-core machine may delay kwok's Lease renewals: never take a
+                // simulated node for dead (its pods would be marked NotReady for good)
+                '--node-monitor-grace-period=5m',
               ]
             : []),
         ],

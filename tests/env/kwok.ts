@@ -48,6 +48,10 @@ export async function startKwok(opts: {
       '--node-ip=127.0.0.1',
       '--node-port=0',
       '--cidr=10.0.1.0/24',
+      // heartbeats as a kubelet sends them (a Lease renewed every 10 s): with kwok's node
+      // status heartbeat alone (20–45 s apart) the node lifecycle controller saw every node
+      // NotReady now and then, and marked its pods NotReady for good (kwok never re-marks them)
+      '--node-lease-duration-seconds=40',
       `--server-address=127.0.0.1:${port}`,
       // Pods the simulated job runner executes are left to it (tests/sim/kwok-stages.ts).
       `--config=${writeKwokStages(opts.workDir)}`,

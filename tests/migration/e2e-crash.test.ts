@@ -169,8 +169,23 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
   t.log(`${kills} kills, ${kills - late} on their point, ${late} just after it`);
   const done = new Map<string, Migration>();
   for (const p of points) done.set(p.migration, (await h.getMigration(p.migration))!);
-  for (const [name, m] of done)
-    t.is(m.status?.phase, 'Done', `${name}: ${JSON.stringify(m.status)}`);
+  const podsNow = await h.pods();
+  for (const [name, m] of done) {
+    const target = podsNow.find((x) => x.metadata?.name === m.status?.targetPod);
+    const seen = {
+      status: m.status,
+      targetPod: target && { spec: target.spec, status: target.status },
+    };
+    t.is(m.status?.phase, 'Done', `${name}: ${JSON.stringify(seen)}`);
+    if (m.status?.phase !== 'Done')
+      t.log(
+        operator.logs
+          .filter((l) => JSON.stringify(l).includes(name))
+          .slice(-20)
+          .map((l) => JSON.stringify(l))
+          .join('\n'),
+      );
+  }
 
   // a restarted operator finds nothing to do: no status changes
   await operator.kill('SIGKILL');
