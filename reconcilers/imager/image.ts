@@ -13,10 +13,17 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** The single layer: the archive, compressed or not; `diffId` is its uncompressed digest. */
+export interface LayerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  diffId: string;
+}
+
 export interface ImageInputs {
   container: string;
-  /** The single layer: the archive, compressed or not. */
-  layer: { mediaType: string; digest: string; size: number; diffId: string };
+  layer: LayerDescriptor;
   arch: string;
   /** RFC 3339, when known (the checkpoint time), for the config's `created`. */
   created?: string;

@@ -13,9 +13,7 @@
  * long before they are imaged. The record names the repository and media type it is valid for.
  */
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import type { ImageInputs } from './image.ts';
-
-export type Layer = ImageInputs['layer'];
+import type { LayerDescriptor } from './image.ts';
 
 /** Identity of a file's content as far as its inode tells. */
 export interface FileIdentity {
@@ -32,7 +30,7 @@ type Inode = Omit<FileIdentity, 'settled'>;
 
 interface StoredRecord {
   repository: string;
-  layer: Layer;
+  layer: LayerDescriptor;
   archive: Inode;
 }
 
@@ -74,7 +72,7 @@ export async function recalledLayer(
   archive: string,
   repository: string,
   mediaType: string,
-): Promise<Layer | undefined> {
+): Promise<LayerDescriptor | undefined> {
   try {
     const record = JSON.parse(await readFile(layerRecordPath(archive), 'utf8')) as StoredRecord;
     const now = await fileIdentity(archive);
@@ -93,7 +91,7 @@ export async function recordLayer(
   archive: string,
   before: FileIdentity,
   repository: string,
-  layer: Layer,
+  layer: LayerDescriptor,
 ): Promise<string | undefined> {
   if (!before.settled) return 'the archive changed less than a second before it was read';
   const { dev, ino, size, mtimeNs, ctimeNs } = before;

@@ -14,6 +14,7 @@ import {
   type Descriptor,
   type ImageDocuments,
   type ImageInputs,
+  type LayerDescriptor,
 } from './image.ts';
 import type { LayerSource } from './layer.ts';
 
@@ -24,7 +25,7 @@ async function writeBlob(dir: string, digest: string, body: Buffer): Promise<voi
 }
 
 /** Streams the layer into the layout; returns its descriptor. */
-async function writeLayer(dir: string, layer: LayerSource): Promise<ImageInputs['layer']> {
+async function writeLayer(dir: string, layer: LayerSource): Promise<LayerDescriptor> {
   const blobs = join(dir, 'blobs', 'sha256');
   const partial = join(blobs, `.partial-${process.pid}`);
   const hash = createHash('sha256');

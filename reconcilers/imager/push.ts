@@ -5,18 +5,21 @@
  * pulled by digest.
  */
 import { mediaTypes, type RegistryClient } from '../registry/client.ts';
-import { buildImageDocuments, type ImageDocuments, type ImageInputs } from './image.ts';
+import {
+  buildImageDocuments,
+  type ImageDocuments,
+  type ImageInputs,
+  type LayerDescriptor,
+} from './image.ts';
 import type { LayerSource } from './layer.ts';
-
-type Layer = ImageInputs['layer'];
 
 /**
  * Remembers the layer of an archive between runs (layer-record.ts). `recall` answers only for
  * the same archive, unchanged; `remember` is best effort and never throws.
  */
 export interface LayerMemo {
-  recall(): Promise<Layer | undefined>;
-  remember(layer: Layer): Promise<void>;
+  recall(): Promise<LayerDescriptor | undefined>;
+  remember(layer: LayerDescriptor): Promise<void>;
 }
 
 export interface PushInputs extends Omit<ImageInputs, 'layer'> {
@@ -28,33 +31,48 @@ export interface PushInputs extends Omit<ImageInputs, 'layer'> {
   memo?: LayerMemo;
 }
 
-/** Uploads the layer of the archive; returns the layer descriptor with its diff_id. */
+/**
+ * Uploads the layer of the archive; returns the layer descriptor with its diff_id.
+ * `whileCommitting` runs as soon as the descriptor is known, alongside the commit.
+ */
 export async function uploadLayer(
   client: RegistryClient,
   layer: LayerSource,
   chunkSize: number,
   log: (m: string) => void,
-): Promise<Layer> {
+  whileCommitting: (layer: LayerDescriptor) => Promise<void>,
+): Promise<LayerDescriptor> {
+  const describe = (blob: { digest: string; size: number }): LayerDescriptor => ({
+    mediaType: layer.mediaType,
+    ...blob,
+    diffId: layer.diffId() ?? blob.digest,
+  });
   const blob = await client.uploadBlob(layer, {
     chunkSize,
     onResume: (offset, cause) =>
       log(`upload interrupted (${(cause as Error).message}); continuing from byte ${offset}`),
+    whileCommitting: (sent) => whileCommitting(describe(sent)),
   });
-  return { mediaType: layer.mediaType, ...blob, diffId: layer.diffId() ?? blob.digest };
+  return describe(blob);
 }
 
 /**
  * The layer recorded by an earlier run if the registry holds it, else the uploaded one, with
- * the recording of the latter (under way while the rest of the image is pushed).
+ * the recording of the latter (under way while the rest of the image is pushed). `named`
+ * (what names the layer) is pushed as soon as the layer's descriptor is known.
  */
-async function pushLayer(inputs: PushInputs): Promise<{ layer: Layer; recorded: Promise<void> }> {
+async function pushLayer(
+  inputs: PushInputs,
+  named: (layer: LayerDescriptor) => Promise<void>,
+): Promise<{ layer: LayerDescriptor; recorded: Promise<void> }> {
   const { client, log, memo } = inputs;
   const recalled = await memo?.recall();
   if (recalled && (await client.blobExists(recalled.digest))) {
     log(`layer ${recalled.digest} is in the registry already (recorded by an earlier run)`);
+    await named(recalled);
     return { layer: recalled, recorded: Promise.resolve() };
   }
-  const layer = await uploadLayer(client, inputs.layer, inputs.chunkSize ?? 0, log);
+  const layer = await uploadLayer(client, inputs.layer, inputs.chunkSize ?? 0, log, named);
   log(`layer ${layer.digest} uploaded (${layer.size} bytes)`);
   return { layer, recorded: memo?.remember(layer) ?? Promise.resolve() };
 }
@@ -62,12 +80,15 @@ async function pushLayer(inputs: PushInputs): Promise<{ layer: Layer; recorded: 
 /** Pushes the image and verifies it; returns the documents (the index digest names the image). */
 export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocuments> {
   const { client, tag } = inputs;
-  // The config's upload is opened while the layer uploads (it names the layer's digest, so it
-  // can only be sent after); a failure to open it shows again when the config is sent.
+  const documents = (layer: LayerDescriptor) => buildImageDocuments({ ...inputs, layer });
+  // The config names the layer's digest: its upload is opened while the layer uploads, and
+  // it is sent alongside the layer's commit (a failure to open shows again when it is sent).
   const configUpload = client.openUpload().catch(() => undefined);
-  const { layer, recorded } = await pushLayer(inputs);
-  const docs = buildImageDocuments({ ...inputs, layer });
-  await client.pushBlob(docs.config.body, await configUpload);
+  const pushConfig = async (layer: LayerDescriptor) => {
+    await client.pushBlob(documents(layer).config.body, await configUpload);
+  };
+  const { layer, recorded } = await pushLayer(inputs, pushConfig);
+  const docs = documents(layer);
   await client.putManifest(
     docs.manifest.descriptor.digest,
     mediaTypes.manifest,

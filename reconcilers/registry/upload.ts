@@ -31,6 +31,12 @@ export interface UploadOptions {
   chunkSize?: number;
   /** Called after a broken transfer, with the offset the upload continues from. */
   onResume?: (offset: number, cause: unknown) => void;
+  /**
+   * Started once all bytes are sent and the digest is known, to run alongside the commit
+   * (e.g. uploading what names the blob); once, even if the commit is retried. The upload
+   * settles when both have; an error of this task is thrown as it is.
+   */
+  whileCommitting?: (blob: UploadedBlob) => Promise<void>;
 }
 
 export interface UploadedBlob {
@@ -113,6 +119,24 @@ export async function uploadBlob(
   const what = `upload blob to ${session.repository.registry}/${session.repository.name}`;
   /** The upload session as of the last answer of the registry (each PATCH renews it). */
   const upload = { location: await startUpload(session, what) };
+  let alongside: Promise<void> | undefined;
+  const blob = await sendAndCommit(session, source, options, upload, what, (sent) => {
+    alongside ??= options.whileCommitting?.(sent);
+    alongside?.catch(() => {}); // awaited below, once the commit is settled
+  });
+  await alongside;
+  return blob;
+}
+
+/** The retry loop of {@link uploadBlob}: sends, resuming or restarting, and commits. */
+async function sendAndCommit(
+  session: RegistrySession,
+  source: BlobSource,
+  options: UploadOptions,
+  upload: { location: string },
+  what: string,
+  committing: (blob: UploadedBlob) => void,
+): Promise<UploadedBlob> {
   let confirmed = 0;
   for (let attempt = 1; ; attempt++) {
     const reader = new HashingReader(source.open());
@@ -125,8 +149,10 @@ export async function uploadBlob(
           `the blob source yielded ${reader.offset} bytes, expected ${source.size} (did the file change?)`,
         );
       }
+      const blob = { digest, size: reader.offset };
+      committing(blob);
       await commitUpload(session, upload.location, digest, what);
-      return { digest, size: reader.offset };
+      return blob;
     } catch (err) {
       if (!isTransient(err) || attempt >= session.retry.attempts) throw wrapNetworkError(err, what);
       await session.backoff(attempt);
