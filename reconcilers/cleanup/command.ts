@@ -9,6 +9,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
+import { layerRecordPath } from '../imager/layer-record.ts';
 import { selectArchives, type ArchiveSelector } from './archives.ts';
 
 const help = `Usage: continuum cleanup [--archive FILE]… [--dir DIR --pod NAME --namespace NS --container NAME… --since TIME --until TIME [--keep FILE]…]
@@ -104,6 +105,7 @@ export const command: Command = {
     for (const path of paths) {
       try {
         await rm(path, { force: true });
+        await rm(layerRecordPath(path), { force: true }); // what an imager recorded of it
         console.log(`deleted ${path}`);
       } catch (err) {
         console.error(`cannot delete checkpoint archive "${path}": ${(err as Error).message}`);

@@ -49,6 +49,7 @@ test('continuum cleanup deletes the named archives and the window sweep, keeps w
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   for (const f of [...FILES, 'checkpoint-other_shop-x-2026-11-28T07:00:00Z.tar'])
     writeFileSync(join(dir, f), 'x');
+  for (const f of [FILES[1], FILES[2]]) writeFileSync(join(dir, `${f}.layer.json`), '{}');
   const { stdout } = await run(process.execPath, [
     bin,
     'cleanup',
@@ -61,7 +62,7 @@ test('continuum cleanup deletes the named archives and the window sweep, keeps w
   ]);
   t.deepEqual(
     readdirSync(dir).sort(),
-    [FILES[0], FILES[2], FILES[4], FILES[5], FILES[6], FILES[7]].sort(),
+    [FILES[0], FILES[2], `${FILES[2]}.layer.json`, FILES[4], FILES[5], FILES[6], FILES[7]].sort(),
   );
   t.regex(stdout, /deleted .*08:00:05Z\.tar/);
 });
