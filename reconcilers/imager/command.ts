@@ -49,42 +49,44 @@ async function readInputs(o: ImagerOptions): Promise<{ credentials?: Credentials
 }
 
 async function image(o: ImagerOptions): Promise<string> {
-  const archive = await scanCheckpointArchive(o.archive);
   const { credentials, ca } = await readInputs(o);
-  const arch = ociArch(process.arch);
-  const created = checkpointedAt(archive.metadata);
-  const common = {
-    container: o.container,
-    arch,
-    ...(created ? { created } : {}),
-    checkpointAnnotations: checkpointAnnotations(o.container, archive.metadata, {
-      arch,
-      kernel: release(),
-    }),
-  };
-  const layer = archiveLayer(o.archive, archive.sizeBytes, o.compress);
-  const started = Date.now();
-  const compression = o.compress ? 'gzip' : 'uncompressed';
-  if (o.ociLayout) {
-    log(
-      `writing ${o.archive} (${archive.sizeBytes} bytes, ${archive.entries} entries, ${compression}) to OCI layout ${o.ociLayout}:${o.tag}`,
-    );
-    const docs = await writeOciLayout(o.ociLayout, o.tag, layer, common);
-    return docs.index.descriptor.digest;
-  }
-  const repository = o.repository!;
-  const readFrom = await fileIdentity(o.archive); // before the upload reads it
-  log(
-    `pushing ${o.archive} (${archive.sizeBytes} bytes, ${archive.entries} entries, ${compression}) to ${formatReference(repository, o.tag)}`,
-  );
-  const client = new RegistryClient({
-    repository,
-    ...(credentials ? { credentials } : {}),
-    ...(ca ? { ca } : {}),
-    plainHttp: o.plainHttp,
-    retry: { attempts: o.retries },
-  });
+  const client =
+    o.repository &&
+    new RegistryClient({
+      repository: o.repository,
+      ...(credentials ? { credentials } : {}),
+      ...(ca ? { ca } : {}),
+      plainHttp: o.plainHttp,
+      retry: { attempts: o.retries },
+    });
   try {
+    // The registry's scheme and challenge are settled while the archive is checked.
+    const prepared = client?.prepare();
+    const archive = await scanCheckpointArchive(o.archive);
+    const arch = ociArch(process.arch);
+    const created = checkpointedAt(archive.metadata);
+    const common = {
+      container: o.container,
+      arch,
+      ...(created ? { created } : {}),
+      checkpointAnnotations: checkpointAnnotations(o.container, archive.metadata, {
+        arch,
+        kernel: release(),
+      }),
+    };
+    const layer = archiveLayer(o.archive, archive.sizeBytes, o.compress);
+    const started = Date.now();
+    const compression = o.compress ? 'gzip' : 'uncompressed';
+    const what = `${o.archive} (${archive.sizeBytes} bytes, ${archive.entries} entries, ${compression})`;
+    if (!client) {
+      log(`writing ${what} to OCI layout ${o.ociLayout}:${o.tag}`);
+      const docs = await writeOciLayout(o.ociLayout!, o.tag, layer, common);
+      return docs.index.descriptor.digest;
+    }
+    const repository = o.repository!;
+    const readFrom = await fileIdentity(o.archive); // before the upload reads it
+    log(`pushing ${what} to ${formatReference(repository, o.tag)}`);
+    await prepared;
     const docs = await pushCheckpointImage({
       ...common,
       client,
@@ -101,7 +103,7 @@ async function image(o: ImagerOptions): Promise<string> {
     );
     return digest;
   } finally {
-    client.close();
+    client?.close();
   }
 }
 

@@ -190,6 +190,11 @@ export class RegistryClient {
     }
   }
 
+  /** Prepares the session ahead of the first request (see RegistrySession.prepare). */
+  prepare(): Promise<void> {
+    return this.session.prepare();
+  }
+
   /** Releases the connections. */
   close(): void {
     this.session.close();

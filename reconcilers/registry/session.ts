@@ -98,6 +98,20 @@ export class RegistrySession {
     await this.authenticate(res, what, this.authorization);
   }
 
+  /**
+   * Picks the scheme and answers the registry's challenge (`GET /v2/`) ahead of the first
+   * request, e.g. while local work goes on. Once, without retries; never throws: a failure
+   * shows again in the requests that follow.
+   */
+  async prepare(): Promise<void> {
+    try {
+      const res = await this.transport.send({ method: 'GET', url: await this.url('/v2/') });
+      if (res.status === 401) await this.authenticate(res, 'prepare', undefined);
+    } catch {
+      // the requests retry and report it
+    }
+  }
+
   async backoff(attempt: number): Promise<void> {
     const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
     await sleep(delay / 2 + Math.random() * (delay / 2));
