@@ -27,6 +27,8 @@ const selector = {
 };
 const labels = { ...selector, ...PART_OF_LABELS };
 const PORT = 8080;
+/** Where the registry CA ConfigMap (registry.caConfigMap) is mounted in the operator. */
+const REGISTRY_CA_DIR = '/etc/continuum/registry-ca';
 /** `repository:tag`, the tag defaulting to the chart's appVersion. */
 const image = `${tpl('.Values.image.repository')}:${tpl('.Values.image.tag | default .Chart.AppVersion')}`;
 
@@ -52,6 +54,9 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_REGISTRY_REPOSITORY: str('registry.repository'),
       CONTINUUM_REGISTRY_PUSH_SECRET: str('registry.pushSecret'),
       CONTINUUM_REGISTRY_PULL_SECRET: str('registry.pullSecret'),
+      CONTINUUM_REGISTRY_CA: tpl(
+        `empty .Values.registry.caConfigMap | ternary "" "${REGISTRY_CA_DIR}/ca.crt" | quote`,
+      ),
       CONTINUUM_KUBELET_CA: str('kubelet.caFile'),
       CONTINUUM_KUBELET_VIA_PROXY: tpl('.Values.kubelet.viaProxy | toString | quote'),
       CONTINUUM_IMAGE: image,
@@ -132,10 +137,23 @@ export function deploymentChart(scope: Construct): Chart {
                 runAsNonRoot: true,
                 capabilities: { drop: ['ALL'] },
               },
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'registry-ca', mountPath: REGISTRY_CA_DIR, readOnly: true },
+              ],
             },
           ],
-          volumes: [{ name: 'tmp', emptyDir: {} }],
+          volumes: [
+            { name: 'tmp', emptyDir: {} },
+            {
+              // optional: without registry.caConfigMap it mounts nothing (and nothing reads it)
+              name: 'registry-ca',
+              configMap: {
+                name: tpl('.Values.registry.caConfigMap | default "continuum-registry-ca" | quote'),
+                optional: true,
+              },
+            },
+          ],
         },
       },
     },

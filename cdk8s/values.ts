@@ -13,7 +13,7 @@ export const defaultValues = {
   namespace: OPERATOR_NAMESPACE,
   createNamespace: true,
   natsUrl: 'nats://nats.nats.svc:4222',
-  registry: { repository: '', pushSecret: '', pullSecret: '' },
+  registry: { repository: '', pushSecret: '', pullSecret: '', caConfigMap: '' },
   kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
   logLevel: 'info',
   resources: {
@@ -42,6 +42,10 @@ export const valueComments: Record<string, string> = {
   'registry.pullSecret':
     'Name of a kubernetes.io/dockerconfigjson Secret restored pods pull with, in the namespace\n' +
     'of each Migration (a Migration may name its own).',
+  'registry.caConfigMap':
+    'Name of a ConfigMap in the operator namespace whose key `ca.crt` is the PEM CA bundle of a\n' +
+    'registry with a private CA. The operator checks images with it and hands it to the\n' +
+    "imaging Jobs. The nodes' container runtime must trust the same CA to pull restored images.",
   'kubelet.caFile':
     'CA bundle (in the operator container) that verifies kubelet serving certificates.',
   'kubelet.viaProxy':

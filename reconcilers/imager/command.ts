@@ -41,7 +41,7 @@ async function readInputs(o: ImagerOptions): Promise<{ credentials?: Credentials
       log(
         `warning: ${o.dockerConfig} has no credentials for ${o.repository.registry}; pushing anonymously`,
       );
-    const ca = o.caFile ? await readFile(o.caFile, 'utf8') : undefined;
+    const ca = o.caFile ? await readFile(o.caFile, 'utf8') : o.caPem;
     return { ...(credentials ? { credentials } : {}), ...(ca ? { ca } : {}) };
   } catch (err) {
     throw new InputError((err as Error).message);

@@ -28,6 +28,7 @@ Flags (environment variable in brackets):
   --tag TAG               tag of the image (default: from the archive file name) [CONTINUUM_TAG]
   --docker-config FILE    dockerconfigjson with the registry credentials (a mounted Secret) [CONTINUUM_DOCKER_CONFIG]
   --ca-file FILE          PEM CA bundle trusted for the registry, besides the system roots [CONTINUUM_CA_FILE]
+                          (or the bundle itself in CONTINUUM_CA_PEM, as the operator's imaging Jobs pass it)
   --plain-http            use plain HTTP (default: HTTPS; a loopback registry without TLS gets HTTP, as with docker) [CONTINUUM_PLAIN_HTTP]
   --compress              gzip the layer while streaming it [CONTINUUM_COMPRESS=true]
   --no-compress           push the archive uncompressed (default: the checkpointed node is loaded; gzip costs it CPU) [CONTINUUM_COMPRESS=false]
@@ -56,6 +57,8 @@ export interface ImagerOptions {
   tag: string;
   dockerConfig?: string;
   caFile?: string;
+  /** The CA bundle itself (CONTINUUM_CA_PEM), when no file is named. */
+  caPem?: string;
   plainHttp: boolean;
   compress: boolean;
   chunkSize: number;
@@ -140,6 +143,7 @@ export function parseImagerOptions(argv: string[], env: NodeJS.ProcessEnv): Imag
     tag,
     dockerConfig: values['docker-config'] ?? env.CONTINUUM_DOCKER_CONFIG,
     caFile: values['ca-file'] ?? env.CONTINUUM_CA_FILE,
+    caPem: env.CONTINUUM_CA_PEM || undefined,
     plainHttp: values['plain-http'] ?? envBool('CONTINUUM_PLAIN_HTTP', env) ?? false,
     compress: values.compress
       ? true

@@ -3,6 +3,7 @@
  * the state machine reads, and a controller reconciling a Migration whenever it, its imaging
  * Job or a pod it labelled changes (and when a pass asks to look again).
  */
+import { readFileSync } from 'node:fs';
 import type { KubernetesObject, V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -23,14 +24,17 @@ import { registryCheck } from './registry-check.ts';
 /**
  * Settings beyond the operator flags, from the environment (the chart's ConfigMap):
  * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
- * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image), CONTINUUM_REGISTRY_CA
- * (CA bundle of TLS registries), CONTINUUM_CHECKPOINT_TIMEOUT (seconds).
+ * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image),
+ * CONTINUUM_CHECKPOINT_TIMEOUT (seconds). The registry CA bundle is read once, here.
  */
 export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
   return {
     defaultRepository: ctx.config.registryRepository,
     defaultPushSecret: env.CONTINUUM_REGISTRY_PUSH_SECRET || undefined,
     defaultPullSecret: env.CONTINUUM_REGISTRY_PULL_SECRET || undefined,
+    ...(ctx.config.registryCA
+      ? { registryCaPem: readFileSync(ctx.config.registryCA, 'utf8') }
+      : {}),
     imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
     imagerServiceAccount: env.CONTINUUM_IMAGER_SERVICE_ACCOUNT || 'continuum-imager',
     checkpointTimeoutSeconds: Number(env.CONTINUUM_CHECKPOINT_TIMEOUT || 60),
@@ -63,12 +67,13 @@ export const migrationControllerFactory: ControllerFactory = {
       }),
       edgeNodes: informers.informer<EdgeNode>({ path: `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}` }),
     };
+    const config = migrationConfig(ctx);
     const reconciler = new MigrationReconciler({
       kc: ctx.kc,
       caches,
-      registry: registryCheck({ caFile: process.env.CONTINUUM_REGISTRY_CA || undefined }),
+      registry: registryCheck({ ca: config.registryCaPem }),
       kubelet: kubeletClient(ctx),
-      config: migrationConfig(ctx),
+      config,
       log: ctx.log,
       metrics: ctx.metrics,
     });

@@ -80,6 +80,14 @@ export function imagingJob(
     },
     spec: {
       backoffLimit: cfg.jobBackoffLimit,
+      // Another pod cannot fix bad input (exit code 2), credentials (3) or a refused image (5)
+      // (`continuum imager --help`): only transient failures (4, 1, a lost pod) are retried.
+      podFailurePolicy: {
+        rules: [
+          { action: 'FailJob', onExitCodes: { operator: 'In', values: [2, 3, 5] } },
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
       template: {
         metadata: { labels, annotations },
         spec: sourceNodePodSpec(node, cfg, {
@@ -94,6 +102,9 @@ export function imagingJob(
               ...['--repository', repository, '--tag', imageTag(m, a.container)],
               ...credentials,
             ],
+            ...(cfg.registryCaPem
+              ? { env: [{ name: 'CONTINUUM_CA_PEM', value: cfg.registryCaPem }] }
+              : {}),
             volumeMounts: mounts,
             // kubelet archives are readable by root only
             securityContext: { runAsUser: 0 },
@@ -146,7 +157,8 @@ export function reportedFailure(pods: V1Pod[]): string | undefined {
       const term = s.state?.terminated;
       if (term && term.exitCode !== 0) {
         const why = (term.message || term.reason || `exit code ${term.exitCode}`).trim();
-        return `container "${s.name}": ${why.slice(0, 300)}`;
+        // the root cause ends the message: keep the end of a long one
+        return `container "${s.name}": ${why.length > 600 ? `…${why.slice(-600)}` : why}`;
       }
     }
   }

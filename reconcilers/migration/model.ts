@@ -44,6 +44,8 @@ export interface MigrationConfig {
   imagerImage: string;
   /** ServiceAccount the imaging Job runs as (created in the Migration's namespace). */
   imagerServiceAccount: string;
+  /** PEM CA bundle of a registry with a private CA, handed to the imaging Jobs. */
+  registryCaPem?: string;
   /** Timeout the kubelet is given for one checkpoint, in seconds. */
   checkpointTimeoutSeconds: number;
   /** Failed attempts (transient kubelet or registry errors) before the Migration fails. */

@@ -3,22 +3,20 @@
  * manifest by digest through the registry client, with the credentials of the Migration's
  * pull (else push) Secret. No retries inside: the reconciler retries the whole pass.
  */
-import { readFile } from 'node:fs/promises';
 import { imageExists } from '../registry/client.ts';
 import type { ImageRegistry } from './observe.ts';
 
 export interface RegistryCheckOptions {
   /** PEM CA bundle for registries served over TLS with a private CA. */
-  caFile?: string;
+  ca?: string;
 }
 
 export function registryCheck(opts: RegistryCheckOptions): ImageRegistry {
   return {
     async hasManifest(ref, credentials) {
-      const ca = opts.caFile ? await readFile(opts.caFile, 'utf8') : undefined;
       return imageExists(ref, {
         ...(credentials ? { credentials } : {}),
-        ...(ca ? { ca } : {}),
+        ...(opts.ca ? { ca: opts.ca } : {}),
         retry: { attempts: 1 },
       });
     },

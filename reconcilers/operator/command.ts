@@ -1,4 +1,5 @@
 /** `continuum operator`: runs the controllers (leader-elected) with probes and metrics. */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { configFromEnv, type OperatorConfig } from '../runtime/config.ts';
@@ -19,6 +20,9 @@ Flags (environment variable in brackets):
   --nats-url URL              NATS server of the metrics path [CONTINUUM_NATS_URL]
   --registry-repository REPO  default repository for checkpoint images
                               [CONTINUUM_REGISTRY_REPOSITORY]
+  --registry-ca PATH          CA bundle of a registry with a private CA: the operator checks
+                              images with it and passes it to imaging Jobs
+                              [CONTINUUM_REGISTRY_CA]
   --kubelet-ca PATH           CA bundle verifying kubelet serving certificates
                               [CONTINUUM_KUBELET_CA]
   --kubelet-via-proxy         reach kubelets through the API server node proxy (needs
@@ -36,7 +40,6 @@ Environment only (the chart's ConfigMap sets them):
   CONTINUUM_AGENT_SERVICE_ACCOUNT    ServiceAccount of the agent DaemonSets (continuum-agent)
   CONTINUUM_REGISTRY_PUSH_SECRET     push Secret when a Migration names none
   CONTINUUM_REGISTRY_PULL_SECRET     pull Secret when a Migration names none
-  CONTINUUM_REGISTRY_CA              CA bundle of a TLS registry with a private CA
   CONTINUUM_CHECKPOINT_TIMEOUT       seconds the kubelet may take per checkpoint (60)
   CONTINUUM_WATCH_NAMESPACE          act on the Migrations of this namespace only
   CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
@@ -56,6 +59,7 @@ export function parseOperatorFlags(
       namespace: { type: 'string' },
       'nats-url': { type: 'string' },
       'registry-repository': { type: 'string' },
+      'registry-ca': { type: 'string' },
       'kubelet-ca': { type: 'string' },
       'kubelet-via-proxy': { type: 'boolean' },
       listen: { type: 'string' },
@@ -84,6 +88,7 @@ export function parseOperatorFlags(
       namespace: values.namespace ?? config.namespace,
       natsUrl: values['nats-url'] ?? config.natsUrl,
       registryRepository: values['registry-repository'] ?? config.registryRepository,
+      registryCA: values['registry-ca'] ?? config.registryCA,
       kubeletCA: values['kubelet-ca'] ?? config.kubeletCA,
       kubeletViaProxy: values['kubelet-via-proxy'] ?? config.kubeletViaProxy,
       listen: values.listen ?? config.listen,
@@ -93,11 +98,22 @@ export function parseOperatorFlags(
   };
 }
 
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read --registry-ca "${path}": ${(err as Error).message}`);
+  }
+}
+
 export const command: Command = {
   async run(argv) {
     let parsed;
     try {
       parsed = parseOperatorFlags(argv);
+      const ca = parsed.config.registryCA;
+      if (ca && !readCa(ca).includes('-----BEGIN CERTIFICATE-----'))
+        throw new Error(`--registry-ca "${ca}" holds no PEM certificate`);
     } catch (err) {
       console.error(`continuum operator: ${(err as Error).message}\n\n${HELP}`);
       return 2;

@@ -13,6 +13,8 @@ export interface OperatorConfig {
   natsUrl?: string;
   /** Default image repository for checkpoint images, e.g. `registry:5000/continuum/checkpoints`. */
   registryRepository?: string;
+  /** CA bundle (PEM file) of a registry with a private CA: image checks and imaging Jobs. */
+  registryCA?: string;
   /** CA bundle (PEM file) that verifies kubelet serving certificates. */
   kubeletCA?: string;
   /** Reach kubelets through the API server node proxy (needs `nodes/proxy`) instead of directly. */
@@ -35,6 +37,7 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
     namespace: env.POD_NAMESPACE || 'continuum-system',
     natsUrl: env.CONTINUUM_NATS_URL || undefined,
     registryRepository: env.CONTINUUM_REGISTRY_REPOSITORY || undefined,
+    registryCA: env.CONTINUUM_REGISTRY_CA || undefined,
     kubeletCA: env.CONTINUUM_KUBELET_CA || undefined,
     kubeletViaProxy: env.CONTINUUM_KUBELET_VIA_PROXY === 'true',
     listen: env.CONTINUUM_LISTEN || ':8080',

@@ -572,6 +572,23 @@ test('decide: the Job is pinned to the source node, mounts the archive directory
   t.is(args[args.indexOf('--tag') + 1], '0f1e2d3c-app');
   t.is(args[args.indexOf('--docker-config') + 1], '/var/run/continuum/registry/config.json');
   t.is(a.job.metadata!.name, `imager-${mig.metadata.uid}`);
+  t.deepEqual(
+    a.job.spec!.podFailurePolicy?.rules[0]?.onExitCodes?.values,
+    [2, 3, 5],
+    'a permanent imager failure fails the Job at once',
+  );
+  t.is(spec.containers[0]!.env, undefined, 'no CA bundle configured, none passed');
+});
+
+test('decide: a registry CA bundle configured is passed to every imager as CONTINUUM_CA_PEM', (t) => {
+  const mig = m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } }));
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const d = decide(observed(mig), at(10), { ...config, registryCaPem: pem });
+  const a = d.actions[0];
+  if (a?.type !== 'createJob') return t.fail('no createJob');
+  t.deepEqual(a.job.spec!.template.spec!.containers[0]!.env, [
+    { name: 'CONTINUUM_CA_PEM', value: pem },
+  ]);
 });
 
 test('decide: the restored pod has the checkpoint image, the pull Secret and the cloud placement', (t) => {

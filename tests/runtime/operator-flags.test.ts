@@ -1,4 +1,7 @@
 /** `continuum operator` flags over environment defaults (pure). */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import test from 'ava';
 import { parseOperatorFlags } from '../../reconcilers/operator/command.ts';
 
@@ -50,4 +53,29 @@ test('invalid flags are refused with a clear message', (t) => {
     message: /--grace-period "soon"/,
   });
   t.throws(() => parseOperatorFlags(['--no-such-flag'], {}));
+});
+
+test('--registry-ca: read from the flag or CONTINUUM_REGISTRY_CA; a file without a certificate stops the start', async (t) => {
+  t.is(
+    parseOperatorFlags([], { CONTINUUM_REGISTRY_CA: '/env/reg.crt' }).config.registryCA,
+    '/env/reg.crt',
+  );
+  t.is(
+    parseOperatorFlags(['--registry-ca', '/flag/reg.crt'], {
+      CONTINUUM_REGISTRY_CA: '/env/reg.crt',
+    }).config.registryCA,
+    '/flag/reg.crt',
+  );
+  const cli = fileURLToPath(new URL('../../bin/continuum.js', import.meta.url));
+  const run = (ca: string) =>
+    promisify(execFile)(process.execPath, [cli, 'operator', '--registry-ca', ca]).then(
+      () => ({ code: 0, stderr: '' }),
+      (err: { code: number; stderr: string }) => err,
+    );
+  const missing = await run('/nonexistent/ca.crt');
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /cannot read --registry-ca "\/nonexistent\/ca\.crt": ENOENT/);
+  const notPem = await run(fileURLToPath(import.meta.url));
+  t.is(notPem.code, 2);
+  t.regex(notPem.stderr, /--registry-ca ".*operator-flags\.test\.ts" holds no PEM certificate/);
 });
