@@ -13,6 +13,7 @@
  * long before they are imaged. The record names the repository and media type it is valid for.
  */
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { isDigest } from '../registry/reference.ts';
 import type { LayerDescriptor } from './image.ts';
 
 /** Identity of a file's content as far as its inode tells. */
@@ -75,9 +76,11 @@ export async function recalledLayer(
 ): Promise<LayerDescriptor | undefined> {
   try {
     const record = JSON.parse(await readFile(layerRecordPath(archive), 'utf8')) as StoredRecord;
-    const now = await fileIdentity(archive);
-    if (record.repository !== repository || record.layer.mediaType !== mediaType) return undefined;
-    return sameFile(record.archive, now) ? record.layer : undefined;
+    const { layer } = record;
+    if (record.repository !== repository || layer.mediaType !== mediaType) return undefined;
+    if (!isDigest(layer.digest) || !isDigest(layer.diffId) || !Number.isSafeInteger(layer.size))
+      return undefined;
+    return sameFile(record.archive, await fileIdentity(archive)) ? layer : undefined;
   } catch {
     return undefined;
   }

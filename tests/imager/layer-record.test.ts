@@ -2,10 +2,17 @@
  * A re-run of the imager on the same archive (a retried imaging Job) finds the layer recorded
  * next to the archive and, the registry holding it, uploads no layer bytes; an archive changed
  * since is uploaded again. Bytes are counted by an HTTP front before the real registry.
+ * The record's own rules are checked on files alone.
  */
 import test from 'ava';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  fileIdentity,
+  layerRecordPath,
+  recalledLayer,
+  recordLayer,
+} from '../../reconcilers/imager/layer-record.ts';
 import { testEnv } from '../env/info.ts';
 import { dockerConfigFor, registryFront } from './front.ts';
 import { archiveIn, imagerFlags, runImager, scratchDir, skopeoRaw } from './helpers.ts';
@@ -67,4 +74,28 @@ test('a re-run uploads no layer bytes when the registry holds the recorded layer
   t.not(changed.stdout, first.stdout, 'another image');
   t.false(existsSync(archive), 'the archive is deleted after success');
   t.false(existsSync(`${archive}.layer.json`), 'and its record with it');
+});
+
+test('a record answers only for its repository and media type, when well-formed and settled', async (t) => {
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const layer = {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar',
+    digest: `sha256:${'a'.repeat(64)}`,
+    size: statSync(archive).size,
+    diffId: `sha256:${'a'.repeat(64)}`,
+  };
+  t.regex(
+    (await recordLayer(archive, await fileIdentity(archive), 'r.io/a', layer)) ?? '',
+    /changed less than a second before/,
+    'a file just written is not recorded',
+  );
+  await settle(archive);
+  t.is(await recordLayer(archive, await fileIdentity(archive), 'r.io/a', layer), undefined);
+
+  t.deepEqual(await recalledLayer(archive, 'r.io/a', layer.mediaType), layer);
+  t.is(await recalledLayer(archive, 'r.io/b', layer.mediaType), undefined);
+  t.is(await recalledLayer(archive, 'r.io/a', `${layer.mediaType}+gzip`), undefined);
+  writeFileSync(layerRecordPath(archive), JSON.stringify({ repository: 'r.io/a', layer: {} }));
+  t.is(await recalledLayer(archive, 'r.io/a', layer.mediaType), undefined, 'malformed');
 });
