@@ -97,3 +97,22 @@ export function statusError(what: string, status: number, body: Buffer): Registr
   }
   return new RegistryError('rejected', `${what}: unexpected status ${status}${suffix}`, status);
 }
+
+const tlsTrustCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+
+/**
+ * Turns network errors into RegistryErrors with context: connection failures become
+ * `transient`; an untrusted TLS certificate becomes `rejected` with a hint.
+ */
+export function wrapNetworkError(err: unknown, what: string): unknown {
+  if (err instanceof RegistryError) return err;
+  const e = err as { code?: string; message?: string };
+  if (isTransient(err)) return new RegistryError('transient', `${what}: ${e.message ?? e.code}`);
+  if (typeof e.code === 'string' && tlsTrustCodes.test(e.code)) {
+    return new RegistryError(
+      'rejected',
+      `${what}: cannot verify the registry's TLS certificate (${e.message}); trust its CA with --ca-file`,
+    );
+  }
+  return err;
+}

@@ -6,9 +6,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basicAuthorization, parseChallenge, type Credentials } from './auth.ts';
-import { RegistryError, isTransient, statusError } from './errors.ts';
+import { RegistryError, isTransient, statusError, wrapNetworkError } from './errors.ts';
 import { HttpTransport, type HttpResponse, type StreamedBody } from './http.ts';
 import { isLoopbackRegistry, type Repository } from './reference.ts';
+import { fetchToken } from './token.ts';
 
 export interface RetryPolicy {
   /** Tries per request, the first included (default 5). */
@@ -176,47 +177,13 @@ export class RegistrySession {
       this.authorization = basic;
       return;
     }
-    this.authorization = `Bearer ${await this.fetchToken(challenge.params, what)}`;
-  }
-
-  private async fetchToken(params: Record<string, string>, what: string): Promise<string> {
-    if (!params.realm)
-      throw new RegistryError('auth', `${what}: Bearer challenge without a realm`, 401);
-    const url = new URL(params.realm);
-    if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.append(
-      'scope',
-      `repository:${this.repository.name}:${this.options.actions ?? 'pull,push'}`,
-    );
-    const { credentials } = this.options;
-    const headers: Record<string, string> = credentials
-      ? { authorization: basicAuthorization(credentials) }
-      : {};
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await this.transport.send({ method: 'GET', url, headers });
-        if (res.status === 401 || res.status === 403) {
-          throw new RegistryError(
-            'auth',
-            `${what}: token server ${url.host} refused ${credentials ? `user "${credentials.username}"` : 'anonymous access'} (${res.status})`,
-            res.status,
-          );
-        }
-        if (res.status !== 200) throw statusError(`${what}: token request`, res.status, res.body);
-        const body = JSON.parse(res.body.toString('utf8')) as {
-          token?: string;
-          access_token?: string;
-        };
-        const token = body.token ?? body.access_token;
-        if (!token)
-          throw new RegistryError('auth', `${what}: token server ${url.host} returned no token`);
-        return token;
-      } catch (err) {
-        if (!isTransient(err) || attempt >= this.retry.attempts)
-          throw wrapNetworkError(err, `${what}: token request`);
-        await this.backoff(attempt);
-      }
-    }
+    const scope = `repository:${this.repository.name}:${this.options.actions ?? 'pull,push'}`;
+    this.authorization = `Bearer ${await fetchToken(this.transport, challenge.params, scope, {
+      credentials,
+      what,
+      attempts: this.retry.attempts,
+      backoff: (attempt) => this.backoff(attempt),
+    })}`;
   }
 
   private baseUrl(): Promise<URL> {
@@ -246,23 +213,4 @@ export class RegistrySession {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-const tlsTrustCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
-
-/**
- * Turns network errors into RegistryErrors with context: connection failures become
- * `transient`; an untrusted TLS certificate becomes `rejected` with a hint.
- */
-export function wrapNetworkError(err: unknown, what: string): unknown {
-  if (err instanceof RegistryError) return err;
-  const e = err as { code?: string; message?: string };
-  if (isTransient(err)) return new RegistryError('transient', `${what}: ${e.message ?? e.code}`);
-  if (typeof e.code === 'string' && tlsTrustCodes.test(e.code)) {
-    return new RegistryError(
-      'rejected',
-      `${what}: cannot verify the registry's TLS certificate (${e.message}); trust its CA with --ca-file`,
-    );
-  }
-  return err;
 }
