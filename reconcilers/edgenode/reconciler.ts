@@ -5,7 +5,6 @@
  * code: the DaemonSet is owned by the EdgeNode and the garbage collector removes it. Looks again
  * every {@link METRICS_TIME_RESOLUTION_MS} so the last-metrics times stay fresh.
  */
-import { isDeepStrictEqual } from 'node:util';
 import {
   AppsV1Api,
   type KubeConfig,
@@ -15,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { EDGE_NODE_PLURAL, GROUP, VERSION, type EdgeNode } from '../api/types.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
-import { apiErrorCode, patchCustomResource } from '../runtime/kube.ts';
+import { apiErrorCode, writeStatusIfChanged } from '../runtime/kube.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { matchesLabelMap } from '../trigger/policy-match.ts';
 import {
@@ -86,15 +85,12 @@ export class EdgeNodeReconciler implements Reconciler {
       { nodes, agentPods, daemonSet, lastMetrics: this.d.lastMetrics, syncError },
       (this.d.now ?? (() => new Date()))(),
     );
-    const clean = JSON.parse(JSON.stringify(status)) as typeof status;
-    if (!isDeepStrictEqual(clean, en.status ?? {})) {
-      await patchCustomResource(
-        this.d.kc,
-        { group: GROUP, version: VERSION, plural: EDGE_NODE_PLURAL, name: key },
-        { status: clean },
-        { status: true },
-      );
-    }
+    await writeStatusIfChanged(
+      this.d.kc,
+      { group: GROUP, version: VERSION, plural: EDGE_NODE_PLURAL, name: key },
+      en.status,
+      status,
+    );
     // A failed apply is retried with backoff; a missing NATS URL only changes with a restart.
     if (syncError?.reason === 'DaemonSetApplyFailed') throw new Error(syncError.message);
     return { requeueAfterMs: METRICS_TIME_RESOLUTION_MS };

@@ -5,7 +5,7 @@
  * restricted to one namespace (CONTINUUM_WATCH_NAMESPACE, tests sharing a cluster) does not run
  * it: policies are cluster-wide and counting one namespace would be wrong.
  */
-import { isDeepStrictEqual } from 'node:util';
+import type { KubeConfig } from '@kubernetes/client-node';
 import {
   API_VERSION,
   GROUP,
@@ -18,8 +18,7 @@ import {
 import type { ControllerFactory } from '../operator/context.ts';
 import { Controller, type Reconciler } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
-import { patchCustomResource, type CustomResourceRef } from '../runtime/kube.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { writeStatusIfChanged } from '../runtime/kube.ts';
 import { POLICY_LABEL } from '../trigger/decide.ts';
 import { policyStatus } from './status.ts';
 
@@ -42,14 +41,8 @@ class PolicyStatusReconciler implements Reconciler {
       { migrations, triggerRunning: this.triggerRunning },
       new Date(),
     );
-    if (isDeepStrictEqual(JSON.parse(JSON.stringify(status)), policy.status ?? {})) return;
-    const ref: CustomResourceRef = {
-      group: GROUP,
-      version: VERSION,
-      plural: MIGRATION_POLICY_PLURAL,
-      name,
-    };
-    await patchCustomResource(this.kc, ref, { status }, { status: true });
+    const ref = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name };
+    await writeStatusIfChanged(this.kc, ref, policy.status, status);
   }
 }
 

@@ -3,6 +3,7 @@
  * ApiException codes, and object keys (`namespace/name`, or `name` for cluster-scoped objects).
  */
 import { existsSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import {
   ApiException,
   CustomObjectsApi,
@@ -65,6 +66,22 @@ export async function patchCustomResource<T = unknown>(
   return (await (opts.status
     ? api.patchNamespacedCustomObjectStatus(params, mergePatch)
     : api.patchNamespacedCustomObject(params, mergePatch))) as T;
+}
+
+/**
+ * Merge-patches the status subresource with `status` unless it equals `stored` (compared as
+ * JSON carries them: undefined fields dropped). Returns whether it wrote.
+ */
+export async function writeStatusIfChanged(
+  kc: KubeConfig,
+  ref: CustomResourceRef,
+  stored: object | undefined,
+  status: object,
+): Promise<boolean> {
+  const clean = JSON.parse(JSON.stringify(status)) as object;
+  if (isDeepStrictEqual(clean, stored ?? {})) return false;
+  await patchCustomResource(kc, ref, { status: clean }, { status: true });
+  return true;
 }
 
 /** The HTTP status of an API error (ApiException or a watch error), else undefined. */
