@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { basicAuthorization, parseChallenge, type Credentials } from './auth.ts';
 import { RegistryError, isTransient, statusError, wrapNetworkError } from './errors.ts';
-import { HttpTransport, type HttpResponse, type StreamedBody } from './http.ts';
+import { HttpTransport, speaksTls, type HttpResponse, type StreamedBody } from './http.ts';
 import { isLoopbackRegistry, type Repository } from './reference.ts';
 import { fetchToken } from './token.ts';
 
@@ -198,13 +198,11 @@ export class RegistrySession {
     const secure = new URL(`https://${registry}/`);
     if (!isLoopbackRegistry(registry)) return secure;
     try {
-      await this.transport.send({ method: 'GET', url: new URL('/v2/', secure) });
-      return secure;
+      // Like docker: a loopback registry that does not speak TLS is reached over HTTP.
+      return (await speaksTls(secure, this.transport.idleTimeoutMs))
+        ? secure
+        : new URL(`http://${registry}/`);
     } catch (err) {
-      const code = String((err as { code?: unknown }).code ?? '');
-      // A plain-HTTP server answers the TLS hello with garbage: fall back like docker does.
-      if (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET')
-        return new URL(`http://${registry}/`);
       this.base = undefined; // registry down: probe again on the next (retried) request
       throw err;
     }
