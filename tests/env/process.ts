@@ -98,16 +98,39 @@ export async function waitUntil(
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, and never one handed out before by this
+ * process. It is drawn below the kernel's ephemeral range: a port from that range (what
+ * `listen(0)` gives) can be taken as the local port of some outgoing connection before the
+ * service binds it, and the service then fails with EADDRINUSE.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low, high] = [10_000, ephemeralLow() - 1];
+  for (;;) {
+    const port = low + Math.floor(Math.random() * (high - low + 1));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await canListen(port)) return port;
+  }
+}
+
+const handedOut = new Set<number>();
+
+/** The first port of Linux's ephemeral range (32768 when it cannot be read). */
+function ephemeralLow(): number {
+  try {
+    const text = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    return Number(text.trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
