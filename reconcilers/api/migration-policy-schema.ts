@@ -104,7 +104,9 @@ const spec = object<MigrationPolicySpec>(
 
 const status = object<MigrationPolicyStatus>('Observed state, written by the operator only.', {
   observedGeneration,
-  conditions: conditions('Ready (the policy is valid and active) and Synced.'),
+  conditions: conditions(
+    'Ready: whether metrics reach the trigger that evaluates this policy (reason Active; TriggerNotRunning: the operator has no NATS URL; NatsUnreachable: NATS has been unreachable for 10 s; Connecting: before the first connection).',
+  ),
   lastTriggered: string('When this policy last created a Migration.', RFC3339),
   migrationsCreated: integer(
     'Number of the Migrations this policy created that still exist (deleted ones no longer count).',

@@ -4,7 +4,6 @@
  */
 import { migrationControllerFactory } from '../migration/controller.ts';
 import { edgeNodeFactory } from '../edgenode/factory.ts';
-import { policyStatusFactory } from '../policy/controller.ts';
 import { triggerFactory } from '../trigger/factory.ts';
 import type { ControllerFactory } from './context.ts';
 
@@ -12,5 +11,4 @@ export const controllerFactories: ControllerFactory[] = [
   migrationControllerFactory,
   triggerFactory,
   edgeNodeFactory,
-  policyStatusFactory,
 ];

@@ -3,6 +3,8 @@
  * and Migrations feed {@link MetricsIngest}; {@link MetricsSubscriber} feeds it messages. Without
  * a NATS URL the trigger does not run. CONTINUUM_WATCH_NAMESPACE (tests sharing a cluster)
  * limits it to the pods and Migrations of one namespace, like the migration controller.
+ * The MigrationPolicy status controller comes with it: the policies' Ready says whether the
+ * trigger runs and reaches NATS.
  */
 import type { KubernetesObject, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
@@ -19,6 +21,7 @@ import { ApiMigrationCreator } from './creator.ts';
 import { MetricsIngest } from './ingest.ts';
 import { MigrationIndex } from './migration-index.ts';
 import { metricsReceipts } from './receipts.ts';
+import { policyStatusControllers } from '../policy/controller.ts';
 import { MetricsSubscriber } from './subscriber.ts';
 
 function onAnyChange<T extends KubernetesObject>(informer: Informer<T>, fn: () => void): void {
@@ -66,8 +69,9 @@ export const triggerFactory: ControllerFactory = {
   create(ctx) {
     if (!ctx.config.natsUrl) {
       ctx.log.info('no NATS URL: the metrics trigger does not run');
-      return [];
+      return policyStatusControllers(ctx, undefined);
     }
-    return [new MetricsSubscriber(ctx.config.natsUrl, createIngest(ctx), ctx.log)];
+    const subscriber = new MetricsSubscriber(ctx.config.natsUrl, createIngest(ctx), ctx.log);
+    return [subscriber, ...policyStatusControllers(ctx, subscriber)];
   },
 };

@@ -2,11 +2,13 @@
 import { join } from 'node:path';
 import { freePort, startService, waitUntil, type Service } from './process.ts';
 
+/** Starts nats-server; on `port` when given (e.g. to restart one that was stopped). */
 export async function startNats(
   workDir: string,
   dataDir: string,
-): Promise<{ url: string; service: Service }> {
-  const [port, monitor] = [await freePort(), await freePort()];
+  port?: number,
+): Promise<{ url: string; port: number; service: Service }> {
+  const [natsPort, monitor] = [port ?? (await freePort()), await freePort()];
   const service = startService(
     'nats-server',
     'nats-server',
@@ -14,7 +16,7 @@ export async function startNats(
       '-a',
       '127.0.0.1',
       '-p',
-      String(port),
+      String(natsPort),
       '-m',
       String(monitor),
       '-js',
@@ -28,5 +30,5 @@ export async function startNats(
     'nats-server /healthz',
     async () => (await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`)).ok,
   );
-  return { url: `nats://127.0.0.1:${port}`, service };
+  return { url: `nats://127.0.0.1:${natsPort}`, port: natsPort, service };
 }

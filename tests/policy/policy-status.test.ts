@@ -1,10 +1,15 @@
 /**
- * The MigrationPolicy status controller, built by its operator factory, against the real API
+ * The MigrationPolicy status controller, built as the operator builds it, against the real API
  * server: Migrations labelled with a policy appear and go → the policy's status counts them,
  * keeps the newest creation time, says whether the trigger runs; `kubectl get migpol` shows it.
+ * With a trigger, Ready follows its connection to a NATS server of the test's own, stopped and
+ * restarted. The controllers are cluster-wide, so the tests run one at a time.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import {
   API_VERSION,
@@ -15,41 +20,125 @@ import {
   type Migration,
   type MigrationPolicy,
 } from '../../reconcilers/api/types.ts';
-import { policyStatusFactory } from '../../reconcilers/policy/controller.ts';
+import {
+  policyStatusControllers,
+  UNREACHABLE_AFTER_MS,
+} from '../../reconcilers/policy/controller.ts';
 import { configFromEnv } from '../../reconcilers/runtime/config.ts';
 import { InformerFactory } from '../../reconcilers/runtime/informers.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { metrics } from '../../reconcilers/runtime/metrics.ts';
 import { POLICY_LABEL } from '../../reconcilers/trigger/decide.ts';
+import { triggerFactory } from '../../reconcilers/trigger/factory.ts';
+import { MetricsSubscriber } from '../../reconcilers/trigger/subscriber.ts';
 import { installCrds } from '../api/install-crds.ts';
 import { kubectl } from '../api/kubectl.ts';
 import { testEnv } from '../env/info.ts';
+import { startNats } from '../env/nats.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
 
-test('a policy counts its Migrations, keeps when it last fired, and says whether it is active', async (t) => {
+test.serial(
+  'a policy counts its Migrations, keeps when it last fired, and says whether it is active',
+  async (t) => {
+    t.timeout(120_000);
+    const env = testEnv();
+    await installCrds(env.kubeconfig);
+    const kc = adminKubeConfig();
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const id = `policy-${randomBytes(3).toString('hex')}`;
+    const policyRef = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name: id };
+    const migrations = { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace: id };
+    const log = silentLogger();
+    const informers = new InformerFactory(kc, log);
+    const config = { ...configFromEnv({}), natsUrl: undefined };
+    const runnables = policyStatusControllers({ kc, config, log, metrics, informers }, undefined);
+    t.teardown(async () => {
+      for (const r of runnables) await r.stop(1000);
+      await informers.stop();
+      await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
+      await kc
+        .makeApiClient(CoreV1Api)
+        .deleteNamespace({ name: id })
+        .catch(() => undefined);
+    });
+    await createNamespace(id);
+    await custom.createClusterCustomObject({
+      ...policyRef,
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'MigrationPolicy',
+        metadata: { name: id },
+        spec: { selector: {}, triggers: [{ metric: 'containerCPU', above: 90 }] },
+      },
+    });
+    const create = (name: string, labels: Record<string, string>) =>
+      custom.createNamespacedCustomObject({
+        ...migrations,
+        body: {
+          apiVersion: API_VERSION,
+          kind: 'Migration',
+          metadata: { name, labels },
+          spec: { podName: name },
+        },
+      });
+    await create('first', { [POLICY_LABEL]: id });
+    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have second resolution
+    const second = (await create('second', { [POLICY_LABEL]: id })) as Migration;
+    await create('unrelated', { [POLICY_LABEL]: `${id}-other` });
+    informers.start();
+    await informers.synced();
+    for (const r of runnables) await r.start();
+
+    const read = async () => (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
+    const newest = new Date(String(second.metadata.creationTimestamp)).toISOString();
+    const counted = await waitFor('policy status counts 2', async () => {
+      const p = await read();
+      return p.status?.migrationsCreated === 2 ? p : undefined;
+    });
+    t.is(counted.status?.lastTriggered, newest);
+    t.like(
+      counted.status?.conditions?.find((c) => c.type === 'Ready'),
+      {
+        status: 'False',
+        reason: 'TriggerNotRunning',
+      },
+    );
+    const table = await kubectl(['get', 'migpol', id]);
+    t.regex(table.stdout, /READY\s+MIGRATIONS\s+LAST TRIGGERED/);
+    t.regex(table.stdout, new RegExp(`${id}\\s.*False\\s+2\\s`));
+
+    await custom.deleteNamespacedCustomObject({ ...migrations, name: 'second' });
+    const after = await waitFor('policy status counts 1', async () => {
+      const p = await read();
+      return p.status?.migrationsCreated === 1 ? p : undefined;
+    });
+    t.is(after.status?.lastTriggered, newest, 'deleting a Migration keeps lastTriggered');
+  },
+);
+
+test.serial("Ready follows the trigger's NATS connection, past a grace period", async (t) => {
   t.timeout(120_000);
   const env = testEnv();
   await installCrds(env.kubeconfig);
   const kc = adminKubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
+  let nats = await startNats(dir, dir);
   const id = `policy-${randomBytes(3).toString('hex')}`;
   const policyRef = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name: id };
-  const migrations = { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace: id };
   const log = silentLogger();
   const informers = new InformerFactory(kc, log);
-  const config = { ...configFromEnv({}), natsUrl: undefined };
-  const runnables = await policyStatusFactory.create({ kc, config, log, metrics, informers });
+  const config = { ...configFromEnv({}), natsUrl: nats.url };
+  const runnables = await triggerFactory.create({ kc, config, log, metrics, informers });
+  const subscriber = runnables.find((r) => r instanceof MetricsSubscriber)!;
   t.teardown(async () => {
     for (const r of runnables) await r.stop(1000);
     await informers.stop();
+    await nats.service.stop();
+    rmSync(dir, { recursive: true, force: true });
     await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
-    await kc
-      .makeApiClient(CoreV1Api)
-      .deleteNamespace({ name: id })
-      .catch(() => undefined);
   });
-  await createNamespace(id);
   await custom.createClusterCustomObject({
     ...policyRef,
     body: {
@@ -59,46 +148,32 @@ test('a policy counts its Migrations, keeps when it last fired, and says whether
       spec: { selector: {}, triggers: [{ metric: 'containerCPU', above: 90 }] },
     },
   });
-  const create = (name: string, labels: Record<string, string>) =>
-    custom.createNamespacedCustomObject({
-      ...migrations,
-      body: {
-        apiVersion: API_VERSION,
-        kind: 'Migration',
-        metadata: { name, labels },
-        spec: { podName: name },
-      },
-    });
-  await create('first', { [POLICY_LABEL]: id });
-  await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have second resolution
-  const second = (await create('second', { [POLICY_LABEL]: id })) as Migration;
-  await create('unrelated', { [POLICY_LABEL]: `${id}-other` });
   informers.start();
   await informers.synced();
   for (const r of runnables) await r.start();
+  const ready = async () => {
+    const p = (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
+    return p.status?.conditions?.find((c) => c.type === 'Ready');
+  };
+  const withReason = (reason: string) => async () => {
+    const r = await ready();
+    return r?.reason === reason ? r : undefined;
+  };
 
-  const read = async () => (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
-  const newest = new Date(String(second.metadata.creationTimestamp)).toISOString();
-  const counted = await waitFor('policy status counts 2', async () => {
-    const p = await read();
-    return p.status?.migrationsCreated === 2 ? p : undefined;
-  });
-  t.is(counted.status?.lastTriggered, newest);
-  t.like(
-    counted.status?.conditions?.find((c) => c.type === 'Ready'),
-    {
-      status: 'False',
-      reason: 'TriggerNotRunning',
-    },
+  await waitFor('Ready True, Active', withReason('Active'));
+  await nats.service.stop();
+  const stoppedAt = Date.now();
+  await waitFor('the trigger to notice', () => !subscriber.connected());
+  t.is(
+    (await ready())?.reason,
+    'Active',
+    'an outage shorter than the grace period changes nothing',
   );
-  const table = await kubectl(['get', 'migpol', id]);
-  t.regex(table.stdout, /READY\s+MIGRATIONS\s+LAST TRIGGERED/);
-  t.regex(table.stdout, new RegExp(`${id}\\s.*False\\s+2\\s`));
+  const down = await waitFor('Ready False, NatsUnreachable', withReason('NatsUnreachable'));
+  t.is(down.status, 'False');
+  t.true(Date.parse(down.lastTransitionTime) - stoppedAt >= UNREACHABLE_AFTER_MS - 1000);
 
-  await custom.deleteNamespacedCustomObject({ ...migrations, name: 'second' });
-  const after = await waitFor('policy status counts 1', async () => {
-    const p = await read();
-    return p.status?.migrationsCreated === 1 ? p : undefined;
-  });
-  t.is(after.status?.lastTriggered, newest, 'deleting a Migration keeps lastTriggered');
+  nats = await startNats(dir, dir, nats.port);
+  const back = await waitFor('Ready True again', withReason('Active'));
+  t.is(back.status, 'True');
 });

@@ -1,6 +1,6 @@
 /**
  * The trigger running in this test process against the real API server and NATS of the test
- * environment, built by its operator factory exactly as the operator builds it; and scenarios:
+ * environment, built as the operator's trigger factory builds it; and scenarios:
  * each gets its own edge Node object (not managed by kwok, so no other test publishes for it), a
  * namespace, a pod bound to that node and a MigrationPolicy covering only that pod.
  */
@@ -13,9 +13,8 @@ import { configFromEnv } from '../../reconcilers/runtime/config.ts';
 import { InformerFactory } from '../../reconcilers/runtime/informers.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { metrics } from '../../reconcilers/runtime/metrics.ts';
-import type { Runnable } from '../../reconcilers/operator/context.ts';
-import { triggerFactory } from '../../reconcilers/trigger/factory.ts';
-import type { MetricsSubscriber } from '../../reconcilers/trigger/subscriber.ts';
+import { createIngest } from '../../reconcilers/trigger/factory.ts';
+import { MetricsSubscriber } from '../../reconcilers/trigger/subscriber.ts';
 import { POD_UID_LABEL } from '../../reconcilers/trigger/decide.ts';
 import {
   API_VERSION,
@@ -46,17 +45,17 @@ export async function startTrigger(): Promise<Harness> {
   const log = silentLogger();
   const informers = new InformerFactory(kc, log);
   const config = { ...configFromEnv({}), natsUrl: env.natsUrl };
-  const runnables: Runnable[] = await triggerFactory.create({
-    kc,
-    config,
+  // The subscriber as the trigger's factory builds it, without the cluster-wide policy status
+  // controller that comes with it (tests/policy/ runs that alone).
+  const subscriber = new MetricsSubscriber(
+    env.natsUrl,
+    createIngest({ kc, config, log, metrics, informers }),
     log,
-    metrics,
-    informers,
-  });
+  );
   informers.start();
   await informers.synced();
-  for (const r of runnables) await r.start();
-  await (runnables[0] as MetricsSubscriber).subscribed;
+  subscriber.start();
+  await subscriber.subscribed;
   const nc = await connect({ servers: env.natsUrl });
   return {
     kc,
@@ -64,7 +63,7 @@ export async function startTrigger(): Promise<Harness> {
     informers,
     async stop() {
       await nc.close();
-      for (const r of runnables) await r.stop(1000);
+      await subscriber.stop();
       await informers.stop();
     },
   };
