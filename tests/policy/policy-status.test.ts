@@ -37,6 +37,7 @@ import { testEnv } from '../env/info.ts';
 import { startNats } from '../env/nats.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
+import { createPolicy } from '../trigger/harness.ts';
 
 test.serial(
   'a policy counts its Migrations, keeps when it last fired, and says whether it is active',
@@ -63,14 +64,9 @@ test.serial(
         .catch(() => undefined);
     });
     await createNamespace(id);
-    await custom.createClusterCustomObject({
-      ...policyRef,
-      body: {
-        apiVersion: API_VERSION,
-        kind: 'MigrationPolicy',
-        metadata: { name: id },
-        spec: { selector: {}, triggers: [{ metric: 'containerCPU', above: 90 }] },
-      },
+    await createPolicy(kc, id, {
+      selector: {},
+      triggers: [{ metric: 'containerCPU', above: 90, for: '30s' }],
     });
     const create = (name: string, labels: Record<string, string>) =>
       custom.createNamespacedCustomObject({
@@ -139,14 +135,9 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
     rmSync(dir, { recursive: true, force: true });
     await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
   });
-  await custom.createClusterCustomObject({
-    ...policyRef,
-    body: {
-      apiVersion: API_VERSION,
-      kind: 'MigrationPolicy',
-      metadata: { name: id },
-      spec: { selector: {}, triggers: [{ metric: 'containerCPU', above: 90 }] },
-    },
+  await createPolicy(kc, id, {
+    selector: {},
+    triggers: [{ metric: 'containerCPU', above: 90, for: '30s' }],
   });
   informers.start();
   await informers.synced();
