@@ -1,5 +1,5 @@
 /** Prometheus series of the trigger, on the operator's registry (served on /metrics). */
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../runtime/metrics.ts';
 
 /** Metrics messages taken into the windows. */
@@ -44,5 +44,12 @@ export const decisionLatency = new Histogram({
   name: 'continuum_trigger_decision_latency_seconds',
   help: 'From the message that fired a trigger to the created Migration',
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+/** 1 while the trigger is connected to NATS and subscribed, else 0 (also on non-leaders). */
+export const natsConnected = new Gauge({
+  name: 'continuum_trigger_nats_connected',
+  help: 'Whether the trigger is connected to NATS (1) or not (0)',
   registers: [registry],
 });

@@ -9,6 +9,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { Runnable } from '../operator/context.ts';
 import { METRICS_SUBJECT_PREFIX } from '../agent/message.ts';
 import type { MetricsIngest } from './ingest.ts';
+import { natsConnected } from './metrics.ts';
 
 /** Whether metrics can arrive now, and since when that holds. */
 export interface TriggerConnection {
@@ -101,6 +102,7 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
     if (value === this.isConnected) return;
     this.isConnected = value;
     this.lastChange = Date.now();
+    natsConnected.set(value ? 1 : 0);
     for (const listener of this.listeners) listener();
   }
 }

@@ -30,6 +30,7 @@ import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { metrics } from '../../reconcilers/runtime/metrics.ts';
 import { POLICY_LABEL } from '../../reconcilers/trigger/decide.ts';
 import { triggerFactory } from '../../reconcilers/trigger/factory.ts';
+import { natsConnected } from '../../reconcilers/trigger/metrics.ts';
 import { MetricsSubscriber } from '../../reconcilers/trigger/subscriber.ts';
 import { installCrds } from '../api/install-crds.ts';
 import { kubectl } from '../api/kubectl.ts';
@@ -151,7 +152,9 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
     return r?.reason === reason ? r : undefined;
   };
 
+  const gauge = async () => (await natsConnected.get()).values[0]?.value;
   await waitFor('Ready True, Active', withReason('Active'));
+  t.is(await gauge(), 1, 'continuum_trigger_nats_connected');
   await nats.service.stop();
   const stoppedAt = Date.now();
   await waitFor('the trigger to notice', () => !subscriber.connected());
@@ -163,8 +166,10 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
   const down = await waitFor('Ready False, NatsUnreachable', withReason('NatsUnreachable'));
   t.is(down.status, 'False');
   t.true(Date.parse(down.lastTransitionTime) - stoppedAt >= UNREACHABLE_AFTER_MS - 1000);
+  t.is(await gauge(), 0);
 
   nats = await startNats(dir, dir, nats.port);
   const back = await waitFor('Ready True again', withReason('Active'));
   t.is(back.status, 'True');
+  t.is(await gauge(), 1);
 });
