@@ -5,7 +5,7 @@
  * With a trigger, Ready follows its connection to a NATS server of the test's own, stopped and
  * restarted. The controllers are cluster-wide, so the tests run one at a time.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +36,7 @@ import { installCrds } from '../api/install-crds.ts';
 import { kubectl } from '../api/kubectl.ts';
 import { testEnv } from '../env/info.ts';
 import { startNats } from '../env/nats.ts';
+import { freePort } from '../env/process.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
 import { createPolicy } from '../trigger/harness.ts';
@@ -114,26 +115,21 @@ test.serial(
   },
 );
 
-test.serial("Ready follows the trigger's NATS connection, past a grace period", async (t) => {
-  t.timeout(120_000);
+/** A policy and the trigger as the operator builds it, with NATS at `natsUrl`. */
+async function triggerWithPolicy(t: ExecutionContext, natsUrl: string) {
   const env = testEnv();
   await installCrds(env.kubeconfig);
   const kc = adminKubeConfig();
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
-  let nats = await startNats(dir, dir);
   const id = `policy-${randomBytes(3).toString('hex')}`;
   const policyRef = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name: id };
   const log = silentLogger();
   const informers = new InformerFactory(kc, log);
-  const config = { ...configFromEnv({}), natsUrl: nats.url };
+  const config = { ...configFromEnv({}), natsUrl };
   const runnables = await triggerFactory.create({ kc, config, log, metrics, informers });
-  const subscriber = runnables.find((r) => r instanceof MetricsSubscriber)!;
   t.teardown(async () => {
     for (const r of runnables) await r.stop(1000);
     await informers.stop();
-    await nats.service.stop();
-    rmSync(dir, { recursive: true, force: true });
     await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
   });
   await createPolicy(kc, id, {
@@ -147,13 +143,37 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
     const p = (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
     return p.status?.conditions?.find((c) => c.type === 'Ready');
   };
-  const withReason = (reason: string) => async () => {
-    const r = await ready();
-    return r?.reason === reason ? r : undefined;
+  return {
+    subscriber: runnables.find((r) => r instanceof MetricsSubscriber)!,
+    ready,
+    /** Waits until Ready has `reason`; returns the condition. */
+    readyWith: (reason: string) =>
+      waitFor(`Ready ${reason}`, async () => {
+        const r = await ready();
+        return r?.reason === reason ? r : undefined;
+      }),
   };
+}
 
-  const gauge = async () => (await natsConnected.get()).values[0]?.value;
-  await waitFor('Ready True, Active', withReason('Active'));
+/** A nats-server of the test's own, stopped after it; `port` to start it where one was. */
+async function ownNats(t: ExecutionContext, port?: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
+  const nats = await startNats(dir, dir, port);
+  t.teardown(async () => {
+    await nats.service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return nats;
+}
+
+const gauge = async () => (await natsConnected.get()).values[0]?.value;
+
+test.serial("Ready follows the trigger's NATS connection, past a grace period", async (t) => {
+  t.timeout(120_000);
+  const nats = await ownNats(t);
+  const { subscriber, ready, readyWith } = await triggerWithPolicy(t, nats.url);
+
+  await readyWith('Active');
   t.is(await gauge(), 1, 'continuum_trigger_nats_connected');
   await nats.service.stop();
   const stoppedAt = Date.now();
@@ -163,13 +183,28 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
     'Active',
     'an outage shorter than the grace period changes nothing',
   );
-  const down = await waitFor('Ready False, NatsUnreachable', withReason('NatsUnreachable'));
+  const down = await readyWith('NatsUnreachable');
   t.is(down.status, 'False');
   t.true(Date.parse(down.lastTransitionTime) - stoppedAt >= UNREACHABLE_AFTER_MS - 1000);
   t.is(await gauge(), 0);
 
-  nats = await startNats(dir, dir, nats.port);
-  const back = await waitFor('Ready True again', withReason('Active'));
-  t.is(back.status, 'True');
+  await ownNats(t, nats.port);
+  t.is((await readyWith('Active')).status, 'True');
   t.is(await gauge(), 1);
 });
+
+test.serial(
+  'with NATS down from the start: Connecting, NatsUnreachable, then Active',
+  async (t) => {
+    t.timeout(120_000);
+    const port = await freePort();
+    const startedAt = Date.now();
+    const { readyWith } = await triggerWithPolicy(t, `nats://127.0.0.1:${port}`);
+
+    t.is((await readyWith('Connecting')).status, 'Unknown');
+    const down = await readyWith('NatsUnreachable');
+    t.true(Date.parse(down.lastTransitionTime) - startedAt >= UNREACHABLE_AFTER_MS - 1000);
+    await ownNats(t, port);
+    t.is((await readyWith('Active')).status, 'True');
+  },
+);
