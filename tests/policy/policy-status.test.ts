@@ -20,10 +20,7 @@ import {
   type Migration,
   type MigrationPolicy,
 } from '../../reconcilers/api/types.ts';
-import {
-  policyStatusControllers,
-  UNREACHABLE_AFTER_MS,
-} from '../../reconcilers/policy/controller.ts';
+import { UNREACHABLE_AFTER_MS } from '../../reconcilers/policy/controller.ts';
 import { configFromEnv } from '../../reconcilers/runtime/config.ts';
 import { InformerFactory } from '../../reconcilers/runtime/informers.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
@@ -41,82 +38,11 @@ import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
 import { createPolicy } from '../trigger/harness.ts';
 
-test.serial(
-  'a policy counts its Migrations, keeps when it last fired, and says whether it is active',
-  async (t) => {
-    t.timeout(120_000);
-    const env = testEnv();
-    await installCrds(env.kubeconfig);
-    const kc = adminKubeConfig();
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const id = `policy-${randomBytes(3).toString('hex')}`;
-    const policyRef = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name: id };
-    const migrations = { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace: id };
-    const log = silentLogger();
-    const informers = new InformerFactory(kc, log);
-    const config = { ...configFromEnv({}), natsUrl: undefined };
-    const runnables = policyStatusControllers({ kc, config, log, metrics, informers }, undefined);
-    t.teardown(async () => {
-      for (const r of runnables) await r.stop(1000);
-      await informers.stop();
-      await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
-      await kc
-        .makeApiClient(CoreV1Api)
-        .deleteNamespace({ name: id })
-        .catch(() => undefined);
-    });
-    await createNamespace(id);
-    await createPolicy(kc, id, {
-      selector: {},
-      triggers: [{ metric: 'containerCPU', above: 90, for: '30s' }],
-    });
-    const create = (name: string, labels: Record<string, string>) =>
-      custom.createNamespacedCustomObject({
-        ...migrations,
-        body: {
-          apiVersion: API_VERSION,
-          kind: 'Migration',
-          metadata: { name, labels },
-          spec: { podName: name },
-        },
-      });
-    await create('first', { [POLICY_LABEL]: id });
-    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have second resolution
-    const second = (await create('second', { [POLICY_LABEL]: id })) as Migration;
-    await create('unrelated', { [POLICY_LABEL]: `${id}-other` });
-    informers.start();
-    await informers.synced();
-    for (const r of runnables) await r.start();
-
-    const read = async () => (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
-    const newest = new Date(String(second.metadata.creationTimestamp)).toISOString();
-    const counted = await waitFor('policy status counts 2', async () => {
-      const p = await read();
-      return p.status?.migrationsCreated === 2 ? p : undefined;
-    });
-    t.is(counted.status?.lastTriggered, newest);
-    t.like(
-      counted.status?.conditions?.find((c) => c.type === 'Ready'),
-      {
-        status: 'False',
-        reason: 'TriggerNotRunning',
-      },
-    );
-    const table = await kubectl(['get', 'migpol', id]);
-    t.regex(table.stdout, /READY\s+MIGRATIONS\s+LAST TRIGGERED/);
-    t.regex(table.stdout, new RegExp(`${id}\\s.*False\\s+2\\s`));
-
-    await custom.deleteNamespacedCustomObject({ ...migrations, name: 'second' });
-    const after = await waitFor('policy status counts 1', async () => {
-      const p = await read();
-      return p.status?.migrationsCreated === 1 ? p : undefined;
-    });
-    t.is(after.status?.lastTriggered, newest, 'deleting a Migration keeps lastTriggered');
-  },
-);
-
-/** A policy and the trigger as the operator builds it, with NATS at `natsUrl`. */
-async function triggerWithPolicy(t: ExecutionContext, natsUrl: string) {
+/**
+ * A policy, and the trigger as the operator builds it with NATS at `natsUrl` (none: only the
+ * policy status controller), started.
+ */
+async function triggerWithPolicy(t: ExecutionContext, natsUrl: string | undefined) {
   const env = testEnv();
   await installCrds(env.kubeconfig);
   const kc = adminKubeConfig();
@@ -139,12 +65,13 @@ async function triggerWithPolicy(t: ExecutionContext, natsUrl: string) {
   informers.start();
   await informers.synced();
   for (const r of runnables) await r.start();
-  const ready = async () => {
-    const p = (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
-    return p.status?.conditions?.find((c) => c.type === 'Ready');
-  };
+  const read = async () => (await custom.getClusterCustomObject(policyRef)) as MigrationPolicy;
+  const ready = async () => (await read()).status?.conditions?.find((c) => c.type === 'Ready');
   return {
-    subscriber: runnables.find((r) => r instanceof MetricsSubscriber)!,
+    id,
+    custom,
+    read,
+    subscriber: runnables.find((r) => r instanceof MetricsSubscriber),
     ready,
     /** Waits until Ready has `reason`; returns the condition. */
     readyWith: (reason: string) =>
@@ -166,6 +93,57 @@ async function ownNats(t: ExecutionContext, port?: number) {
   return nats;
 }
 
+test.serial(
+  'a policy counts its Migrations, keeps when it last fired, and says whether it is active',
+  async (t) => {
+    t.timeout(120_000);
+    const { id, custom, read, readyWith } = await triggerWithPolicy(t, undefined);
+    t.like(await readyWith('TriggerNotRunning'), { status: 'False' });
+    const migrations = { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace: id };
+    await createNamespace(id);
+    t.teardown(() =>
+      adminKubeConfig()
+        .makeApiClient(CoreV1Api)
+        .deleteNamespace({ name: id })
+        .then(
+          () => undefined,
+          () => undefined,
+        ),
+    );
+    const create = (name: string, labels: Record<string, string>) =>
+      custom.createNamespacedCustomObject({
+        ...migrations,
+        body: {
+          apiVersion: API_VERSION,
+          kind: 'Migration',
+          metadata: { name, labels },
+          spec: { podName: name },
+        },
+      });
+    await create('first', { [POLICY_LABEL]: id });
+    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have second resolution
+    const second = (await create('second', { [POLICY_LABEL]: id })) as Migration;
+    await create('unrelated', { [POLICY_LABEL]: `${id}-other` });
+
+    const newest = new Date(String(second.metadata.creationTimestamp)).toISOString();
+    const counted = await waitFor('policy status counts 2', async () => {
+      const p = await read();
+      return p.status?.migrationsCreated === 2 ? p : undefined;
+    });
+    t.is(counted.status?.lastTriggered, newest);
+    const table = await kubectl(['get', 'migpol', id]);
+    t.regex(table.stdout, /READY\s+MIGRATIONS\s+LAST TRIGGERED/);
+    t.regex(table.stdout, new RegExp(`${id}\\s.*False\\s+2\\s`));
+
+    await custom.deleteNamespacedCustomObject({ ...migrations, name: 'second' });
+    const after = await waitFor('policy status counts 1', async () => {
+      const p = await read();
+      return p.status?.migrationsCreated === 1 ? p : undefined;
+    });
+    t.is(after.status?.lastTriggered, newest, 'deleting a Migration keeps lastTriggered');
+  },
+);
+
 const gauge = async () => (await natsConnected.get()).values[0]?.value;
 
 test.serial("Ready follows the trigger's NATS connection, past a grace period", async (t) => {
@@ -177,7 +155,7 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
   t.is(await gauge(), 1, 'continuum_trigger_nats_connected');
   await nats.service.stop();
   const stoppedAt = Date.now();
-  await waitFor('the trigger to notice', () => !subscriber.connected());
+  await waitFor('the trigger to notice', () => !subscriber?.connected());
   t.is(
     (await ready())?.reason,
     'Active',
