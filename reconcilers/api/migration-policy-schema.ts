@@ -105,7 +105,7 @@ const spec = object<MigrationPolicySpec>(
 const status = object<MigrationPolicyStatus>('Observed state, written by the operator only.', {
   observedGeneration,
   conditions: conditions(
-    'Ready: whether metrics reach the trigger that evaluates this policy (reason Active; TriggerNotRunning: the operator has no NATS URL; NatsUnreachable: NATS has been unreachable for 10 s; Connecting: before the first connection).',
+    'Ready: whether metrics reach the trigger that evaluates this policy (reason Active; TriggerNotRunning: the operator has no NATS URL; NatsUnreachable: NATS has been unreachable for 10 s; Connecting: NATS not reached yet and no earlier Ready to keep).',
   ),
   lastTriggered: string('When this policy last created a Migration.', RFC3339),
   migrationsCreated: integer(

@@ -146,6 +146,14 @@ async function pump(req: http.ClientRequest, body: StreamedBody): Promise<void> 
   req.end();
 }
 
+/** What a TLS client sees when the server speaks plain HTTP. */
+const plainAnswers = new Set([
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+  'ERR_SSL_HTTP_REQUEST',
+  'ECONNRESET',
+]);
+
 /**
  * Whether the server at `url` (its host and port) answers a TLS handshake; rejects on other
  * network errors. It only asks whether TLS is spoken, so it trusts and verifies nothing and
@@ -172,9 +180,10 @@ export function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
       ),
     );
     socket.once('error', (err: Error & { code?: string }) => {
-      const code = err.code ?? '';
-      // A plain-HTTP server answers the TLS hello with garbage, or hangs up.
-      if (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET') resolve(false);
+      // A plain-HTTP server answers the TLS hello with an HTTP error (not a TLS record), or
+      // hangs up; any other TLS error (an alert, a protocol version) comes from a TLS server.
+      if (plainAnswers.has(err.code ?? '')) resolve(false);
+      else if (err.code?.startsWith('ERR_SSL')) resolve(true);
       else reject(err);
     });
   });

@@ -47,9 +47,17 @@ export const decisionLatency = new Histogram({
   registers: [registry],
 });
 
-/** 1 while the trigger is connected to NATS and subscribed, else 0 (also on non-leaders). */
-export const natsConnected = new Gauge({
-  name: 'continuum_trigger_nats_connected',
-  help: 'Whether the trigger is connected to NATS (1) or not (0)',
-  registers: [registry],
-});
+let natsConnected: Gauge | undefined;
+
+/**
+ * 1 while the trigger is connected to NATS and subscribed, else 0. Registered when the first
+ * subscriber starts, so that an operator without a NATS URL exports no such series (an alert on
+ * `== 0` would fire forever); a replica that led once keeps exporting 0.
+ */
+export function natsConnectedGauge(): Gauge {
+  return (natsConnected ??= new Gauge({
+    name: 'continuum_trigger_nats_connected',
+    help: 'Whether the trigger is connected to NATS (1) or not (0)',
+    registers: [registry],
+  }));
+}

@@ -9,7 +9,7 @@ import type { Logger } from '../runtime/log.ts';
 import type { Runnable } from '../operator/context.ts';
 import { METRICS_SUBJECT_PREFIX } from '../agent/message.ts';
 import type { MetricsIngest } from './ingest.ts';
-import { natsConnected } from './metrics.ts';
+import { natsConnectedGauge } from './metrics.ts';
 
 /** Whether metrics can arrive now, and since when that holds. */
 export interface TriggerConnection {
@@ -53,42 +53,61 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
   start(): void {
     this.stopped = false;
     this.lastChange = Date.now(); // the grace period of the first connection starts now
+    natsConnectedGauge().set(0);
     this.connecting = this.connect();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Closes the connection. While NATS has never been reached, the connection attempt cannot be
+   * cancelled: it is waited for at most `graceMs`, and closed as soon as it succeeds.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     this.stopped = true;
     await this.nc?.close();
-    await this.connecting;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.connecting,
+      new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async connect(): Promise<void> {
+    let nc: NatsConnection;
     try {
-      const nc = await connect({
+      nc = await connect({
         servers: this.servers.split(','),
         name: 'continuum-trigger',
         maxReconnectAttempts: -1,
         waitOnFirstConnect: true,
+        // A connection that dies without closing is noticed within ~30 s (default: minutes).
+        pingInterval: 10_000,
+        maxPingOut: 2,
       });
-      if (this.stopped) return void (await nc.close());
-      this.nc = nc;
-      this.log.info({ server: nc.getServer() }, 'metrics subscriber connected');
-      nc.subscribe(`${METRICS_SUBJECT_PREFIX}.*`, {
-        callback: (err, msg) => {
-          if (err) return this.log.warn({ err: String(err) }, 'metrics subscription error');
-          void this.ingest.ingest(msg.subject, msg.data);
-        },
-      });
-      await nc.flush();
-      this.onSubscribed();
-      this.setConnected(true);
-      void this.followStatus(nc);
     } catch (err) {
-      this.log.error({ err: String(err) }, 'cannot connect to NATS');
+      return this.log.error({ err: String(err) }, 'cannot connect to NATS');
+    }
+    if (this.stopped) return void (await nc.close());
+    this.nc = nc;
+    this.log.info({ server: nc.getServer() }, 'metrics subscriber connected');
+    void this.followStatus(nc); // before anything else, so that no disconnection is missed
+    nc.subscribe(`${METRICS_SUBJECT_PREFIX}.*`, {
+      callback: (err, msg) => {
+        if (err) return this.log.warn({ err: String(err) }, 'metrics subscription error');
+        void this.ingest.ingest(msg.subject, msg.data);
+      },
+    });
+    try {
+      await nc.flush();
+      this.setConnected(true);
+    } catch (err) {
+      // dropped before the server confirmed: the client restores the subscription when it
+      // reconnects, and the Reconnect event marks it connected
+      this.log.warn({ err: String(err) }, 'NATS dropped before the subscription was confirmed');
     }
   }
 
-  /** Logs the connection's events; a reconnection also restores the subscription. */
+  /** Follows the connection's events; a reconnection also restores the subscription. */
   private async followStatus(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       this.log.info({ type: s.type, data: String(s.data) }, 'NATS connection status');
@@ -102,7 +121,8 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
     if (value === this.isConnected) return;
     this.isConnected = value;
     this.lastChange = Date.now();
-    natsConnected.set(value ? 1 : 0);
+    natsConnectedGauge().set(value ? 1 : 0);
+    if (value) this.onSubscribed();
     for (const listener of this.listeners) listener();
   }
 }

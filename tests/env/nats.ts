@@ -2,13 +2,11 @@
 import { join } from 'node:path';
 import { freePort, startService, waitUntil, type Service } from './process.ts';
 
-/** Starts nats-server; on `port` when given (e.g. to restart one that was stopped). */
 export async function startNats(
   workDir: string,
   dataDir: string,
-  port?: number,
-): Promise<{ url: string; port: number; service: Service }> {
-  const [natsPort, monitor] = [port ?? (await freePort()), await freePort()];
+): Promise<{ url: string; service: Service }> {
+  const [port, monitor] = [await freePort(), await freePort()];
   const service = startService(
     'nats-server',
     'nats-server',
@@ -16,7 +14,7 @@ export async function startNats(
       '-a',
       '127.0.0.1',
       '-p',
-      String(natsPort),
+      String(port),
       '-m',
       String(monitor),
       '-js',
@@ -30,5 +28,5 @@ export async function startNats(
     'nats-server /healthz',
     async () => (await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`)).ok,
   );
-  return { url: `nats://127.0.0.1:${natsPort}`, port: natsPort, service };
+  return { url: `nats://127.0.0.1:${port}`, service };
 }

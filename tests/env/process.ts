@@ -106,12 +106,13 @@ export async function waitUntil(
  */
 export async function freePort(): Promise<number> {
   const [low, high] = [10_000, ephemeralLow() - 1];
-  for (;;) {
+  for (let attempt = 0; high - low >= 1000 && attempt < 100; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low + 1));
     if (handedOut.has(port)) continue;
     handedOut.add(port);
     if (await canListen(port)) return port;
   }
+  return anyPort(); // an ephemeral range that leaves no room below it
 }
 
 const handedOut = new Set<number>();
@@ -124,6 +125,19 @@ function ephemeralLow(): number {
   } catch {
     return 32_768;
   }
+}
+
+/** A port the kernel picks (from the ephemeral range). */
+function anyPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 function canListen(port: number): Promise<boolean> {

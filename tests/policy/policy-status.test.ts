@@ -2,8 +2,8 @@
  * The MigrationPolicy status controller, built as the operator builds it, against the real API
  * server: Migrations labelled with a policy appear and go → the policy's status counts them,
  * keeps the newest creation time, says whether the trigger runs; `kubectl get migpol` shows it.
- * With a trigger, Ready follows its connection to a NATS server of the test's own, stopped and
- * restarted. The controllers are cluster-wide, so the tests run one at a time.
+ * With a trigger, Ready follows its connection to a NATS server of the test's own, cut off and
+ * reconnected. The controllers are cluster-wide, so the tests run one at a time.
  */
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
@@ -27,15 +27,15 @@ import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { metrics } from '../../reconcilers/runtime/metrics.ts';
 import { POLICY_LABEL } from '../../reconcilers/trigger/decide.ts';
 import { triggerFactory } from '../../reconcilers/trigger/factory.ts';
-import { natsConnected } from '../../reconcilers/trigger/metrics.ts';
+import { natsConnectedGauge } from '../../reconcilers/trigger/metrics.ts';
 import { MetricsSubscriber } from '../../reconcilers/trigger/subscriber.ts';
 import { installCrds } from '../api/install-crds.ts';
 import { kubectl } from '../api/kubectl.ts';
 import { testEnv } from '../env/info.ts';
 import { startNats } from '../env/nats.ts';
-import { freePort } from '../env/process.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
+import { startTcpProxy, type TcpProxy } from '../runtime/tcp-proxy.ts';
 import { createPolicy } from '../trigger/harness.ts';
 
 /**
@@ -59,7 +59,8 @@ async function triggerWithPolicy(t: ExecutionContext, natsUrl: string | undefine
     await custom.deleteClusterCustomObject(policyRef).catch(() => undefined);
   });
   await createPolicy(kc, id, {
-    selector: {},
+    // covers no pod: the trigger runs for the whole cluster, beside other tests' triggers
+    selector: { podSelector: { matchLabels: { 'test.continuum.dev/policy': id } } },
     triggers: [{ metric: 'containerCPU', above: 90, for: '30s' }],
   });
   informers.start();
@@ -80,17 +81,6 @@ async function triggerWithPolicy(t: ExecutionContext, natsUrl: string | undefine
         return r?.reason === reason ? r : undefined;
       }),
   };
-}
-
-/** A nats-server of the test's own, stopped after it; `port` to start it where one was. */
-async function ownNats(t: ExecutionContext, port?: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
-  const nats = await startNats(dir, dir, port);
-  t.teardown(async () => {
-    await nats.service.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return nats;
 }
 
 test.serial(
@@ -144,17 +134,33 @@ test.serial(
   },
 );
 
-const gauge = async () => (await natsConnected.get()).values[0]?.value;
+/**
+ * A nats-server of the test's own behind a TCP proxy, which plays the outages: `drop()` cuts
+ * every connection and refuses new ones until `resume()` (the port stays the proxy's).
+ */
+async function natsBehindProxy(t: ExecutionContext): Promise<{ url: string; proxy: TcpProxy }> {
+  const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
+  const nats = await startNats(dir, dir);
+  const proxy = await startTcpProxy(Number(new URL(nats.url).port));
+  t.teardown(async () => {
+    await proxy.close();
+    await nats.service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { url: `nats://127.0.0.1:${proxy.port}`, proxy };
+}
+
+const gauge = async () => (await natsConnectedGauge().get()).values[0]?.value;
 
 test.serial("Ready follows the trigger's NATS connection, past a grace period", async (t) => {
   t.timeout(120_000);
-  const nats = await ownNats(t);
-  const { subscriber, ready, readyWith } = await triggerWithPolicy(t, nats.url);
+  const { url, proxy } = await natsBehindProxy(t);
+  const { subscriber, ready, readyWith } = await triggerWithPolicy(t, url);
 
   await readyWith('Active');
   t.is(await gauge(), 1, 'continuum_trigger_nats_connected');
-  await nats.service.stop();
-  const stoppedAt = Date.now();
+  const droppedAt = Date.now();
+  proxy.drop();
   await waitFor('the trigger to notice', () => !subscriber?.connected());
   t.is(
     (await ready())?.reason,
@@ -163,10 +169,10 @@ test.serial("Ready follows the trigger's NATS connection, past a grace period", 
   );
   const down = await readyWith('NatsUnreachable');
   t.is(down.status, 'False');
-  t.true(Date.parse(down.lastTransitionTime) - stoppedAt >= UNREACHABLE_AFTER_MS - 1000);
+  t.true(Date.parse(down.lastTransitionTime) - droppedAt >= UNREACHABLE_AFTER_MS - 1000);
   t.is(await gauge(), 0);
 
-  await ownNats(t, nats.port);
+  proxy.resume();
   t.is((await readyWith('Active')).status, 'True');
   t.is(await gauge(), 1);
 });
@@ -175,14 +181,15 @@ test.serial(
   'with NATS down from the start: Connecting, NatsUnreachable, then Active',
   async (t) => {
     t.timeout(120_000);
-    const port = await freePort();
+    const { url, proxy } = await natsBehindProxy(t);
+    proxy.drop();
     const startedAt = Date.now();
-    const { readyWith } = await triggerWithPolicy(t, `nats://127.0.0.1:${port}`);
+    const { readyWith } = await triggerWithPolicy(t, url);
 
     t.is((await readyWith('Connecting')).status, 'Unknown');
     const down = await readyWith('NatsUnreachable');
     t.true(Date.parse(down.lastTransitionTime) - startedAt >= UNREACHABLE_AFTER_MS - 1000);
-    await ownNats(t, port);
+    proxy.resume();
     t.is((await readyWith('Active')).status, 'True');
   },
 );
