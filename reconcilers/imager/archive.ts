@@ -88,10 +88,12 @@ export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> 
     throw new ArchiveError(`cannot open checkpoint archive "${path}": ${(err as Error).message}`);
   }
   try {
-    const { size } = await file.stat();
+    const stat = await file.stat();
+    const { size } = stat;
     const fail = (why: string): never => {
       throw new ArchiveError(`"${path}" is not a usable checkpoint archive: ${why}`);
     };
+    if (!stat.isFile()) fail('not a regular file');
     const readAt = async (position: number, length: number): Promise<Buffer> => {
       const buffer = Buffer.alloc(length);
       const { bytesRead } = await file.read(buffer, 0, length, position);
@@ -117,7 +119,8 @@ export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> 
         );
       const type = String.fromCharCode(header[156]!);
       const entrySize = paxSize ?? numberField(header, 124, 12);
-      if (!Number.isFinite(entrySize)) fail(`bad entry size at byte ${position}`);
+      if (!Number.isSafeInteger(entrySize) || entrySize < 0)
+        fail(`bad entry size at byte ${position}`);
       const dataStart = position + block;
       const next = dataStart + Math.ceil(entrySize / block) * block;
       if (dataStart + entrySize > size)
@@ -128,7 +131,7 @@ export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> 
         else {
           const pax = paxRecords(data);
           if (pax.path) longName = pax.path;
-          if (pax.size) paxSize = Number(pax.size);
+          if (pax.size) paxSize = /^\d+$/.test(pax.size) ? Number(pax.size) : NaN;
         }
       } else if (type !== 'g') {
         const name = entryName(header, longName);

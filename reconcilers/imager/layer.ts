@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { constants, deflateRaw, gzip } from 'node:zlib';
 import { mediaTypes } from '../registry/client.ts';
+import { ArchiveError } from './archive.ts';
 import type { BlobSource } from '../registry/upload.ts';
 
 /** Read size, and the size of a gzip member. */
@@ -69,12 +70,37 @@ async function* readBlocks(path: string): AsyncGenerator<Buffer> {
   }
 }
 
+/**
+ * The archive's blocks, checked against the size it had when it was scanned: an archive that
+ * grows, shrinks or goes while it is read is bad input (exit 2), not a registry failure.
+ */
+async function* sizedBlocks(
+  blocks: AsyncIterable<Buffer>,
+  path: string,
+  size: number,
+): AsyncGenerator<Buffer> {
+  let read = 0;
+  try {
+    for await (const block of blocks) {
+      read += block.length;
+      if (read > size)
+        throw new ArchiveError(`"${path}" grew while it was read (from ${size} bytes)`);
+      yield block;
+    }
+  } catch (err) {
+    if (err instanceof ArchiveError) throw err;
+    throw new ArchiveError(`cannot read "${path}": ${(err as Error).message}`);
+  }
+  if (read < size)
+    throw new ArchiveError(`"${path}" shrank while it was read: ${read} of ${size} bytes`);
+}
+
 export function archiveLayer(path: string, sizeBytes: number, compress: boolean): LayerSource {
   if (!compress) {
     return {
       mediaType: mediaTypes.layer,
       size: sizeBytes,
-      open: () => readBlocks(path),
+      open: () => sizedBlocks(readBlocks(path), path, sizeBytes),
       diffId: () => undefined,
     };
   }
@@ -85,7 +111,8 @@ export function archiveLayer(path: string, sizeBytes: number, compress: boolean)
     async *open() {
       const hash = createHash('sha256');
       const pending: Promise<Buffer>[] = [];
-      for await (const block of createReadStream(path, { highWaterMark: readChunkBytes })) {
+      const blocks = createReadStream(path, { highWaterMark: readChunkBytes });
+      for await (const block of sizedBlocks(blocks, path, sizeBytes)) {
         hash.update(block as Buffer);
         const member = gzipMember(block as Buffer);
         member.catch(() => {}); // awaited below; this only keeps an abandoned pass quiet

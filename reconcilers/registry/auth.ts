@@ -37,8 +37,9 @@ export function credentialsFromDockerConfigJson(
   let config: DockerConfig;
   try {
     config = JSON.parse(json) as DockerConfig;
-  } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
+  } catch {
+    // JSON.parse quotes the text around the error: it would put a password in the logs
+    throw new Error('not JSON');
   }
   if (typeof config !== 'object' || config === null || typeof config.auths !== 'object') {
     throw new Error('no "auths" object');

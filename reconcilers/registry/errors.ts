@@ -32,7 +32,8 @@ const transientCodes = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'EAI_AGAIN',
+  'EAI_AGAIN', // DNS, temporary
+  'ENOTFOUND', // DNS: a typo in the name, or a resolver that failed; retried, then reported
   'ECONNABORTED',
   'UND_ERR_SOCKET',
   'ERR_STREAM_PREMATURE_CLOSE',

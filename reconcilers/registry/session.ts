@@ -86,12 +86,8 @@ export class RegistrySession {
     headers: Record<string, string>,
     body: StreamedBody,
   ): Promise<HttpResponse> {
-    return this.transport.send({
-      method,
-      url: await this.url(location),
-      headers: this.withAuth(headers),
-      body,
-    });
+    const url = await this.url(location);
+    return this.transport.send({ method, url, headers: await this.withAuth(url, headers), body });
   }
 
   /** Handles a 401 answer to a streamed request: obtains a fresh authorization or throws. */
@@ -124,13 +120,11 @@ export class RegistrySession {
 
   private async sendAuthenticated(req: SessionRequest, what: string): Promise<HttpResponse> {
     const sent = this.authorization;
-    const send = async (): Promise<HttpResponse> =>
-      this.transport.send({
-        method: req.method,
-        url: await this.url(req.path),
-        headers: this.withAuth(req.headers ?? {}),
-        body: req.body,
-      });
+    const send = async (): Promise<HttpResponse> => {
+      const url = await this.url(req.path);
+      const headers = await this.withAuth(url, req.headers ?? {});
+      return this.transport.send({ method: req.method, url, headers, body: req.body });
+    };
     const res = await send();
     if (res.status !== 401) return res;
     await this.authenticate(res, what, sent);
@@ -140,8 +134,16 @@ export class RegistrySession {
     throw statusError(what, 401, retried.body);
   }
 
-  private withAuth(headers: Record<string, string>): Record<string, string> {
-    return this.authorization ? { ...headers, authorization: this.authorization } : headers;
+  /**
+   * The headers with the authorization when `url` is on the registry's own origin: an upload
+   * Location naming another host or scheme never gets the credentials (nor a token for them).
+   */
+  private async withAuth(
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<Record<string, string>> {
+    const own = url.origin === (await this.baseUrl()).origin;
+    return this.authorization && own ? { ...headers, authorization: this.authorization } : headers;
   }
 
   /** Answers a 401 challenge; `sent` is the authorization the rejected request carried. */

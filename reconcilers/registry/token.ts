@@ -26,7 +26,16 @@ export async function fetchToken(
   const { credentials, what } = req;
   if (!params.realm)
     throw new RegistryError('auth', `${what}: Bearer challenge without a realm`, 401);
-  const url = new URL(params.realm);
+  let url: URL;
+  try {
+    url = new URL(params.realm);
+  } catch {
+    throw new RegistryError(
+      'auth',
+      `${what}: Bearer challenge with a realm that is not a URL`,
+      401,
+    );
+  }
   if (params.service) url.searchParams.set('service', params.service);
   url.searchParams.append('scope', scope);
   const headers: Record<string, string> = credentials
@@ -43,11 +52,7 @@ export async function fetchToken(
         );
       }
       if (res.status !== 200) throw statusError(`${what}: token request`, res.status, res.body);
-      const body = JSON.parse(res.body.toString('utf8')) as {
-        token?: string;
-        access_token?: string;
-      };
-      const token = body.token ?? body.access_token;
+      const token = tokenOf(res.body);
       if (!token)
         throw new RegistryError('auth', `${what}: token server ${url.host} returned no token`);
       return token;
@@ -56,5 +61,16 @@ export async function fetchToken(
         throw wrapNetworkError(err, `${what}: token request`);
       await req.backoff(attempt);
     }
+  }
+}
+
+/** The token of a token server's JSON answer (`token`, or OAuth2's `access_token`), if any. */
+function tokenOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as { token?: unknown; access_token?: unknown };
+    const token = parsed?.token ?? parsed?.access_token;
+    return typeof token === 'string' && token ? token : undefined;
+  } catch {
+    return undefined;
   }
 }

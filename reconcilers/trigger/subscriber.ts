@@ -21,11 +21,15 @@ export interface TriggerConnection {
   onChange(listener: () => void): void;
 }
 
+/** Between two attempts to reach NATS before the first connection. */
+const retryMs = 2000;
+
 export class MetricsSubscriber implements Runnable, TriggerConnection {
   private nc: NatsConnection | undefined;
   private isConnected = false;
   private lastChange = Date.now();
   private readonly listeners: Array<() => void> = [];
+  private wake: (() => void) | undefined;
   private connecting: Promise<void> | undefined;
   private stopped = false;
   private onSubscribed!: () => void;
@@ -57,12 +61,10 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
     this.connecting = this.connect();
   }
 
-  /**
-   * Closes the connection. While NATS has never been reached, the connection attempt cannot be
-   * cancelled: it is waited for at most `graceMs`, and closed as soon as it succeeds.
-   */
+  /** Closes the connection, or ends the attempts to make one (an attempt in flight: at most `graceMs`). */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await this.nc?.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -72,22 +74,35 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
     clearTimeout(timer);
   }
 
+  /**
+   * Connects, trying again every {@link retryMs} until NATS answers or the subscriber stops (the
+   * client's own waitOnFirstConnect could not be stopped); once connected, the client reconnects
+   * by itself, forever.
+   */
   private async connect(): Promise<void> {
-    let nc: NatsConnection;
-    try {
-      nc = await connect({
-        servers: this.servers.split(','),
-        name: 'continuum-trigger',
-        maxReconnectAttempts: -1,
-        waitOnFirstConnect: true,
-        // A connection that dies without closing is noticed within ~30 s (default: minutes).
-        pingInterval: 10_000,
-        maxPingOut: 2,
-      });
-    } catch (err) {
-      return this.log.error({ err: String(err) }, 'cannot connect to NATS');
+    for (let attempt = 1; !this.stopped; attempt++) {
+      let nc: NatsConnection;
+      try {
+        nc = await connect({
+          servers: this.servers.split(','),
+          name: 'continuum-trigger',
+          maxReconnectAttempts: -1,
+          // A connection that dies without closing is noticed within ~30 s (default: minutes).
+          pingInterval: 10_000,
+          maxPingOut: 2,
+        });
+      } catch (err) {
+        if (attempt === 1 || attempt % 30 === 0)
+          this.log.warn({ err: String(err), attempt }, 'cannot connect to NATS; retrying');
+        await this.pause(retryMs);
+        continue;
+      }
+      if (this.stopped) return void (await nc.close());
+      return this.subscribe(nc);
     }
-    if (this.stopped) return void (await nc.close());
+  }
+
+  private async subscribe(nc: NatsConnection): Promise<void> {
     this.nc = nc;
     this.log.info({ server: nc.getServer() }, 'metrics subscriber connected');
     void this.followStatus(nc); // before anything else, so that no disconnection is missed
@@ -105,6 +120,17 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
       // reconnects, and the Reconnect event marks it connected
       this.log.warn({ err: String(err) }, 'NATS dropped before the subscription was confirmed');
     }
+  }
+
+  /** Sleeps `ms`, or less when stopped. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Follows the connection's events; a reconnection also restores the subscription. */

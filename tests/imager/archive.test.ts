@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../../reconcilers/imager/annotations.ts';
 import { ArchiveError, scanCheckpointArchive } from '../../reconcilers/imager/archive.ts';
 import { buildImageDocuments } from '../../reconcilers/imager/image.ts';
+import { archiveLayer } from '../../reconcilers/imager/layer.ts';
 import { parseImagerOptions, tagFromArchive } from '../../reconcilers/imager/options.ts';
 import { tarHeader } from '../sim/checkpoint-archive.ts';
 import { archiveIn, scratchDir } from './helpers.ts';
@@ -70,6 +71,55 @@ test('scanning rejects what cannot be imaged, with the reason', async (t) => {
     instanceOf: ArchiveError,
     message: /corrupt tar header at byte 1024/,
   });
+});
+
+test('scanning refuses a hostile entry size and what is not a file', async (t) => {
+  const dir = scratchDir(t);
+  const block = (data: Buffer) =>
+    Buffer.concat([data, Buffer.alloc(511 - ((data.length + 511) % 512))]);
+  const records = Buffer.from('17 size=-2000000\n');
+  const data = Buffer.from('hello\n');
+  const negative = join(dir, 'negative.tar');
+  writeFileSync(
+    negative,
+    Buffer.concat([
+      tarHeader('PaxHeaders/hello.txt', records.length, 'x', new Date()),
+      block(records),
+      tarHeader('hello.txt', data.length, '0', new Date()),
+      block(data),
+      Buffer.alloc(1024),
+    ]),
+  );
+  await t.throwsAsync(scanCheckpointArchive(negative), {
+    instanceOf: ArchiveError,
+    message: /bad entry size at byte 1024/,
+  });
+  await t.throwsAsync(scanCheckpointArchive(dir), {
+    instanceOf: ArchiveError,
+    message: /not a regular file/,
+  });
+});
+
+test('the layer refuses an archive that changed or went since it was scanned', async (t) => {
+  const path = join(scratchDir(t), 'changing.tar');
+  const size = 3 * 1024 * 1024 + 5;
+  writeFileSync(path, Buffer.alloc(size, 1));
+  const drain = async (scanned: number, compress: boolean) => {
+    for await (const block of archiveLayer(path, scanned, compress).open()) t.truthy(block);
+  };
+  for (const compress of [false, true]) {
+    await t.throwsAsync(drain(size - 1, compress), {
+      instanceOf: ArchiveError,
+      message: /grew while it was read/,
+    });
+    await t.throwsAsync(drain(size + 1, compress), {
+      instanceOf: ArchiveError,
+      message: /shrank while it was read: 3145733 of 3145734 bytes/,
+    });
+  }
+  await t.notThrowsAsync(drain(size, false));
+  rmSync(path);
+  await t.throwsAsync(drain(size, false), { instanceOf: ArchiveError, message: /cannot read/ });
 });
 
 test('annotations follow checkpointctl: CRI-O and containerd spec annotations', (t) => {

@@ -12,10 +12,16 @@ import { dockerConfigFor, registryFront } from './front.ts';
 import { archiveIn, imagerFlags, runImager, scratchDir, skopeoRaw } from './helpers.ts';
 
 /**
- * A token service and registry front; each token is good for `maxUses` requests. Returns the
- * front's host, the number of tokens issued and the scopes asked for.
+ * A token service and registry front; each token is good for `maxUses` requests; `answer` is
+ * the token server's reply body. Returns the front's host, the number of tokens issued and
+ * the scopes asked for.
  */
-async function tokenFront(t: ExecutionContext, registry: RegistryInfo, maxUses: number) {
+async function tokenFront(
+  t: ExecutionContext,
+  registry: RegistryInfo,
+  maxUses: number,
+  answer = (token: string) => JSON.stringify({ token }),
+) {
   const basic = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
   const uses = new Map<string, number>();
   const scopes: string[] = [];
@@ -29,7 +35,7 @@ async function tokenFront(t: ExecutionContext, registry: RegistryInfo, maxUses: 
       scopes.push(url.searchParams.get('scope') ?? '');
       const token = randomUUID();
       uses.set(token, 0);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answer(token));
       return true;
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -93,4 +99,20 @@ test('a token server that refuses the credentials is an authentication failure (
   );
   t.is(run.code, 3);
   t.regex(run.stderr, /token server 127\.0\.0\.1:\d+ refused user "continuum" \(401\)/);
+});
+
+test('a token server whose answer holds no token is an authentication failure (3)', async (t) => {
+  t.timeout(60_000);
+  const { registry } = testEnv();
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  for (const answer of ['<html>login</html>', 'null', '{"token":42}']) {
+    const front = await tokenFront(t, registry, 100, () => answer);
+    const dockerConfig = dockerConfigFor(dir, front.host, registry.username, registry.password);
+    const run = await runImager(
+      imagerFlags(archive, { repository: `${front.host}/imager-test/bearer-bad`, dockerConfig }),
+    );
+    t.is(run.code, 3, `${answer}: ${run.stderr}`);
+    t.regex(run.stderr, /token server 127\.0\.0\.1:\d+ returned no token/);
+  }
 });

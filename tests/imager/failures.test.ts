@@ -99,6 +99,19 @@ test('a registry that is down is a transient failure (4) after the retries; the 
   t.true(existsSync(archive));
 });
 
+test('a registry name that does not resolve is a transient failure (4), reported', async (t) => {
+  t.timeout(60_000);
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const run = await runImager(
+    imagerFlags(archive, { repository: 'registry.invalid:5000/x' }, '--retries', '2'),
+  );
+  t.is(run.code, 4, run.stderr);
+  t.regex(run.stderr, /registry\.invalid/);
+  t.notRegex(run.stderr, /\n\s+at /, 'no stack trace');
+  t.true(existsSync(archive));
+});
+
 test('a TLS registry whose CA is not trusted is refused (5) with a hint', async (t) => {
   t.timeout(60_000);
   const { tlsRegistry } = testEnv();

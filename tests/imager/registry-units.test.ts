@@ -110,3 +110,9 @@ test('HTTP statuses map to error kinds with clear messages', (t) => {
     t.regex(err.message, message);
   }
 });
+
+test('a docker config that is not JSON is reported without its text (it holds passwords)', (t) => {
+  const json = '{"auths":{"r.io":{"username":"u","password":hunter2}}}';
+  const err = t.throws(() => credentialsFromDockerConfigJson(json, 'r.io'));
+  t.is(err?.message, 'not JSON');
+});

@@ -27,8 +27,8 @@ function octal(value: number, width: number): string {
   return value.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-/** A ustar header for a regular file ('0') or a directory ('5'). */
-export function tarHeader(name: string, size: number, type: '0' | '5', mtime: Date): Buffer {
+/** A ustar header for a regular file ('0'), a directory ('5') or pax records ('x'). */
+export function tarHeader(name: string, size: number, type: '0' | '5' | 'x', mtime: Date): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
   const h = Buffer.alloc(block);
   h.write(name, 0, 'utf8');
