@@ -68,8 +68,9 @@ const spec = object<MigrationSpec>(
     ),
     image,
     cutover: oneOf(
-      'When the source pod stops: AfterCheckpoint (right after the checkpoint, so the workload never ' +
-        'runs twice; the default) or TargetReady (only once the restored pod is Ready: shorter ' +
+      'When the source pod stops: AfterCheckpoint (once the restored pod is scheduled, before its ' +
+        'container starts, so the workload does not run twice; a restored pod no node takes keeps ' +
+        'the source; the default) or TargetReady (only once the restored pod is Ready: shorter ' +
         'downtime, but both copies run for a while).',
       ['AfterCheckpoint', 'TargetReady'],
       { default: DEFAULT_CUTOVER },

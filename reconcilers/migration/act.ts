@@ -63,11 +63,17 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
         metadata: { name, labels: { 'app.kubernetes.io/part-of': 'continuum' } },
         automountServiceAccountToken: false,
       };
-      await tolerate(409, core.createNamespacedServiceAccount({ namespace, body }));
-      await tolerate(
-        409,
-        kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: a.job }),
-      );
+      try {
+        await tolerate(409, core.createNamespacedServiceAccount({ namespace, body }));
+        await tolerate(
+          409,
+          kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: a.job }),
+        );
+      } catch (err) {
+        // A namespace being deleted takes nothing new: the Job cannot run, and waiting for it
+        // would hold the finalizer, hence the namespace, forever. The archives stay.
+        if (!namespaceTerminating(err)) throw err;
+      }
       return { ok: true };
     }
     case 'deleteJob': {
@@ -104,6 +110,12 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
 }
 
 /** Awaits `p`; resolves true when it failed with one of the tolerated HTTP codes. */
+/** The API's refusal to create anything in a namespace that is being deleted. */
+function namespaceTerminating(err: unknown): boolean {
+  const body = (err as { body?: unknown }).body;
+  return apiErrorCode(err) === 403 && String(body).includes('NamespaceTerminating');
+}
+
 async function tolerate(codes: number | number[], p: Promise<unknown>): Promise<boolean> {
   try {
     await p;

@@ -115,6 +115,17 @@ const rows: Row[] = [
     actions: [],
   },
   {
+    name: 'a rival already past Pending wins, even if younger (same second, or a lagging cache)',
+    given: observed(m(), {
+      siblings: [
+        m({}, inPhase('Checkpointing'), { name: 'zzz', uid: 'u1', creationTimestamp: at(0) }),
+      ],
+    }),
+    phase: 'Failed',
+    reason: 'AlreadyMigrating',
+    actions: [],
+  },
+  {
     name: 'a younger rival does not stop the older',
     given: observed(m(), {
       siblings: [m({}, undefined, { name: 'zzz', uid: 'u1', creationTimestamp: at(3) })],
@@ -298,13 +309,39 @@ const rows: Row[] = [
   },
   // Restoring
   {
-    name: 'AfterCheckpoint: restored pod created, then the source deleted',
+    name: 'AfterCheckpoint: restored pod created, the source kept until it is scheduled',
     given: observed(
       m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
       { job: job({ complete: true }) },
     ),
     phase: 'Restoring',
-    actions: ['deleteJob', 'createPod', 'deletePod:cutover:app'],
+    actions: ['deleteJob', 'createPod'],
+  },
+  {
+    name: 'AfterCheckpoint: the restored pod is scheduled, the source goes',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { targetPod: target() },
+    ),
+    phase: 'Restoring',
+    actions: ['deletePod:cutover:app'],
+  },
+  {
+    name: 'AfterCheckpoint: a restored pod no node takes keeps the source',
+    given: observed(
+      m({}, inPhase('Restoring', { image: IMAGE, checkpoint: { archives: [archive()] } })),
+      { targetPod: target({ node: '' }) },
+    ),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'a Ready restored pod being deleted (drained) is not Ready: the source stays',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      targetPod: target({ ready: true, deleting: true }),
+    }),
+    phase: 'Restoring',
+    actions: [],
   },
   {
     name: 'TargetReady: restored pod created, the source kept',

@@ -123,11 +123,18 @@ export function node(
 
 /** The restored pod as the state machine creates it, optionally Ready or owned by someone else. */
 export function target(
-  opts: { ready?: boolean; phase?: string; foreign?: boolean; node?: string } = {},
+  opts: {
+    ready?: boolean;
+    phase?: string;
+    foreign?: boolean;
+    node?: string;
+    deleting?: boolean;
+  } = {},
 ): V1Pod {
   const m = migration();
   return {
     metadata: {
+      ...(opts.deleting ? { deletionTimestamp: new Date() } : {}),
       name: targetPodName(m),
       namespace: 'ns',
       uid: 'target-uid',

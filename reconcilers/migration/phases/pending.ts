@@ -1,7 +1,8 @@
 /**
  * Pending: checks that the pod can be migrated, then records the source node. A pod owned by
  * a controller fails fast (its controller would fight the migration) and is never touched; a
- * pod already under an older active Migration fails this one with AlreadyMigrating.
+ * pod already under an older active Migration, or one under way, fails this one with
+ * AlreadyMigrating.
  */
 import type { Migration, MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
@@ -26,7 +27,11 @@ export function pending(
     fail(m, status, 'PodHasController', msg, now);
     return { status, actions: [] };
   }
-  const rival = o.siblings.find((s) => isActive(s) && isOlder(s, m));
+  // The older one goes ahead; one already under way goes ahead whatever its age (two
+  // Migrations created within the same second, or one this pass's cache saw late).
+  const rival = o.siblings.find(
+    (s) => isActive(s) && (isOlder(s, m) || (s.status?.phase ?? 'Pending') !== 'Pending'),
+  );
   if (rival) {
     const msg = `${name} is already being migrated by Migration "${rival.metadata.name}"`;
     fail(m, status, 'AlreadyMigrating', msg, now);

@@ -1,9 +1,10 @@
 /**
  * Restoring: creates the restored pod on the target, then stops the source according to
- * spec.cutover — right away for a verified checkpoint (`AfterCheckpoint`), or once the
- * restored pod is Ready (`TargetReady`, and always for `restart`, which has no checkpoint to
- * fall back on). The restored pod is created before the source is deleted, in that order in
- * one pass, so a crash between the two never leaves the workload without a pod.
+ * spec.cutover — for a verified checkpoint (`AfterCheckpoint`) as soon as the restored pod is
+ * scheduled, or once it is Ready (`TargetReady`, and always for `restart`, which has no
+ * checkpoint to fall back on). The restored pod exists before the source is deleted, so a
+ * crash between the two never leaves the workload without a pod, and a restored pod that no
+ * node takes leaves the source running (the deadline then rolls the Migration back).
  */
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
@@ -60,9 +61,14 @@ export function restoring(
       return { status, actions };
     }
   }
-  const ready = target !== undefined && isReady(target);
+  // A restored pod being deleted (a drained node) is neither Ready nor a place to cut over to.
+  const alive = isAlive(target);
+  const ready = alive && isReady(target);
+  // AfterCheckpoint stops the source once the restored pod has a node: before its container
+  // can run (the node pulls the checkpoint image first), and never for a pod no node takes.
+  const placed = alive && Boolean(target.spec?.nodeName);
   const cutNow =
-    ready || (m.spec.restorePolicy === 'checkpoint' && m.spec.cutover !== 'TargetReady');
+    ready || (m.spec.restorePolicy === 'checkpoint' && m.spec.cutover !== 'TargetReady' && placed);
   if (source && cutNow) {
     actions.push({
       type: 'deletePod',
