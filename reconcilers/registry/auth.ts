@@ -22,7 +22,10 @@ const aliases: Record<string, string> = {
 
 /** Normalises a docker config key (`https://host:5000/v1/`, `host:5000`) to `host:5000`. */
 function registryKey(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '');
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase(); // host names are case-insensitive
   return aliases[host] ?? host;
 }
 
@@ -44,7 +47,7 @@ export function credentialsFromDockerConfigJson(
   if (typeof config !== 'object' || config === null || typeof config.auths !== 'object') {
     throw new Error('no "auths" object');
   }
-  const wanted = aliases[registry] ?? registry;
+  const wanted = registryKey(registry);
   const entry = Object.entries(config.auths ?? {}).find(
     ([key]) => registryKey(key) === wanted,
   )?.[1];

@@ -6,7 +6,13 @@ import { createHash } from 'node:crypto';
 import { RegistryError, statusError } from './errors.ts';
 import { isDigest, parseReference } from './reference.ts';
 import { RegistrySession, type SessionOptions } from './session.ts';
-import { uploadBlob, type BlobSource, type UploadOptions, type UploadedBlob } from './upload.ts';
+import {
+  checkStoredDigest,
+  uploadBlob,
+  type BlobSource,
+  type UploadOptions,
+  type UploadedBlob,
+} from './upload.ts';
 
 export const mediaTypes = {
   index: 'application/vnd.oci.image.index.v1+json',
@@ -96,6 +102,7 @@ export class RegistryClient {
     let res = opened ? await put(opened) : undefined;
     if (!res || res.status === 404 || res.status === 400) res = await put(await this.openUpload());
     if (res.status !== 201) throw statusError(what, res.status, res.body);
+    checkStoredDigest(res, digest, what);
     return { digest, size: data.length };
   }
 

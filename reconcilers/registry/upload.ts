@@ -162,6 +162,11 @@ async function commitUpload(
     what,
   );
   if (res.status !== 201) throw statusError(what, res.status, res.body);
+  checkStoredDigest(res, digest, what);
+}
+
+/** Throws when the registry says it stored another digest than the one sent. */
+export function checkStoredDigest(res: HttpResponse, digest: string, what: string): void {
   const stored = res.headers['docker-content-digest'];
   if (typeof stored === 'string' && stored !== digest) {
     throw new RegistryError(

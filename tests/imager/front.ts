@@ -1,13 +1,20 @@
 /**
  * An HTTP front on loopback for the real test registry, playing what often stands before a
  * registry (an nginx with a body-size limit, a token gateway): `intercept` may answer a
- * request itself; every other request goes on to docker-registry with its Basic credentials.
+ * request itself; every other request goes on to docker-registry with its Basic credentials,
+ * and `rewrite` may change the headers of the answer.
  * The Host header is kept, so the registry's Location headers point back to the front. Like
  * nginx, it judges a request that expects "100 Continue" before accepting its body.
  */
 import type { ExecutionContext } from 'ava';
 import { writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { join } from 'node:path';
 import type { RegistryInfo } from '../env/info.ts';
 
@@ -15,6 +22,11 @@ export async function registryFront(
   t: ExecutionContext,
   registry: RegistryInfo,
   intercept: (req: IncomingMessage, res: ServerResponse) => boolean,
+  /** Changes the registry's answer headers on the way back (a lying or redirecting front). */
+  rewrite: (req: IncomingMessage, headers: IncomingHttpHeaders) => IncomingHttpHeaders = (
+    _req,
+    headers,
+  ) => headers,
 ): Promise<{ host: string }> {
   const basic = `Basic ${Buffer.from(`${registry.username}:${registry.password}`).toString('base64')}`;
   const handle = (req: IncomingMessage, res: ServerResponse, continued: boolean): void => {
@@ -23,7 +35,7 @@ export async function registryFront(
     const headers = { ...req.headers, authorization: basic };
     delete headers.expect; // the front has answered it
     const upstream = request(`${registry.url}${req.url}`, { method: req.method, headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
+      res.writeHead(up.statusCode ?? 502, rewrite(req, up.headers));
       up.pipe(res);
     });
     upstream.on('error', () => res.destroy());

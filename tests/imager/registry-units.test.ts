@@ -75,6 +75,14 @@ test('docker config credentials: auth or username/password, keys as hosts or URL
     password: 'b',
   });
   t.is(await credentialsFromDockerConfig(file, 'other.example.com'), undefined);
+  t.deepEqual(
+    credentialsFromDockerConfigJson(
+      '{"auths":{"Reg.Example.COM":{"username":"c","password":"d"}}}',
+      'reg.example.com',
+    ),
+    { username: 'c', password: 'd' },
+    'host names are case-insensitive',
+  );
   const hub = JSON.stringify({
     auths: { 'https://index.docker.io/v1/': { username: 'h', password: 'k' } },
   });

@@ -544,6 +544,19 @@ const rows: Row[] = [
     actions: ['createJob', 'removeFinalizer'],
   },
   {
+    name: 'deleted after its source node went: no cleanup Job (it could never run)',
+    given: observed(
+      m(
+        {},
+        { ...inPhase('Imaging', { checkpoint: { archives: [archive()] } }), phase: 'Failed' },
+        { deletionTimestamp: at(9) },
+      ),
+      { node: undefined },
+    ),
+    phase: 'Failed',
+    actions: ['removeFinalizer'],
+  },
+  {
     name: 'deleted when Done after a checkpoint: no cleanup Job, the restored pod stays',
     given: observed(
       m({}, inPhase('Done', { image: IMAGE, checkpoint: { archives: [archive()] } }), {

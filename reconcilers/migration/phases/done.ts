@@ -35,8 +35,9 @@ export function finalize(
   const containers = [
     ...new Set([...archives.map((a) => a.container), ...wantedContainers(m, o.pod)]),
   ];
+  // A node that no longer exists took its archives with it (and would never run the Job).
   const job =
-    !imaged && status.sourceNode
+    !imaged && status.sourceNode && o.node
       ? cleanupJob(m, status.sourceNode, status, containers, now, cfg)
       : undefined;
   if (job) actions.push({ type: 'createJob', job });
