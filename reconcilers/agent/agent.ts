@@ -6,9 +6,10 @@
  * windows stay warm.
  */
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { Informer } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/log.ts';
+import { connectUntilAborted } from '../runtime/nats.ts';
 import { detectHierarchies } from './cgroup-files.ts';
 import { metricsSubject } from './message.ts';
 import { Sampler, type PodRef } from './sampler.ts';
@@ -50,6 +51,7 @@ export class Agent {
   private connecting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly abort = new AbortController();
   /** Connected to NATS right now (status events); messages are not queued while offline. */
   private online = false;
   private failures = 0;
@@ -91,6 +93,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.abort.abort(); // ends the attempts to reach NATS, if it never answered
     clearTimeout(this.timer);
     await this.pods.stop();
     this.sampler.close();
@@ -128,24 +131,20 @@ export class Agent {
   }
 
   private async connect(): Promise<void> {
-    try {
-      const nc = await connect({
-        servers: this.opts.natsUrl.split(','),
-        name: `continuum-agent-${this.opts.node}`,
-        maxReconnectAttempts: -1,
-        waitOnFirstConnect: true,
-      });
-      if (this.stopped) return void (await nc.close());
-      this.nc = nc;
-      this.online = true;
-      this.log.info({ server: nc.getServer() }, 'connected to NATS');
-      for await (const s of nc.status()) {
-        if (s.type === 'disconnect') this.online = false;
-        if (s.type === 'reconnect') this.online = true;
-        this.log.info({ type: s.type, data: String(s.data) }, 'NATS connection status');
-      }
-    } catch (err) {
-      this.log.error({ err: String(err) }, 'cannot connect to NATS');
+    const options = {
+      servers: this.opts.natsUrl.split(','),
+      name: `continuum-agent-${this.opts.node}`,
+    };
+    const nc = await connectUntilAborted(options, this.abort.signal, this.log);
+    if (!nc) return;
+    if (this.stopped) return void (await nc.close());
+    this.nc = nc;
+    this.online = true;
+    this.log.info({ server: nc.getServer() }, 'connected to NATS');
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.online = false;
+      if (s.type === 'reconnect') this.online = true;
+      this.log.info({ type: s.type, data: String(s.data) }, 'NATS connection status');
     }
   }
 }

@@ -4,7 +4,8 @@
  * not wait for NATS to start (the trigger is simply idle while NATS is unreachable). Whether
  * it is connected is observable ({@link TriggerConnection}): the policies' status reports it.
  */
-import { connect, Events, type NatsConnection } from 'nats';
+import { Events, type NatsConnection } from 'nats';
+import { connectUntilAborted } from '../runtime/nats.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Runnable } from '../operator/context.ts';
 import { METRICS_SUBJECT_PREFIX } from '../agent/message.ts';
@@ -21,17 +22,13 @@ export interface TriggerConnection {
   onChange(listener: () => void): void;
 }
 
-/** Between two attempts to reach NATS before the first connection. */
-const retryMs = 2000;
-
 export class MetricsSubscriber implements Runnable, TriggerConnection {
   private nc: NatsConnection | undefined;
   private isConnected = false;
   private lastChange = Date.now();
   private readonly listeners: Array<() => void> = [];
-  private wake: (() => void) | undefined;
   private connecting: Promise<void> | undefined;
-  private stopped = false;
+  private abort = new AbortController();
   private onSubscribed!: () => void;
   /** Resolves once the subscription is registered with the server. */
   readonly subscribed = new Promise<void>((resolve) => (this.onSubscribed = resolve));
@@ -55,16 +52,15 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
   }
 
   start(): void {
-    this.stopped = false;
+    this.abort = new AbortController();
     this.lastChange = Date.now(); // the grace period of the first connection starts now
     natsConnectedGauge().set(0);
     this.connecting = this.connect();
   }
 
-  /** Closes the connection, or ends the attempts to make one (an attempt in flight: at most `graceMs`). */
+  /** Closes the connection, or ends the attempts to make one (one in flight: at most `graceMs`). */
   async stop(graceMs = 10_000): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
+    this.abort.abort();
     await this.nc?.close();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
@@ -74,32 +70,12 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
     clearTimeout(timer);
   }
 
-  /**
-   * Connects, trying again every {@link retryMs} until NATS answers or the subscriber stops (the
-   * client's own waitOnFirstConnect could not be stopped); once connected, the client reconnects
-   * by itself, forever.
-   */
   private async connect(): Promise<void> {
-    for (let attempt = 1; !this.stopped; attempt++) {
-      let nc: NatsConnection;
-      try {
-        nc = await connect({
-          servers: this.servers.split(','),
-          name: 'continuum-trigger',
-          maxReconnectAttempts: -1,
-          // A connection that dies without closing is noticed within ~30 s (default: minutes).
-          pingInterval: 10_000,
-          maxPingOut: 2,
-        });
-      } catch (err) {
-        if (attempt === 1 || attempt % 30 === 0)
-          this.log.warn({ err: String(err), attempt }, 'cannot connect to NATS; retrying');
-        await this.pause(retryMs);
-        continue;
-      }
-      if (this.stopped) return void (await nc.close());
-      return this.subscribe(nc);
-    }
+    const options = { servers: this.servers.split(','), name: 'continuum-trigger' };
+    const nc = await connectUntilAborted(options, this.abort.signal, this.log);
+    if (!nc) return;
+    if (this.abort.signal.aborted) return void (await nc.close()); // stopped meanwhile
+    await this.subscribe(nc);
   }
 
   private async subscribe(nc: NatsConnection): Promise<void> {
@@ -120,17 +96,6 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
       // reconnects, and the Reconnect event marks it connected
       this.log.warn({ err: String(err) }, 'NATS dropped before the subscription was confirmed');
     }
-  }
-
-  /** Sleeps `ms`, or less when stopped. */
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 
   /** Follows the connection's events; a reconnection also restores the subscription. */

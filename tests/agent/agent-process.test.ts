@@ -3,7 +3,7 @@
  * cgroup v1 cgroups of this machine named as the kubelet names them, messages over real NATS.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -158,3 +158,33 @@ test.serial(
     t.false(agent.exited());
   },
 );
+
+test.serial('the agent stops at once on SIGTERM while NATS has never answered', async (t) => {
+  t.timeout(60_000);
+  const env = testEnv();
+  const logDir = mkdtempSync(join(tmpdir(), 'continuum-agent-test-'));
+  const node = new TestNode(kubeConfig());
+  const running: { agent?: Service } = {};
+  t.teardown(async () => {
+    await running.agent?.stop();
+    await node.delete();
+    rmSync(logDir, { recursive: true, force: true });
+  });
+  await node.create();
+  const agent = (running.agent = startAgent({
+    node: node.name,
+    natsUrl: `nats://127.0.0.1:${await freePort()}`, // nothing listens there
+    kubeconfig: env.kubeconfig,
+    cgroupRoot: '/sys/fs/cgroup',
+    logDir,
+  }));
+  await waitFor('a failed attempt to reach NATS', () =>
+    readFileSync(agent.logFile, 'utf8').includes('cannot connect to NATS'),
+  );
+  const exited = once(agent.child, 'exit');
+  const signalled = Date.now();
+  agent.child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  t.is(code, 0);
+  t.true(Date.now() - signalled < 3000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+});
