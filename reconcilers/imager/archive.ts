@@ -79,6 +79,8 @@ function paxRecords(data: Buffer): Record<string, string> {
   return records;
 }
 
+const windowBytes = 64 * 1024;
+
 /** Scans the archive at `path`; throws {@link ArchiveError} when it cannot be imaged. */
 export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> {
   let file;
@@ -94,10 +96,19 @@ export async function scanCheckpointArchive(path: string): Promise<ArchiveInfo> 
       throw new ArchiveError(`"${path}" is not a usable checkpoint archive: ${why}`);
     };
     if (!stat.isFile()) fail('not a regular file');
+    // Headers and metadata files are read through a 64 KiB window: the small entries of a
+    // checkpoint archive come first, so a scan takes a few reads instead of one per header
+    // (each a thread-pool round trip, on the critical path of a push).
+    let window = { start: 0, data: Buffer.alloc(0) };
     const readAt = async (position: number, length: number): Promise<Buffer> => {
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await file.read(buffer, 0, length, position);
-      return buffer.subarray(0, bytesRead);
+      const offset = position - window.start;
+      if (offset < 0 || offset + length > window.data.length) {
+        const buffer = Buffer.allocUnsafe(Math.max(length, windowBytes));
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, position);
+        window = { start: position, data: buffer.subarray(0, bytesRead) };
+        return window.data.subarray(0, length);
+      }
+      return window.data.subarray(offset, offset + length);
     };
     const metadata: Record<string, unknown> = {};
     let position = 0;
