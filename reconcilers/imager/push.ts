@@ -33,7 +33,8 @@ export interface PushInputs extends Omit<ImageInputs, 'layer'> {
 
 /**
  * Uploads the layer of the archive; returns the layer descriptor with its diff_id.
- * `whileCommitting` runs as soon as the descriptor is known, alongside the commit.
+ * `whileCommitting` runs as soon as the descriptor is known (the last byte read), alongside the
+ * end of the upload and its commit.
  */
 export async function uploadLayer(
   client: RegistryClient,
@@ -82,7 +83,8 @@ export async function pushCheckpointImage(inputs: PushInputs): Promise<ImageDocu
   const { client, tag } = inputs;
   const documents = (layer: LayerDescriptor) => buildImageDocuments({ ...inputs, layer });
   // The config names the layer's digest: its upload is opened while the layer uploads, and
-  // it is sent alongside the layer's commit (a failure to open shows again when it is sent).
+  // it is sent as soon as the layer's last byte is read, while the registry still takes the
+  // layer (a failure to open shows again when it is sent).
   const configUpload = client.openUpload().catch(() => undefined);
   const pushConfig = async (layer: LayerDescriptor) => {
     await client.pushBlob(documents(layer).config.body, await configUpload);

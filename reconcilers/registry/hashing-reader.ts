@@ -4,15 +4,38 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 
-/** Pulls bytes from a source in bounded pieces, hashing everything it pulls. */
+/**
+ * Pulls bytes from a source in bounded pieces, hashing everything it pulls. With the source's
+ * size known, the digest is settled (and `onDigest` called) as soon as the last byte is pulled,
+ * before it is sent.
+ */
 export class HashingReader {
-  readonly hash: Hash = createHash('sha256');
   offset = 0;
+  private readonly hash: Hash = createHash('sha256');
+  private pulled = 0;
+  private settled: string | undefined;
   private pending: Buffer | undefined;
   private readonly source: AsyncIterator<Buffer>;
 
-  constructor(source: AsyncIterable<Buffer>) {
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly size?: number,
+    private readonly onDigest?: (digest: string) => void,
+  ) {
     this.source = source[Symbol.asyncIterator]();
+  }
+
+  /** `sha256:<hex>` of every byte pulled; no byte may be pulled after it is asked for. */
+  digest(): string {
+    this.settled ??= `sha256:${this.hash.digest('hex')}`;
+    return this.settled;
+  }
+
+  private take(bytes: Buffer): void {
+    if (this.settled) throw new Error(`the blob source yielded more than its ${this.size} bytes`);
+    this.hash.update(bytes);
+    this.pulled += bytes.length;
+    if (this.pulled === this.size) this.onDigest?.(this.digest());
   }
 
   /** Up to `max` next bytes; undefined at the end of the source. */
@@ -20,7 +43,7 @@ export class HashingReader {
     if (!this.pending) {
       const next = await this.source.next();
       if (next.done) return undefined;
-      this.hash.update(next.value);
+      this.take(next.value);
       this.pending = next.value;
     }
     let out = this.pending;
@@ -64,7 +87,7 @@ export class HashingReader {
     if (this.pending) return false;
     const next = await this.source.next();
     if (next.done) return true;
-    this.hash.update(next.value);
+    this.take(next.value);
     this.pending = next.value;
     return false;
   }

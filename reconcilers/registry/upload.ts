@@ -32,9 +32,10 @@ export interface UploadOptions {
   /** Called after a broken transfer, with the offset the upload continues from. */
   onResume?: (offset: number, cause: unknown) => void;
   /**
-   * Started once all bytes are sent and the digest is known, to run alongside the commit
-   * (e.g. uploading what names the blob); once, even if the commit is retried. The upload
-   * settles when both have; an error of this task is thrown as it is.
+   * Started once the digest is known (for a source of known size, when its last byte is read,
+   * before the registry has taken all bytes), to run alongside the end of the upload and the
+   * commit (e.g. uploading what names the blob); once, even if the upload is resumed or
+   * retried. The upload settles when both have; an error of this task is thrown as it is.
    */
   whileCommitting?: (blob: UploadedBlob) => Promise<void>;
 }
@@ -73,11 +74,15 @@ async function sendAndCommit(
 ): Promise<UploadedBlob> {
   let confirmed = 0;
   for (let attempt = 1; ; attempt++) {
-    const reader = new HashingReader(source.open());
+    // With the size known, what names the blob starts as soon as its last byte is read, while
+    // the registry still takes the bytes in flight.
+    const reader = new HashingReader(source.open(), source.size, (digest) =>
+      committing({ digest, size: source.size! }),
+    );
     try {
       await reader.skipTo(confirmed);
       await sendChunks(session, reader, upload, source.size, options.chunkSize ?? 0, what);
-      const digest = `sha256:${reader.hash.digest('hex')}`;
+      const digest = reader.digest();
       if (source.size !== undefined && reader.offset !== source.size) {
         throw new Error(
           `the blob source yielded ${reader.offset} bytes, expected ${source.size} (did the file change?)`,
