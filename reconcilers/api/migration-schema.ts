@@ -141,6 +141,10 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
   ),
   observedGeneration,
   sourceNode: string('Node the pod ran on when the migration started.', { maxLength: 253 }),
+  sourcePodUID: string(
+    'UID of the pod when the migration started: a pod re-created under its name is not migrated.',
+    { maxLength: 64 },
+  ),
   targetNode: string('Node the pod is restored on.', { maxLength: 253 }),
   targetPod: string('Name of the restored pod.', { maxLength: 253 }),
   checkpoint: object<NonNullable<MigrationStatus['checkpoint']>>(

@@ -124,6 +124,8 @@ export interface MigrationStatus {
   conditions?: Condition[];
   observedGeneration?: number;
   sourceNode?: string;
+  /** UID of the source pod when the migration started (a pod re-created under its name is not it). */
+  sourcePodUID?: string;
   targetNode?: string;
   targetPod?: string;
   checkpoint?: { archives: CheckpointArchive[] };

@@ -14,7 +14,7 @@ import type {
 /** Everything one pass knows, read fresh on every pass. Absent objects are `undefined`. */
 export interface Observed {
   migration: Migration;
-  /** The source pod named by spec.podName. */
+  /** The source pod named by spec.podName (once recorded, only the pod of that UID). */
   pod?: V1Pod;
   /** The source node: status.sourceNode, else the pod's spec.nodeName. */
   node?: V1Node;

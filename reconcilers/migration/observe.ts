@@ -58,7 +58,10 @@ export async function observe(
   if (!migration) return undefined;
   const podPath = (pod: string): string =>
     `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
-  const pod = await getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
+  const named = await getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
+  // a pod re-created under the name since the migration started is not its source
+  const recorded = migration.status?.sourcePodUID;
+  const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
   // a cached restored pod that is Ready is trusted; anything else is read from the API server
   // ("neither pod exists" fails the Migration; a stale cache must not keep it waiting)
   const targetName = targetPodName(migration);

@@ -750,9 +750,10 @@ test('decide: a failure keeps its first timestamp and reason on later passes', (
   );
 });
 
-test('decide: Pending records the source node and the time of each phase entered', (t) => {
+test('decide: Pending records the source node and pod and the time of each phase entered', (t) => {
   const d = decide(observed(m()), at(3), config);
   t.is(d.status.sourceNode, 'edge-1');
+  t.is(d.status.sourcePodUID, 'pod-uid');
   t.deepEqual(d.status.phaseTransitionTimestamps, {
     Pending: at(3).toISOString(),
     Checkpointing: at(3).toISOString(),

@@ -112,6 +112,35 @@ test('kubelet 500: retried, then Failed with CheckpointFailed; the source untouc
   t.falsy(pod.metadata?.deletionTimestamp);
 });
 
+test('a pod re-created under its name mid-checkpoint is not migrated: Failed, the new pod untouched', async (t) => {
+  t.timeout(180_000);
+  await h.createPod('reborn', { annotations: { [FAULT]: 'delay=3s' } });
+  await h.createMigration('move-reborn', {
+    podName: 'reborn',
+    restorePolicy: 'checkpoint',
+    image: image(),
+  });
+  await h.waitForMigration('move-reborn', isPhase('Checkpointing'));
+  // while the checkpoint call is in flight, the pod is replaced by another of the same name
+  await h.core.deleteNamespacedPod({
+    namespace: h.namespace,
+    name: 'reborn',
+    gracePeriodSeconds: 0,
+  });
+  await waitFor('the old pod gone', async () =>
+    h.core.readNamespacedPod({ namespace: h.namespace, name: 'reborn' }).then(
+      () => undefined,
+      () => true,
+    ),
+  );
+  const reborn = await h.createPod('reborn');
+  const m = await h.waitForMigration('move-reborn', isPhase('Done', 'Failed'));
+  t.is(m.status?.failureReason, 'SourcePodGone');
+  const pod = await h.core.readNamespacedPod({ namespace: h.namespace, name: 'reborn' });
+  t.is(pod.metadata?.uid, reborn.metadata?.uid);
+  t.falsy(pod.metadata?.deletionTimestamp);
+});
+
 test('kubelet timeout: retried, then Failed; the source untouched', async (t) => {
   t.timeout(240_000);
   const source = await h.createPod('slow', { annotations: { [FAULT]: 'timeout' } });

@@ -56,6 +56,7 @@ export function pending(
     return { status, actions: [] };
   }
   status.sourceNode = pod.spec.nodeName;
+  status.sourcePodUID = pod.metadata?.uid;
   enter(m, status, m.spec.restorePolicy === 'restart' ? 'Restoring' : 'Checkpointing', now);
   return { status, actions: [], requeueAfterMs: 0 };
 }
