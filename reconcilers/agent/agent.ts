@@ -50,7 +50,7 @@ export class Agent {
   private nc: NatsConnection | undefined;
   private connecting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private stopped = false;
+  /** Aborted by stop: ends sampling and the attempts to reach NATS. */
   private readonly abort = new AbortController();
   /** Connected to NATS right now (status events); messages are not queued while offline. */
   private online = false;
@@ -82,7 +82,7 @@ export class Agent {
     const first = Date.now();
     let n = 0;
     const tick = (): void => {
-      if (this.stopped) return;
+      if (this.abort.signal.aborted) return;
       this.tick();
       n++;
       this.timer = setTimeout(tick, Math.max(0, first + n * this.opts.intervalMs - Date.now()));
@@ -92,8 +92,7 @@ export class Agent {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.abort.abort(); // ends the attempts to reach NATS, if it never answered
+    this.abort.abort();
     clearTimeout(this.timer);
     await this.pods.stop();
     this.sampler.close();
@@ -137,7 +136,7 @@ export class Agent {
     };
     const nc = await connectUntilAborted(options, this.abort.signal, this.log);
     if (!nc) return;
-    if (this.stopped) return void (await nc.close());
+    if (this.abort.signal.aborted) return void (await nc.close()); // stopped meanwhile
     this.nc = nc;
     this.online = true;
     this.log.info({ server: nc.getServer() }, 'connected to NATS');
