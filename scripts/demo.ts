@@ -96,7 +96,7 @@ async function recordContainerId(core: CoreV1Api, pod: V1Pod, id: string): Promi
 async function main(): Promise<number> {
   say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler,');
   say('kwok (SIMULATED nodes edge-1, edge-2, cloud-1, edge-proxy), NATS, an OCI registry.');
-  const env = await startEnv((line) => say(`  ${line}`));
+  const env = await startEnv((line) => say(`  ${line}`), { realNodes: false });
   cleanups.push(() => env.stop());
   process.env.CONTINUUM_TEST_ENV = env.infoFile;
   say('SIMULATED: the kubelet checkpoint API (no CRIU on this kernel) and the kubelet that runs');

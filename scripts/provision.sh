@@ -6,6 +6,8 @@
 #    kube-scheduler, kubectl) built from the k8s.io/kubernetes Go module; etcd 3.5 (Debian's
 #    3.4 lacks the watch progress requests kube-apiserver 1.34's watch-list relies on), kwok, helm,
 #    all into $CONTINUUM_CACHE/bin (default ~/.cache/continuum), outside the repo.
+#  - what the real nodes need (scripts/provision-real-node.sh): CRIU 4.1 from Debian 13's packages,
+#    kubelet (with the control plane), containerd 2.3, and the pause and busybox images.
 #  - npm dependencies of the repo (npm ci) when node_modules is missing or stale.
 # A second run with everything cached only checks and prints what it found.
 set -euo pipefail
@@ -31,7 +33,8 @@ apt_packages() {
   # command:package pairs
   for pair in nats-server:nats-server docker-registry:docker-registry \
     skopeo:skopeo umoci:umoci runc:runc htpasswd:apache2-utils lua5.4:lua5.4 openssl:openssl \
-    setpriv:util-linux ip:iproute2; do
+    setpriv:util-linux ip:iproute2 /bin/busybox:busybox-static \
+    /usr/lib/cni/bridge:containernetworking-plugins unshare:util-linux gcc:gcc; do
     cmd=${pair%%:*} pkg=${pair##*:}
     command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
   done
@@ -47,7 +50,7 @@ apt_packages() {
 # k8s.io/kubernetes module. Its go.mod replaces the staging modules with ./staging/...,
 # which a consumer cannot see, so the build module pins each to its published v0 twin.
 build_kubernetes() {
-  local want=$K8S_VERSION tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  local want=$K8S_VERSION tools=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet)
   if [ -f "$BIN/.kubernetes-$want" ] && all_executable "${tools[@]}"; then
     say "kubernetes $want: cached"; return
   fi
@@ -124,6 +127,8 @@ npm_deps() {
   ) 9>/tmp/continuum-npm.lock
 }
 
+. "$repo/scripts/provision-real-node.sh"
+
 need_cmd node "install Node.js 20"
 need_cmd npm "install npm (comes with Node.js)"
 apt_packages
@@ -131,5 +136,6 @@ build_kubernetes
 build_etcd
 go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION"
 go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+provision_real_node
 npm_deps
 say "ready: binaries in $BIN"

@@ -1,14 +1,15 @@
 /**
  * The test environment: a real control plane, kwok nodes, NATS and two registries, on
- * loopback with free ports, and one node on a veth link of its own for the API server's node
- * proxy. {@link startEnv} brings it all up; `stop()` tears it down and removes every file and
- * link it made.
+ * loopback with free ports, one kwok node on a veth link of its own for the API server's node
+ * proxy, and two real nodes (kubelet, containerd, runc, CRIU) on the same link. {@link startEnv}
+ * brings it all up; `stop()` tears it down and removes every file, link, cgroup and process it
+ * made, and puts back the sysctls the kubelets changed.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from './control-plane.ts';
-import type { TestEnvInfo } from './info.ts';
+import type { RealNode, TestEnvInfo } from './info.ts';
 import { DEFAULT_NODES, startKwok } from './kwok.ts';
 import { createNodeLink, removeStaleLinks } from './link.ts';
 import { startNats } from './nats.ts';
@@ -16,7 +17,9 @@ import { bindKubeletClient } from './node-proxy.ts';
 import { KUBELET_CLIENT_USER, makePki } from './pki.ts';
 import type { Service } from './process.ts';
 import { startNodeSimulations } from '../sim/nodes.ts';
-import { startRegistry } from './registry.ts';
+import { pushLayout, startRegistry } from './registry.ts';
+import { sweepHostState } from './host-state.ts';
+import { realNodesWanted, startRealNodes } from './real-nodes.ts';
 
 export interface RunningEnv {
   info: TestEnvInfo;
@@ -25,8 +28,12 @@ export interface RunningEnv {
   stop(): Promise<void>;
 }
 
+function cacheDir(): string {
+  return process.env.CONTINUUM_CACHE ?? join(process.env.HOME ?? '/root', '.cache/continuum');
+}
+
 export function binDir(): string {
-  return process.env.CONTINUUM_BIN ?? join(process.env.HOME ?? '/root', '.cache/continuum/bin');
+  return process.env.CONTINUUM_BIN ?? join(cacheDir(), 'bin');
 }
 
 // etcd and JetStream write many small synced files: keep them in memory where we can.
@@ -38,7 +45,8 @@ const PROXY_NODE = 'edge-proxy';
  * Removes the directories and veth links of earlier environments whose process is gone
  * (killed without a chance to clean up). Their names carry the owning process id.
  */
-function removeStaleLeftovers(): void {
+async function removeStaleLeftovers(): Promise<void> {
+  await sweepHostState((pid) => !isAlive(pid));
   removeStaleLinks((pid) => !isAlive(pid));
   for (const root of new Set([tmpdir(), dataRoot])) {
     for (const entry of readdirSync(root)) {
@@ -59,8 +67,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
-export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
-  removeStaleLeftovers();
+/**
+ * Starts the environment; `realNodes: false` leaves the real nodes out (the demo, which still
+ * runs on the simulated node level).
+ */
+export async function startEnv(
+  log: (line: string) => void = () => {},
+  opts: { realNodes?: boolean } = {},
+): Promise<RunningEnv> {
+  await removeStaleLeftovers();
   const workDir = mkdtempSync(join(tmpdir(), `continuum-env-${process.pid}-`));
   const dataDir = mkdtempSync(join(dataRoot, `continuum-data-${process.pid}-`));
   const services: Array<Pick<Service, 'stop'>> = [];
@@ -74,7 +89,7 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     const step = (what: string) => log(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const link = createNodeLink(process.pid);
     services.push({ stop: async () => link.remove() });
-    const pki = makePki(workDir, [link.address]);
+    const pki = makePki(workDir, [link.address, link.peerAddress]);
     const bin = binDir();
     const [controlPlane, nats, registry, tlsRegistry] = await Promise.all([
       startControlPlane({ workDir, dataDir, binDir: bin, pki }),
@@ -91,6 +106,7 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
         username: 'continuum',
         password: 'registry-secret',
         tls: { cert: pki.servingCert, key: pki.servingKey, caFile: pki.caCert },
+        address: link.address,
       }),
     ]);
     services.push(...controlPlane.services, nats.service, registry.service, tlsRegistry.service);
@@ -121,9 +137,38 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     });
     services.push({ stop: () => simulations.stop() });
     step('simulated kubelets and job runner up');
+    const images = { busybox: '' };
+    const realNodes: RealNode[] = [];
+    if ((opts.realNodes ?? true) && realNodesWanted()) {
+      const layout = (name: string) => join(cacheDir(), 'images', name);
+      images.busybox = await pushLayout(
+        tlsRegistry.info,
+        pki.caCert,
+        layout('busybox'),
+        'busybox',
+        '1.35',
+      );
+      const real = await startRealNodes({
+        pid: process.pid,
+        addresses: [link.address, link.peerAddress],
+        workDir,
+        binDir: bin,
+        pki,
+        kubeconfig: controlPlane.kubeconfig,
+        apiServer: controlPlane.apiServer,
+        registryHost: tlsRegistry.info.host,
+        pauseLayout: layout('pause'),
+      });
+      services.push({ stop: () => real.stop() });
+      realNodes.push(...real.nodes);
+      step(`real nodes Ready: ${real.nodes.map((n) => `${n.name} (${n.layer})`).join(', ')}`);
+    } else {
+      step('real nodes left out');
+    }
     const info: TestEnvInfo = {
       workDir,
       kubeconfig: controlPlane.kubeconfig,
+      adminClient: { cert: pki.adminCert, key: pki.adminKey },
       apiServer: controlPlane.apiServer,
       caFile: pki.caCert,
       nodes: kwok.nodes,
@@ -133,6 +178,8 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
       natsUrl: nats.url,
       registry: registry.info,
       tlsRegistry: tlsRegistry.info,
+      realNodes,
+      images,
       binDir: bin,
     };
     const infoFile = join(workDir, 'env.json');

@@ -16,6 +16,21 @@ export interface SimulatedNode {
   rootDir: string;
 }
 
+/** A real node (real-node.ts): containerd 2.3, runc, CRIU 4.1 and kubelet 1.34. */
+export interface RealNode {
+  name: string;
+  layer: 'edge' | 'cloud';
+  /** InternalIP, on the run's veth link; the kubelet listens there (HTTPS, serving cert of caFile). */
+  address: string;
+  kubeletPort: number;
+  /** Host directory that is /var/lib/kubelet on the node (checkpoint archives in checkpoints/). */
+  kubeletDir: string;
+  /** containerd's socket (`ctr --address`, namespace k8s.io). */
+  containerdSocket: string;
+  /** The node's cgroup root in every controller (the kubelet's cgroupRoot). */
+  cgroupRoot: string;
+}
+
 export interface RegistryInfo {
   /** Base URL, e.g. http://127.0.0.1:5000 (plain HTTP, htpasswd Basic auth). */
   url: string;
@@ -32,6 +47,8 @@ export interface TestEnvInfo {
   workDir: string;
   /** Admin kubeconfig (system:masters client certificate). */
   kubeconfig: string;
+  /** The admin's client certificate and key (what the kubeconfig names), e.g. for a kubelet. */
+  adminClient: { cert: string; key: string };
   /** https://127.0.0.1:<port> */
   apiServer: string;
   /** CA that signed the API server's serving certificate and all kubelet serving certificates. */
@@ -51,8 +68,18 @@ export interface TestEnvInfo {
   /** nats://127.0.0.1:<port>, JetStream enabled. */
   natsUrl: string;
   registry: RegistryInfo;
-  /** The same registry served over TLS (certificate signed by caFile). */
+  /**
+   * The same registry served over TLS (certificate signed by caFile), on the veth link's
+   * address so that pods of the real nodes reach it too; the real nodes pull from it.
+   */
   tlsRegistry: RegistryInfo;
+  /**
+   * real-edge (edge) and real-cloud (cloud), tainted `test.continuum.dev/real-node=true:NoSchedule`; empty when the run
+   * skips them (CONTINUUM_REAL_NODES=0, never in CI).
+   */
+  realNodes: RealNode[];
+  /** Images in {@link tlsRegistry} for the real nodes: busybox (a shell and coreutils). */
+  images: { busybox: string };
   /** Directory of the provisioned binaries (kubectl, helm, kwok, …). */
   binDir: string;
 }

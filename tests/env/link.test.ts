@@ -31,10 +31,13 @@ test.serial('a node link has a private /30 address of its own, gone after remove
     t.regex(link.address, /^10\.213\.\d+\.\d+$/);
     t.is(Number(link.address.split('.')[3]) % 4, 1, 'the first host of a /30');
     t.deepEqual(linksWith(link.address), [`ctm-${process.pid}-a`]);
+    t.is(Number(link.peerAddress.split('.')[3]), Number(link.address.split('.')[3]) + 1);
+    t.deepEqual(linksWith(link.peerAddress), [`ctm-${process.pid}-b`], 'the other host, other end');
   } finally {
     link.remove();
   }
   t.deepEqual(linksWith(link.address), []);
+  t.deepEqual(linksWith(link.peerAddress), []);
   t.notThrows(() => link.remove(), 'removing twice is harmless');
 });
 

@@ -1,14 +1,15 @@
 /**
  * A non-loopback address for the node that the API server proxies to (kube-apiserver refuses
  * to proxy to loopback, and every other kwok node is 127.0.0.1): a veth pair of this run,
- * `ctm-<pid>-a` / `ctm-<pid>-b`, with a private /30 of 10.213.0.0/16 on its first end. Local
+ * `ctm-<pid>-a` / `ctm-<pid>-b`, with a private /30 of 10.213.0.0/16: its first address on the
+ * first end, its second on the other (the second real node's address). Local
  * traffic to that address needs no route of its own, so nothing else on the machine's network
  * changes. The pair goes with `remove()`; {@link removeStaleLinks} removes the pairs of runs that
  * were killed before they could.
  */
 import { execFileSync } from 'node:child_process';
 
-const NAME = /^ctm-(\d+)-a$/;
+const NAME = /^(?:ctm-(\d+)-a|cnb-(\d+)-[ec])$/;
 const SLOTS = 1 << 14; // the /30s of 10.213.0.0/16
 
 function ip(args: string[]): string {
@@ -30,6 +31,8 @@ function addressesInUse(): Set<string> {
 export interface NodeLink {
   /** The address, e.g. 10.213.66.129: give it to the Node as InternalIP and listen on it. */
   address: string;
+  /** The /30's other address (10.213.66.130), on the pair's other end. */
+  peerAddress: string;
   /** Deletes the pair (deleting one end deletes both); never throws. */
   remove(): void;
 }
@@ -40,6 +43,7 @@ export function createNodeLink(pid: number): NodeLink {
   let slot = pid % SLOTS;
   while (used.has(hostAddress(slot))) slot = (slot + 1) % SLOTS;
   const address = hostAddress(slot);
+  const peerAddress = address.replace(/\d+$/, (last) => String(Number(last) + 1));
   const [a, b] = [`ctm-${pid}-a`, `ctm-${pid}-b`];
   const remove = () => {
     try {
@@ -52,22 +56,24 @@ export function createNodeLink(pid: number): NodeLink {
     ip(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
     ip(['addr', 'add', `${address}/30`, 'dev', a]);
     ip(['link', 'set', a, 'up']);
+    ip(['addr', 'add', `${peerAddress}/30`, 'dev', b]);
     ip(['link', 'set', b, 'up']);
   } catch (err) {
     remove();
     const cause = (err as { stderr?: string }).stderr?.trim() || (err as Error).message;
     throw new Error(`cannot create the veth pair ${a}/${b} with ${address}/30: ${cause}`);
   }
-  return { address, remove };
+  return { address, peerAddress, remove };
 }
 
 /** Deletes the veth pairs of earlier runs whose process `isGone`. */
 export function removeStaleLinks(isGone: (pid: number) => boolean): void {
-  const links = JSON.parse(ip(['-j', 'link', 'show', 'type', 'veth'])) as Array<{
+  const links = JSON.parse(ip(['-j', 'link', 'show'])) as Array<{
     ifname: string;
   }>;
   for (const { ifname } of links) {
-    const owner = NAME.exec(ifname)?.[1];
+    const match = NAME.exec(ifname);
+    const owner = match?.[1] ?? match?.[2];
     if (owner && isGone(Number(owner))) {
       try {
         ip(['link', 'del', ifname]);

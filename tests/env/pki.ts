@@ -35,7 +35,7 @@ function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-function signedCert(
+export function signedCert(
   dir: string,
   pki: Pick<Pki, 'caCert' | 'caKey'>,
   name: string,
@@ -82,7 +82,7 @@ function signedCert(
   return { cert, key };
 }
 
-const CLIENT_EXT =
+export const CLIENT_EXT =
   'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
 /** The PKI in `dir`; `nodeAddresses` are added to the serving certificate's IP names. */

@@ -2,8 +2,9 @@
  * docker-registry (the CNCF distribution registry, from Debian) with htpasswd authentication,
  * over plain HTTP or over TLS with the environment's CA.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -17,13 +18,15 @@ export async function startRegistry(opts: {
   username: string;
   password: string;
   tls?: { cert: string; key: string; caFile: string };
+  /** Where it listens (default 127.0.0.1). */
+  address?: string;
 }): Promise<{ info: RegistryInfo; service: Service }> {
   const dir = join(opts.workDir, opts.name);
   mkdirSync(join(dir, 'storage'), { recursive: true });
   const htpasswd = join(dir, 'htpasswd');
   writeFileSync(htpasswd, execFileSync('htpasswd', ['-Bbn', opts.username, opts.password]));
   const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  const host = `${opts.address ?? '127.0.0.1'}:${port}`;
   const config = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
@@ -66,5 +69,40 @@ function statusOf(url: string, caFile: string | undefined): Promise<number> {
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/**
+ * Pushes tag `tag` of the OCI layout `layout` to `registry` as `<name>:<tag>` (skopeo, with the
+ * registry's credentials and, over TLS, `caFile`); resolves to the image reference.
+ */
+export function pushLayout(
+  registry: RegistryInfo,
+  caFile: string,
+  layout: string,
+  name: string,
+  tag: string,
+): Promise<string> {
+  const certDir = mkdtempSync(join(tmpdir(), 'continuum-certs-'));
+  copyFileSync(caFile, join(certDir, 'ca.crt'));
+  const reference = `${registry.host}/${name}:${tag}`;
+  return new Promise<string>((resolve, reject) => {
+    execFile(
+      'skopeo',
+      [
+        'copy',
+        '--quiet',
+        `--dest-creds=${registry.username}:${registry.password}`,
+        `--dest-cert-dir=${certDir}`,
+        `oci:${layout}:${tag}`,
+        `docker://${reference}`,
+      ],
+      (err, _stdout, stderr) => {
+        rmSync(certDir, { recursive: true, force: true });
+        if (err)
+          reject(new Error(`cannot push ${layout}:${tag} to ${reference}: ${stderr.trim()}`));
+        else resolve(reference);
+      },
+    );
   });
 }

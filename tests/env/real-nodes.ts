@@ -1,0 +1,59 @@
+/**
+ * The two real nodes of the test environment, `real-edge` and `real-cloud`, started side by side
+ * (see real-node.ts). Around them, what they change on the machine: the sysctls the kubelet and
+ * the CNI bridge plugin set are saved first and put back at stop, and the fixed-path directories
+ * the nodes bind over are created only where missing, and removed afterwards.
+ */
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { saveSysctls } from './host-state.ts';
+import type { RealNode } from './info.ts';
+import { PRIVATE_PATHS, startRealNode, type RealNodeOptions } from './real-node.ts';
+
+type Shared = Omit<
+  RealNodeOptions,
+  'name' | 'layer' | 'address' | 'bridge' | 'podSubnet' | 'cgroupRoot'
+>;
+
+/** Whether this run starts real nodes: always in CI; CONTINUUM_REAL_NODES=0 skips them locally. */
+export function realNodesWanted(): boolean {
+  return process.env.CI === 'true' || process.env.CONTINUUM_REAL_NODES !== '0';
+}
+
+export async function startRealNodes(
+  shared: Shared & { pid: number; addresses: [string, string] },
+): Promise<{ nodes: RealNode[]; stop(): Promise<void> }> {
+  const restoreSysctls = saveSysctls(shared.pid);
+  const createdOnHost = PRIVATE_PATHS.filter((path) => !existsSync(path));
+  for (const path of createdOnHost) mkdirSync(path, { recursive: true });
+  const subnet = shared.pid % 250;
+  const specs = [
+    { name: 'real-edge', layer: 'edge' as const, address: shared.addresses[0] },
+    { name: 'real-cloud', layer: 'cloud' as const, address: shared.addresses[1] },
+  ].map((spec, i) => ({
+    ...shared,
+    ...spec,
+    bridge: `cnb-${shared.pid}-${spec.layer[0]}`,
+    podSubnet: `10.${220 + i}.${subnet}.0/24`,
+    cgroupRoot: `continuum-${shared.pid}-${spec.name}`,
+  }));
+  const started = await Promise.allSettled(specs.map((spec) => startRealNode(spec)));
+  const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    // one after the other: a directory is removed only once no namespace binds over it
+    for (const node of running) await node.stop();
+    for (const path of createdOnHost.reverse()) {
+      try {
+        if (readdirSync(path).length === 0) rmdirSync(path);
+      } catch {
+        // not empty, or gone
+      }
+    }
+    restoreSysctls();
+  };
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  return { nodes: running.map((r) => r.node), stop };
+}

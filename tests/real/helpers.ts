@@ -1,0 +1,127 @@
+/**
+ * What the tests on the real nodes share: the nodes, a workload whose state lives only in
+ * memory, the pull Secret of the environment's TLS registry, container logs, and the kubelet's
+ * checkpoint API called directly (the admin's client certificate; the serving certificate
+ * verified against the environment's CA).
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { testEnv, type RealNode } from '../env/info.ts';
+
+export const REAL_NODE_TOLERATION = {
+  key: 'test.continuum.dev/real-node',
+  operator: 'Equal',
+  value: 'true',
+  effect: 'NoSchedule',
+};
+export const REAL_PULL_SECRET = 'real-registry-pull';
+
+/** False when this run skipped the real nodes (CONTINUUM_REAL_NODES=0, never in CI). */
+export function realNodeAvailable(): boolean {
+  return testEnv().realNodes.length > 0;
+}
+
+export function realNode(name: string): RealNode {
+  const node = testEnv().realNodes.find((n) => n.name === name);
+  if (!node) throw new Error(`no real node ${name} in this test environment`);
+  return node;
+}
+
+/**
+ * A busybox pod on `nodeName` that picks a random token at start and prints
+ * `token=<token> count=<n>` every second: both live only in the shell's memory, so a pod that
+ * goes on with the same token and the next count was restored, not restarted.
+ */
+export function counterPod(name: string, nodeName: string, container = 'counter'): V1Pod {
+  return {
+    metadata: { name, labels: { app: name } },
+    spec: {
+      nodeName,
+      tolerations: [REAL_NODE_TOLERATION],
+      imagePullSecrets: [{ name: REAL_PULL_SECRET }],
+      terminationGracePeriodSeconds: 1,
+      containers: [
+        {
+          name: container,
+          image: testEnv().images.busybox,
+          command: [
+            'sh',
+            '-c',
+            'token=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d " \\n"); i=0; ' +
+              'while true; do i=$((i+1)); echo "token=$token count=$i"; sleep 1; done',
+          ],
+        },
+      ],
+    },
+  };
+}
+
+/** The kubernetes.io/dockerconfigjson Secret for the TLS registry the real nodes pull from. */
+export async function createPullSecret(core: CoreV1Api, namespace: string): Promise<void> {
+  const { host, username, password } = testEnv().tlsRegistry;
+  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  await core.createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name: REAL_PULL_SECRET },
+      type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
+    },
+  });
+}
+
+export async function logsOf(
+  core: CoreV1Api,
+  namespace: string,
+  pod: string,
+  container?: string,
+): Promise<string> {
+  return core.readNamespacedPodLog({ namespace, name: pod, container });
+}
+
+/** The `token=… count=…` lines of a counter's logs, in order. */
+export function counts(logs: string): Array<{ token: string; count: number }> {
+  return [...logs.matchAll(/token=(\w+) count=(\d+)/g)].map((m) => ({
+    token: m[1]!,
+    count: Number(m[2]),
+  }));
+}
+
+export const lastCount = (logs: string) => counts(logs).at(-1);
+
+/** POST /checkpoint/… on the node's kubelet as the admin; resolves to the archive's path. */
+export function kubeletCheckpoint(
+  node: RealNode,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<string> {
+  const env = testEnv();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: node.address,
+        port: node.kubeletPort,
+        method: 'POST',
+        path: `/checkpoint/${namespace}/${pod}/${container}`,
+        ca: readFileSync(env.caFile),
+        cert: readFileSync(env.adminClient.cert),
+        key: readFileSync(env.adminClient.key),
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`kubelet answered ${res.statusCode}: ${body}`));
+            return;
+          }
+          resolve((JSON.parse(body) as { items: string[] }).items[0]!);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
