@@ -60,6 +60,7 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_KUBELET_CA: str('kubelet.caFile'),
       CONTINUUM_KUBELET_VIA_PROXY: tpl('.Values.kubelet.viaProxy | toString | quote'),
       CONTINUUM_IMAGE: image,
+      CONTINUUM_IMAGE_PULL_SECRET: str('image.pullSecret'),
       CONTINUUM_AGENT_SERVICE_ACCOUNT: AGENT_SERVICE_ACCOUNT,
       CONTINUUM_IMAGER_SERVICE_ACCOUNT: IMAGER_SERVICE_ACCOUNT,
       CONTINUUM_LISTEN: `:${PORT}`,
@@ -88,7 +89,7 @@ export function deploymentChart(scope: Construct): Chart {
     timeoutSeconds: 2,
     failureThreshold: 3,
   });
-  new KubeDeployment(chart, 'deployment', {
+  new OperatorDeployment(chart, 'deployment', {
     metadata: { name: OPERATOR_NAME, namespace, labels },
     spec: {
       replicas: raw<number>('replicas'),
@@ -159,6 +160,21 @@ export function deploymentChart(scope: Construct): Chart {
     },
   });
   return chart;
+}
+
+/**
+ * The Deployment with its pods' imagePullSecrets from `image.pullSecret`: `[]` or `[{name}]` (an
+ * item with an empty name would be wrong in every pod). The typed class takes only a list there,
+ * and converts patches too, so the template expression goes in after its conversion.
+ */
+class OperatorDeployment extends KubeDeployment {
+  override toJson(): { spec: { template: { spec: Record<string, unknown> } } } {
+    const json = super.toJson() as { spec: { template: { spec: Record<string, unknown> } } };
+    json.spec.template.spec.imagePullSecrets = tpl(
+      'empty .Values.image.pullSecret | ternary (list) (list (dict "name" .Values.image.pullSecret)) | toJson',
+    );
+    return json;
+  }
 }
 
 /** Prometheus scrapes /metrics on port 8080 (the probes' port) through this Service. */

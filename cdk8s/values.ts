@@ -8,7 +8,12 @@ export const CHART_VERSION = '0.1.0';
 export const APP_VERSION = '0.1.0';
 
 export const defaultValues = {
-  image: { repository: 'ghcr.io/continuum-dev/continuum', tag: '', pullPolicy: 'IfNotPresent' },
+  image: {
+    repository: 'ghcr.io/continuum-dev/continuum',
+    tag: '',
+    pullPolicy: 'IfNotPresent',
+    pullSecret: '',
+  },
   replicas: 2,
   namespace: OPERATOR_NAMESPACE,
   createNamespace: true,
@@ -26,6 +31,10 @@ export const defaultValues = {
 export const valueComments: Record<string, string> = {
   image: 'The product image: `continuum operator`, `agent` and `imager` in one.',
   'image.tag': "Empty: the chart's appVersion.",
+  'image.pullSecret':
+    'Name of a kubernetes.io/dockerconfigjson Secret that pulls the image from a private registry.\n' +
+    'The operator and agent pods use it in the operator namespace; the imaging Jobs and cleanup\n' +
+    "pods run in each Migration's namespace, so it must exist there too. Empty: none.",
   replicas:
     'Operator replicas. Two by default: one leader acts, the other waits on the Lease and takes\n' +
     'over within 15 s if the leader or its node dies, so migrations in flight are not stranded.',

@@ -19,6 +19,8 @@ export const SPEC_HASH_ANNOTATION = 'continuum.dev/spec-hash';
 export interface AgentSettings {
   /** The project's image (it holds the `continuum agent` command). */
   image: string;
+  /** dockerconfigjson Secret in {@link namespace} that pulls {@link image}, if it needs one. */
+  imagePullSecret?: string;
   natsUrl: string;
   /** Namespace of the DaemonSets (the operator's). */
   namespace: string;
@@ -54,6 +56,7 @@ export function agentDaemonSet(en: EdgeNode, s: AgentSettings): V1DaemonSet {
       metadata: { labels: { ...labels, ...PART_OF_LABELS } },
       spec: {
         serviceAccountName: s.serviceAccount,
+        ...(s.imagePullSecret ? { imagePullSecrets: [{ name: s.imagePullSecret }] } : {}),
         nodeSelector: en.spec.nodeSelector,
         tolerations: [{ operator: 'Exists' }],
         containers: [

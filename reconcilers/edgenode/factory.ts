@@ -45,6 +45,7 @@ export const edgeNodeFactory: ControllerFactory = {
       caches,
       settings: {
         image: process.env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
+        imagePullSecret: process.env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
         serviceAccount: process.env.CONTINUUM_AGENT_SERVICE_ACCOUNT || AGENT_SERVICE_ACCOUNT,
         namespace,
         natsUrl: config.natsUrl,

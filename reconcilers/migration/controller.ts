@@ -23,7 +23,8 @@ import { registryCheck } from './registry-check.ts';
 
 /**
  * Settings beyond the operator flags, from the environment (the chart's ConfigMap):
- * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
+ * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGE_PULL_SECRET (the Secret that
+ * pulls it), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
  * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image),
  * CONTINUUM_CHECKPOINT_TIMEOUT (seconds). The registry CA bundle is read once, here.
  */
@@ -36,6 +37,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
       ? { registryCaPem: readFileSync(ctx.config.registryCA, 'utf8') }
       : {}),
     imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
+    imagePullSecret: env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
     imagerServiceAccount: env.CONTINUUM_IMAGER_SERVICE_ACCOUNT || 'continuum-imager',
     checkpointTimeoutSeconds: Number(env.CONTINUUM_CHECKPOINT_TIMEOUT || 60),
     maxAttempts: 5,

@@ -128,6 +128,7 @@ export function sourceNodePodSpec(
     serviceAccountName: cfg.imagerServiceAccount,
     automountServiceAccountToken: false,
     tolerations: [{ operator: 'Exists' }],
+    ...(cfg.imagePullSecret ? { imagePullSecrets: [{ name: cfg.imagePullSecret }] } : {}),
     ...spec,
   };
 }

@@ -42,6 +42,11 @@ export interface MigrationConfig {
   defaultPullSecret?: string;
   /** Image of the imaging Job (the project's own image, which has `continuum imager`). */
   imagerImage: string;
+  /**
+   * dockerconfigjson Secret that pulls {@link imagerImage} from a private registry, in the
+   * Migration's namespace (where the imaging Job and cleanup pods run).
+   */
+  imagePullSecret?: string;
   /** ServiceAccount the imaging Job runs as (created in the Migration's namespace). */
   imagerServiceAccount: string;
   /** PEM CA bundle of a registry with a private CA, handed to the imaging Jobs. */

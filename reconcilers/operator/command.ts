@@ -36,6 +36,7 @@ Flags (environment variable in brackets):
 
 Environment only (the chart's ConfigMap sets them):
   CONTINUUM_IMAGE                    image of the imaging Jobs and agent DaemonSets (this one)
+  CONTINUUM_IMAGE_PULL_SECRET        Secret that pulls it (imaging Jobs, cleanup pods, agents)
   CONTINUUM_IMAGER_SERVICE_ACCOUNT   its ServiceAccount (continuum-imager)
   CONTINUUM_AGENT_SERVICE_ACCOUNT    ServiceAccount of the agent DaemonSets (continuum-agent)
   CONTINUUM_REGISTRY_PUSH_SECRET     push Secret when a Migration names none

@@ -83,10 +83,12 @@ test('helm template substitutes the values', async (t) => {
       'registry.repository=registry.example.com/checkpoints',
       'registry.pushSecret=push',
       'registry.pullSecret=pull',
+      'image.pullSecret=product-pull',
     ]),
   );
   const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
   t.is(deployment.spec!.replicas, 3);
+  t.deepEqual(deployment.spec!.template.spec!.imagePullSecrets, [{ name: 'product-pull' }]);
   t.is(deployment.metadata!.namespace, NAMESPACE);
   const [container] = deployment.spec!.template.spec!.containers;
   t.is(container!.image, 'registry.example.com/continuum:1.2.3');
@@ -98,6 +100,7 @@ test('helm template substitutes the values', async (t) => {
     CONTINUUM_REGISTRY_PUSH_SECRET: 'push',
     CONTINUUM_REGISTRY_PULL_SECRET: 'pull',
     CONTINUUM_IMAGE: 'registry.example.com/continuum:1.2.3',
+    CONTINUUM_IMAGE_PULL_SECRET: 'product-pull',
     CONTINUUM_KUBELET_VIA_PROXY: 'false',
   });
   t.false(docs.some((d) => d.metadata.name === 'continuum-operator-node-proxy'));
@@ -108,6 +111,8 @@ test('helm template substitutes the values', async (t) => {
 test('helm template output applies with a server-side dry run', async (t) => {
   t.timeout(120_000);
   const docs = documents(await template([`namespace=${NAMESPACE}`, 'kubelet.viaProxy=true']));
+  const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
+  t.deepEqual(deployment.spec!.template.spec!.imagePullSecrets, [], 'none by default');
   t.deepEqual(docs.map((d) => d.kind).sort(), [
     ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
     ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],

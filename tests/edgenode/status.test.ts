@@ -129,3 +129,18 @@ test('the DaemonSet changes (new hash) exactly when what it runs changes', (t) =
   t.not(hash(edge), hash(edge, { ...settings, image: 'img:2' }));
   t.true(daemonSetName('x'.repeat(100)).length <= 63);
 });
+
+test('the agents pull the product image with the configured Secret, and only then', (t) => {
+  const settings = {
+    image: 'img:1',
+    natsUrl: 'nats://n:4222',
+    namespace: 'ns',
+    serviceAccount: 'sa',
+  };
+  const secrets = (s: typeof settings & { imagePullSecret?: string }) =>
+    agentDaemonSet(edge, s).spec?.template.spec?.imagePullSecrets;
+  t.deepEqual(secrets({ ...settings, imagePullSecret: 'product-pull' }), [
+    { name: 'product-pull' },
+  ]);
+  t.is(secrets(settings), undefined);
+});

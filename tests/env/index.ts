@@ -20,6 +20,7 @@ import { startNodeSimulations } from '../sim/nodes.ts';
 import { pushLayout, startRegistry } from './registry.ts';
 import { sweepHostState } from './host-state.ts';
 import { realNodesWanted, startRealNodes } from './real-nodes.ts';
+import { buildProductImage } from './product-image.ts';
 
 export interface RunningEnv {
   info: TestEnvInfo;
@@ -137,10 +138,12 @@ export async function startEnv(
     });
     services.push({ stop: () => simulations.stop() });
     step('simulated kubelets and job runner up');
-    const images = { busybox: '' };
+    const images = { busybox: '', continuum: '' };
     const realNodes: RealNode[] = [];
     if ((opts.realNodes ?? true) && realNodesWanted()) {
       const layout = (name: string) => join(cacheDir(), 'images', name);
+      const product = buildProductImage(workDir, tlsRegistry.info, pki.caCert);
+      product.catch(() => undefined); // awaited below, once the nodes are up
       images.busybox = await pushLayout(
         tlsRegistry.info,
         pki.caCert,
@@ -162,6 +165,8 @@ export async function startEnv(
       services.push({ stop: () => real.stop() });
       realNodes.push(...real.nodes);
       step(`real nodes Ready: ${real.nodes.map((n) => `${n.name} (${n.layer})`).join(', ')}`);
+      images.continuum = await product;
+      step(`product image built and pushed: ${images.continuum}`);
     } else {
       step('real nodes left out');
     }

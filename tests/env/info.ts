@@ -78,8 +78,11 @@ export interface TestEnvInfo {
    * skips them (CONTINUUM_REAL_NODES=0, never in CI).
    */
   realNodes: RealNode[];
-  /** Images in {@link tlsRegistry} for the real nodes: busybox (a shell and coreutils). */
-  images: { busybox: string };
+  /**
+   * Images in {@link tlsRegistry} for the real nodes: busybox (a shell and coreutils) and the
+   * product image built from this checkout (`continuum operator|agent|imager`).
+   */
+  images: { busybox: string; continuum: string };
   /** Directory of the provisioned binaries (kubectl, helm, kwok, …). */
   binDir: string;
 }

@@ -1,0 +1,112 @@
+/**
+ * GIVEN the operator under the chart's RBAC, the real nodes, and a counter on real-edge whose
+ *   token and count live only in memory
+ * WHEN a checkpoint Migration moves it to real-cloud
+ * THEN the real kubelet checkpoints it (CRIU), the imaging Job runs as a real container on
+ *   real-edge (the product image pulled with its pull Secret) and pushes the real archive, the
+ *   restored pod on real-cloud goes on with the same token and the next count, the source is
+ *   gone and no archive is left on the node.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import test from 'ava';
+import { testEnv } from '../env/info.ts';
+import { waitFor } from '../env/wait.ts';
+import { harness, isPhase, type Harness } from '../migration/harness.ts';
+import {
+  REAL_PULL_SECRET,
+  counterPod,
+  counts,
+  createPullSecret,
+  lastCount,
+  logsOf,
+  realNode,
+  realNodeAvailable,
+} from './helpers.ts';
+
+let h: Harness;
+
+test.before(async (t) => {
+  if (!realNodeAvailable()) return;
+  t.timeout(120_000);
+  h = await harness('real-migration');
+  await createPullSecret(h.core, h.namespace);
+  h.startOperator({
+    args: ['--registry-ca', testEnv().caFile],
+    env: {
+      CONTINUUM_IMAGE: testEnv().images.continuum,
+      CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
+    },
+  });
+});
+
+test.after.always(async () => {
+  await h?.cleanup();
+});
+
+const archivesOnEdge = () => {
+  const dir = join(realNode('real-edge').kubeletDir, 'checkpoints');
+  return existsSync(dir) ? readdirSync(dir) : [];
+};
+
+test('checkpoint Migration real-edge → real-cloud: the counter goes on with its memory', async (t) => {
+  if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+  t.timeout(300_000);
+  const { core, namespace } = h;
+  // containerd 2.3 pulls a checkpoint's base image itself, anonymously: it must be on the node
+  await core.createNamespacedPod({
+    namespace,
+    body: { ...counterPod('base-image', 'real-cloud'), metadata: { name: 'base-image' } },
+  });
+  await core.createNamespacedPod({ namespace, body: counterPod('counter', 'real-edge') });
+  await waitFor('the counter at 3 and the base image on real-cloud', async () => {
+    const [source, base] = await Promise.all([
+      logsOf(core, namespace, 'counter'),
+      logsOf(core, namespace, 'base-image'),
+    ]);
+    return (lastCount(source)?.count ?? 0) >= 3 && base.length > 0;
+  });
+  const before = lastCount(await logsOf(core, namespace, 'counter'))!;
+  await h.createMigration('move-counter', {
+    podName: 'counter',
+    restorePolicy: 'checkpoint',
+    target: { nodeName: 'real-cloud' },
+    image: {
+      repository: `${testEnv().tlsRegistry.host}/continuum/real-migration`,
+      pushSecretRef: { name: REAL_PULL_SECRET },
+      pullSecretRef: { name: REAL_PULL_SECRET },
+    },
+  });
+  const m = await h.waitForMigration('move-counter', isPhase('Done', 'Failed'), 240_000);
+  t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+  t.is(m.status?.sourceNode, 'real-edge');
+  t.is(m.status?.targetNode, 'real-cloud');
+  const target = m.status!.targetPod!;
+  const lines = await waitFor(
+    'the restored counter past the checkpoint',
+    async () => {
+      const all = counts(await logsOf(core, namespace, target));
+      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
+    },
+    60_000,
+  );
+  t.true(
+    lines.every((l) => l.token === before.token),
+    'one token: the memory came along',
+  );
+  t.deepEqual(
+    lines.map((l) => l.count),
+    lines.map((_, i) => i + 1),
+    'the count goes on, never from 1 again',
+  );
+  await waitFor('the source gone', async () =>
+    core.readNamespacedPod({ namespace, name: 'counter' }).then(
+      () => false,
+      () => true,
+    ),
+  );
+  t.false(
+    archivesOnEdge().some((f) => f.startsWith(`checkpoint-counter_${namespace}-`)),
+    'no archive left on real-edge',
+  );
+});
