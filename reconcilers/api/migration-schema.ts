@@ -147,6 +147,21 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
   ),
   targetNode: string('Node the pod is restored on.', { maxLength: 253 }),
   targetPod: string('Name of the restored pod.', { maxLength: 253 }),
+  restoreFallback: object<NonNullable<MigrationStatus['restoreFallback']>>(
+    'Set when the restored pod could not run from the checkpoint after the source was gone: ' +
+      'the workload was started afresh from its original image on the target, its memory ' +
+      'state lost.',
+    {
+      reason: string(
+        'Why the restore failed: the container state reason, e.g. CreateContainerError.',
+        {
+          maxLength: 128,
+        },
+      ),
+      message: string('What the container runtime said.', { maxLength: 4096 }),
+    },
+    { required: ['reason', 'message'] },
+  ),
   checkpoint: object<NonNullable<MigrationStatus['checkpoint']>>(
     'Checkpoint archives taken on the source node.',
     { archives: array('One archive per checkpointed container.', archive, { maxItems: 32 }) },

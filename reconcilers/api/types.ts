@@ -128,6 +128,11 @@ export interface MigrationStatus {
   sourcePodUID?: string;
   targetNode?: string;
   targetPod?: string;
+  /**
+   * Set when the restored pod could not run from the checkpoint after the source was gone: the
+   * workload was started afresh from its original image on the target (its memory state lost).
+   */
+  restoreFallback?: { reason: string; message: string };
   checkpoint?: { archives: CheckpointArchive[] };
   /** Pushed checkpoint image, `repository@sha256:…`. */
   image?: string;

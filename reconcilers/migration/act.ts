@@ -94,28 +94,38 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
         [404, 409],
         core.deleteNamespacedPod({ name: a.name, namespace, body }),
       );
-      if (!gone) {
-        const what = a.why === 'cutover' ? 'source pod' : 'restored pod (rollback)';
-        await emitEvent(
-          kc,
-          m,
-          'Normal',
-          a.why === 'cutover' ? 'SourceDeleted' : 'TargetDeleted',
-          `deleted ${what} "${a.name}"`,
-        );
-      }
+      if (!gone) await emitEvent(kc, m, ...deletionEvent(a));
       return { ok: true };
     }
   }
 }
 
-/** Awaits `p`; resolves true when it failed with one of the tolerated HTTP codes. */
+/** The Event that tells of a pod this Migration deleted. */
+function deletionEvent(
+  a: Extract<Action, { type: 'deletePod' }>,
+): ['Normal' | 'Warning', string, string] {
+  switch (a.why) {
+    case 'cutover':
+      return ['Normal', 'SourceDeleted', `deleted source pod "${a.name}"`];
+    case 'rollback':
+      return ['Normal', 'TargetDeleted', `deleted restored pod (rollback) "${a.name}"`];
+    case 'fallback':
+      return [
+        'Warning',
+        'RestoreFellBack',
+        `restored pod "${a.name}" cannot run from the checkpoint (${a.cause}); the source is ` +
+          'gone, so the workload starts afresh from its original image: its memory state is lost',
+      ];
+  }
+}
+
 /** The API's refusal to create anything in a namespace that is being deleted. */
 function namespaceTerminating(err: unknown): boolean {
   const body = (err as { body?: unknown }).body;
   return apiErrorCode(err) === 403 && String(body).includes('NamespaceTerminating');
 }
 
+/** Awaits `p`; resolves true when it failed with one of the tolerated HTTP codes. */
 async function tolerate(codes: number | number[], p: Promise<unknown>): Promise<boolean> {
   try {
     await p;

@@ -43,6 +43,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
     maxAttempts: 5,
     jobBackoffLimit: 3,
     pollMs: 2000,
+    pullGraceMs: 60_000,
     eventPollMs: 15_000,
   };
 }

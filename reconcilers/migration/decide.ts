@@ -93,7 +93,10 @@ function conditions(o: Observed, d: Decision, now: Date): void {
   const s = d.status;
   if (s.phase === 'Done') {
     const where = s.targetNode ? ` on node "${s.targetNode}"` : '';
-    const message = `pod "${m.spec.podName}" runs as "${s.targetPod}"${where}`;
+    const fresh = s.restoreFallback
+      ? `, started afresh from its original image: the restore failed (${s.restoreFallback.message}) and its memory state is lost`
+      : '';
+    const message = `pod "${m.spec.podName}" runs as "${s.targetPod}"${where}${fresh}`;
     setCondition(s, { type: 'Ready', status: 'True', reason: 'Succeeded', message }, now, m);
   } else if (s.phase !== 'Failed') {
     const phase = s.phase ?? 'Pending';

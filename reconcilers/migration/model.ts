@@ -42,6 +42,8 @@ export interface MigrationConfig {
   defaultPullSecret?: string;
   /** Image of the imaging Job (the project's own image, which has `continuum imager`). */
   imagerImage: string;
+  /** How long a restored pod may fail to pull an image before the Migration stops waiting. */
+  pullGraceMs: number;
   /**
    * dockerconfigjson Secret that pulls {@link imagerImage} from a private registry, in the
    * Migration's namespace (where the imaging Job and cleanup pods run).
@@ -72,7 +74,18 @@ export type Action =
   | { type: 'deleteJob'; name: string }
   | { type: 'createPod'; pod: V1Pod }
   /** Deletes a pod only if it is still the one observed (uid precondition). */
-  | { type: 'deletePod'; name: string; uid: string; why: 'cutover' | 'rollback' };
+  | {
+      type: 'deletePod';
+      name: string;
+      uid: string;
+      /**
+       * cutover: the source, replaced; rollback: a restored pod whose source still runs;
+       * fallback: a restored pod that cannot run from its checkpoint, replaced by a fresh one.
+       */
+      why: 'cutover' | 'rollback' | 'fallback';
+      /** With `fallback`: what the runtime said, for the Event. */
+      cause?: string;
+    };
 
 /** What an action came to. `archive` is the result of a checkpoint. */
 export type Outcome =

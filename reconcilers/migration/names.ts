@@ -8,6 +8,8 @@ import type { Migration } from '../api/types.ts';
 export const MIGRATION_LABEL = 'continuum.dev/migration';
 /** Annotation on restored pods and imaging Jobs: the Migration's UID (ownership check). */
 export const MIGRATION_UID_ANNOTATION = 'continuum.dev/migration-uid';
+/** Annotation on restored pods: JSON of the original image of each container given a checkpoint image. */
+export const SOURCE_IMAGES_ANNOTATION = 'continuum.dev/source-images';
 
 /** The first 8 hex digits of the Migration's UID, unique enough within one namespace. */
 export function shortUid(m: Migration): string {
@@ -24,10 +26,22 @@ export function cleanupJobName(m: Migration): string {
   return `cleanup-${m.metadata.uid}`;
 }
 
-/** The restored pod: `<pod>-<short uid>`, the pod part cut so the whole stays a DNS label. */
-export function targetPodName(m: Migration): string {
-  const suffix = `-${shortUid(m)}`;
+/** The pod's name with `suffix`, the pod part cut so the whole stays a DNS label. */
+function podNameWith(m: Migration, suffix: string): string {
   return m.spec.podName.slice(0, 63 - suffix.length).replace(/[-.]+$/, '') + suffix;
+}
+
+/** The restored pod: `<pod>-<short uid>`. */
+export function targetPodName(m: Migration): string {
+  return podNameWith(m, `-${shortUid(m)}`);
+}
+
+/**
+ * The pod that replaces a restored pod that could not run from its checkpoint once the source
+ * was gone: `<pod>-<short uid>-fresh`, started from the original images.
+ */
+export function fallbackPodName(m: Migration): string {
+  return podNameWith(m, `-${shortUid(m)}-fresh`);
 }
 
 /** The checkpoint image's tag for one container: `<short uid>-<container>`. */

@@ -64,7 +64,7 @@ export async function observe(
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
   // a cached restored pod that is Ready is trusted; anything else is read from the API server
   // ("neither pod exists" fails the Migration; a stale cache must not keep it waiting)
-  const targetName = targetPodName(migration);
+  const targetName = migration.status?.targetPod ?? targetPodName(migration);
   const cached = caches.labelledPods.get(targetName, namespace);
   const targetPod =
     cached && isReady(cached) ? cached : await getOrUndefined<V1Pod>(kc, podPath(targetName));

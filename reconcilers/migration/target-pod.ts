@@ -6,7 +6,13 @@
  */
 import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
-import { MIGRATION_LABEL, MIGRATION_UID_ANNOTATION, targetPodName } from './names.ts';
+import {
+  fallbackPodName,
+  MIGRATION_LABEL,
+  MIGRATION_UID_ANNOTATION,
+  SOURCE_IMAGES_ANNOTATION,
+  targetPodName,
+} from './names.ts';
 
 /** Where the restored pod goes. */
 export type Placement = { nodeName: string } | { nodeSelector: Record<string, string> };
@@ -33,13 +39,17 @@ export function placementOf(
   return { nodeSelector: { [LAYER_LABEL]: 'cloud' } };
 }
 
-/** The pod to create; `images` maps checkpointed container names to their image references. */
+/**
+ * The pod to create; `images` maps checkpointed container names to their image references (the
+ * original ones are kept in an annotation, for {@link fallbackPod}).
+ */
 export function targetPod(
   m: Migration,
   source: V1Pod,
   placement: Placement,
   images: Record<string, string>,
   defaultPullSecret?: string,
+  name = targetPodName(m),
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
   delete spec.nodeName;
@@ -51,10 +61,14 @@ export function targetPod(
     (spec.volumes ?? []).filter((v) => v.name.startsWith('kube-api-access-')).map((v) => v.name),
   );
   spec.volumes = spec.volumes?.filter((v) => !injected.has(v.name));
+  const replaced: Record<string, string> = {};
   for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
     c.volumeMounts = c.volumeMounts?.filter((v) => !injected.has(v.name));
     const image = images[c.name];
-    if (image) c.image = image;
+    if (image && image !== c.image) {
+      replaced[c.name] = c.image!;
+      c.image = image;
+    }
   }
   const pull =
     m.spec.image?.pullSecretRef?.name ??
@@ -64,15 +78,33 @@ export function targetPod(
   }
   const annotations = { ...source.metadata?.annotations };
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  delete annotations[SOURCE_IMAGES_ANNOTATION];
+  if (Object.keys(replaced).length)
+    annotations[SOURCE_IMAGES_ANNOTATION] = JSON.stringify(replaced);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: targetPodName(m),
+      name,
       namespace: source.metadata?.namespace,
       labels: { ...source.metadata?.labels, [MIGRATION_LABEL]: m.metadata.name! },
       annotations: { ...annotations, [MIGRATION_UID_ANNOTATION]: m.metadata.uid! },
     },
     spec,
   };
+}
+
+/**
+ * The pod that replaces a restored pod that cannot run from its checkpoint once the source is
+ * gone: the same pod on the same node, each container with its original image (restart
+ * semantics: the service comes back, the memory state does not).
+ */
+export function fallbackPod(m: Migration, restored: V1Pod, defaultPullSecret?: string): V1Pod {
+  const original = JSON.parse(
+    restored.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION] ?? '{}',
+  ) as Record<string, string>;
+  const placement = { nodeName: restored.spec!.nodeName! };
+  const pod = targetPod(m, restored, placement, original, defaultPullSecret, fallbackPodName(m));
+  delete pod.metadata!.annotations![SOURCE_IMAGES_ANNOTATION];
+  return pod;
 }

@@ -138,7 +138,11 @@ export async function startEnv(
     });
     services.push({ stop: () => simulations.stop() });
     step('simulated kubelets and job runner up');
-    const images = { busybox: '', continuum: '' };
+    const images = {
+      busybox: '',
+      continuum: '',
+      busyboxLayout: join(cacheDir(), 'images', 'busybox'),
+    };
     const realNodes: RealNode[] = [];
     if ((opts.realNodes ?? true) && realNodesWanted()) {
       const layout = (name: string) => join(cacheDir(), 'images', name);
@@ -147,7 +151,7 @@ export async function startEnv(
       images.busybox = await pushLayout(
         tlsRegistry.info,
         pki.caCert,
-        layout('busybox'),
+        images.busyboxLayout,
         'busybox',
         '1.35',
       );

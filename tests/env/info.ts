@@ -80,9 +80,10 @@ export interface TestEnvInfo {
   realNodes: RealNode[];
   /**
    * Images in {@link tlsRegistry} for the real nodes: busybox (a shell and coreutils) and the
-   * product image built from this checkout (`continuum operator|agent|imager`).
+   * product image built from this checkout (`continuum operator|agent|imager`); and the OCI
+   * layout busybox was pushed from (tag 1.35), to make variants of.
    */
-  images: { busybox: string; continuum: string };
+  images: { busybox: string; continuum: string; busyboxLayout: string };
   /** Directory of the provisioned binaries (kubectl, helm, kwok, …). */
   binDir: string;
 }

@@ -11,6 +11,7 @@ import type { MigrationConfig, Observed } from '../../reconcilers/migration/mode
 import {
   MIGRATION_LABEL,
   MIGRATION_UID_ANNOTATION,
+  SOURCE_IMAGES_ANNOTATION,
   jobName,
   targetPodName,
 } from '../../reconcilers/migration/names.ts';
@@ -29,6 +30,7 @@ export const config: MigrationConfig = {
   maxAttempts: 3,
   jobBackoffLimit: 2,
   pollMs: 1000,
+  pullGraceMs: 60_000,
   eventPollMs: 5000,
 };
 
@@ -129,22 +131,48 @@ export function target(
     foreign?: boolean;
     node?: string;
     deleting?: boolean;
+    /** The container `app` waits for this reason (CreateContainerError, ImagePullBackOff, …). */
+    waiting?: string;
+    created?: Date;
+    name?: string;
+    /** The original image the checkpoint image replaced (the source-images annotation). */
+    sourceImage?: string;
   } = {},
 ): V1Pod {
   const m = migration();
   return {
     metadata: {
       ...(opts.deleting ? { deletionTimestamp: new Date() } : {}),
-      name: targetPodName(m),
+      name: opts.name ?? targetPodName(m),
       namespace: 'ns',
       uid: 'target-uid',
+      creationTimestamp: opts.created ?? at(10),
       labels: { [MIGRATION_LABEL]: 'mig' },
-      annotations: { [MIGRATION_UID_ANNOTATION]: opts.foreign ? 'other' : UID },
+      annotations: {
+        [MIGRATION_UID_ANNOTATION]: opts.foreign ? 'other' : UID,
+        ...(opts.sourceImage
+          ? { [SOURCE_IMAGES_ANNOTATION]: JSON.stringify({ app: opts.sourceImage }) }
+          : {}),
+      },
     },
     spec: { nodeName: opts.node ?? 'cloud-1', containers: [{ name: 'app', image: 'x' }] },
     status: {
       phase: opts.phase ?? 'Running',
       conditions: [{ type: 'Ready', status: opts.ready ? 'True' : 'False' }],
+      ...(opts.waiting
+        ? {
+            containerStatuses: [
+              {
+                name: 'app',
+                image: 'x',
+                imageID: '',
+                ready: false,
+                restartCount: 0,
+                state: { waiting: { reason: opts.waiting, message: `${opts.waiting} happened` } },
+              },
+            ],
+          }
+        : {}),
     },
   };
 }

@@ -4,10 +4,17 @@
  * checkpoint API called directly (the admin's client certificate; the serving certificate
  * verified against the environment's CA).
  */
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { request } from 'node:https';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { testEnv, type RealNode } from '../env/info.ts';
+import { pushLayout } from '../env/registry.ts';
+import type { Harness } from '../migration/harness.ts';
+import type { MigrationSpec } from '../../reconcilers/api/types.ts';
 
 export const REAL_NODE_TOLERATION = {
   key: 'test.continuum.dev/real-node',
@@ -33,7 +40,11 @@ export function realNode(name: string): RealNode {
  * `token=<token> count=<n>` every second: both live only in the shell's memory, so a pod that
  * goes on with the same token and the next count was restored, not restarted.
  */
-export function counterPod(name: string, nodeName: string, container = 'counter'): V1Pod {
+export function counterPod(
+  name: string,
+  nodeName: string,
+  opts: { container?: string; image?: string } = {},
+): V1Pod {
   return {
     metadata: { name, labels: { app: name } },
     spec: {
@@ -43,8 +54,8 @@ export function counterPod(name: string, nodeName: string, container = 'counter'
       terminationGracePeriodSeconds: 1,
       containers: [
         {
-          name: container,
-          image: testEnv().images.busybox,
+          name: opts.container ?? 'counter',
+          image: opts.image ?? testEnv().images.busybox,
           command: [
             'sh',
             '-c',
@@ -124,4 +135,51 @@ export function kubeletCheckpoint(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * Starts the operator of harness `h` for the real nodes: imaging Jobs run the product image
+ * built from this checkout, pulled with {@link REAL_PULL_SECRET} (created in h's namespace), and
+ * trust the TLS registry's CA.
+ */
+export async function startRealOperator(h: Harness): Promise<void> {
+  await createPullSecret(h.core, h.namespace);
+  h.startOperator({
+    args: ['--registry-ca', testEnv().caFile],
+    env: {
+      CONTINUUM_IMAGE: testEnv().images.continuum,
+      CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
+    },
+  });
+}
+
+/** spec.image of a Migration on the real nodes: the TLS registry, pushed and pulled with the Secret. */
+export function realImageSpec(h: Harness): MigrationSpec['image'] {
+  return {
+    repository: `${testEnv().tlsRegistry.host}/continuum/${h.namespace}`,
+    pushSecretRef: { name: REAL_PULL_SECRET },
+    pullSecretRef: { name: REAL_PULL_SECRET },
+  };
+}
+
+/**
+ * A variant of busybox no node has pulled yet: its config carries a label of its own, so its
+ * image ID differs too (containerd pulls a checkpoint's base image without credentials unless
+ * an image of that ID is already on the node).
+ */
+export async function freshBaseImage(name: string): Promise<string> {
+  const { tlsRegistry, caFile, images } = testEnv();
+  const layout = mkdtempSync(join(tmpdir(), 'continuum-variant-'));
+  try {
+    cpSync(images.busyboxLayout, layout, { recursive: true });
+    await promisify(execFile)('umoci', [
+      'config',
+      '--image',
+      `${layout}:1.35`,
+      `--config.label=test.continuum.dev/variant=${name}`,
+    ]);
+    return await pushLayout(tlsRegistry, caFile, layout, name, '1.35');
+  } finally {
+    rmSync(layout, { recursive: true, force: true });
+  }
 }

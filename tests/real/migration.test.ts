@@ -10,18 +10,17 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { testEnv } from '../env/info.ts';
 import { waitFor } from '../env/wait.ts';
 import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import {
-  REAL_PULL_SECRET,
   counterPod,
   counts,
-  createPullSecret,
   lastCount,
   logsOf,
   realNode,
+  realImageSpec,
   realNodeAvailable,
+  startRealOperator,
 } from './helpers.ts';
 
 let h: Harness;
@@ -30,14 +29,7 @@ test.before(async (t) => {
   if (!realNodeAvailable()) return;
   t.timeout(120_000);
   h = await harness('real-migration');
-  await createPullSecret(h.core, h.namespace);
-  h.startOperator({
-    args: ['--registry-ca', testEnv().caFile],
-    env: {
-      CONTINUUM_IMAGE: testEnv().images.continuum,
-      CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
-    },
-  });
+  await startRealOperator(h);
 });
 
 test.after.always(async () => {
@@ -56,7 +48,7 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   // containerd 2.3 pulls a checkpoint's base image itself, anonymously: it must be on the node
   await core.createNamespacedPod({
     namespace,
-    body: { ...counterPod('base-image', 'real-cloud'), metadata: { name: 'base-image' } },
+    body: counterPod('base-image', 'real-cloud'),
   });
   await core.createNamespacedPod({ namespace, body: counterPod('counter', 'real-edge') });
   await waitFor('the counter at 3 and the base image on real-cloud', async () => {
@@ -71,11 +63,7 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
     podName: 'counter',
     restorePolicy: 'checkpoint',
     target: { nodeName: 'real-cloud' },
-    image: {
-      repository: `${testEnv().tlsRegistry.host}/continuum/real-migration`,
-      pushSecretRef: { name: REAL_PULL_SECRET },
-      pullSecretRef: { name: REAL_PULL_SECRET },
-    },
+    image: realImageSpec(h),
   });
   const m = await h.waitForMigration('move-counter', isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));

@@ -54,7 +54,7 @@ test('a real checkpoint, imaged by continuum imager, restores on the other node 
   // must already be on the node (the restore path's own fix is tested with the operator)
   await core.createNamespacedPod({
     namespace: NAMESPACE,
-    body: { ...counterPod('base-image', 'real-cloud'), metadata: { name: 'base-image' } },
+    body: counterPod('base-image', 'real-cloud'),
   });
   await waitFor('the counter at 3', async () =>
     /count=3/.test(await logsOf(core, NAMESPACE, 'counter')),

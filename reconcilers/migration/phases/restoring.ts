@@ -5,14 +5,22 @@
  * checkpoint to fall back on). The restored pod exists before the source is deleted, so a
  * crash between the two never leaves the workload without a pod, and a restored pod that no
  * node takes leaves the source running (the deadline then rolls the Migration back).
+ *
+ * A restored pod that cannot run (target-state.ts: a restore the runtime refuses, a base image
+ * it cannot pull, a crash loop) fails the Migration while the source runs (the restored pod is
+ * removed), and once the source is gone is replaced by a fresh pod of the original images on
+ * the same node: the workload is never lost, only its memory state (status.restoreFallback, a
+ * Warning Event). A stuck container that may still recover is shown in Synced meanwhile.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
 import { archivesOf, imageOf } from '../images.ts';
 import { targetPodName } from '../names.ts';
+import { stuckContainer, type Stuck } from '../target-state.ts';
 import { isAlive, isReady, ownedBy } from '../pods.ts';
 import { enter, fail } from '../status.ts';
-import { placementOf, targetPod } from '../target-pod.ts';
+import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';
 
 export function restoring(
   o: Observed,
@@ -21,7 +29,7 @@ export function restoring(
   cfg: MigrationConfig,
 ): Decision {
   const m = o.migration;
-  const name = targetPodName(m);
+  const name = status.targetPod ?? targetPodName(m);
   status.targetPod = name;
   const actions: Action[] = [];
   if (o.job) actions.push({ type: 'deleteJob', name: o.job.metadata!.name! });
@@ -55,10 +63,14 @@ export function restoring(
     });
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
-    if (target.status?.phase === 'Failed' || target.status?.phase === 'Succeeded') {
-      const msg = `restored pod "${name}" terminated (${target.status.phase}) before it became Ready`;
-      fail(m, status, 'TargetFailed', msg, now);
-      return { status, actions };
+    const stuck = isAlive(target) ? stateOf(target, now, cfg) : undefined;
+    if (stuck?.hopeless) return cannotRun(o, target, stuck, status, actions, now, cfg);
+    if (stuck) {
+      const problem = {
+        reason: 'TargetNotRunning',
+        message: `restored pod "${name}": ${stuck.message}`,
+      };
+      return { status, actions, problem, requeueAfterMs: cfg.pollMs };
     }
   }
   // A restored pod being deleted (a drained node) is neither Ready nor a place to cut over to.
@@ -82,4 +94,46 @@ export function restoring(
     return { status, actions };
   }
   return { status, actions, requeueAfterMs: cfg.eventPollMs };
+}
+
+/** A terminated restored pod is as stuck as one whose container cannot start. */
+function stateOf(pod: V1Pod, now: Date, cfg: MigrationConfig): Stuck | undefined {
+  const phase = pod.status?.phase;
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    return {
+      reason: `Pod${phase}`,
+      message: `terminated (${phase}) before it became Ready`,
+      hopeless: true,
+    };
+  }
+  return stuckContainer(pod, now, cfg.pullGraceMs);
+}
+
+/**
+ * The restored pod cannot run: with the source still there the Migration fails (the restored pod
+ * goes with it); without it, a fresh pod of the original images takes its place, once.
+ */
+function cannotRun(
+  o: Observed,
+  target: V1Pod,
+  stuck: Stuck,
+  status: MigrationStatus,
+  actions: Action[],
+  now: Date,
+  cfg: MigrationConfig,
+): Decision {
+  const m = o.migration;
+  const name = target.metadata!.name!;
+  if (isAlive(o.pod) || status.restoreFallback || !target.spec?.nodeName) {
+    fail(m, status, 'TargetFailed', `restored pod "${name}" cannot run: ${stuck.message}`, now);
+    return { status, actions };
+  }
+  const fresh = fallbackPod(m, target, cfg.defaultPullSecret);
+  status.restoreFallback = { reason: stuck.reason, message: stuck.message };
+  status.targetPod = fresh.metadata!.name!;
+  actions.push(
+    { type: 'createPod', pod: fresh },
+    { type: 'deletePod', name, uid: target.metadata!.uid!, why: 'fallback', cause: stuck.message },
+  );
+  return { status, actions, requeueAfterMs: cfg.pollMs };
 }

@@ -1,0 +1,45 @@
+/**
+ * Whether a restored pod can still come up, read from its containers' waiting reasons: the
+ * kubelet retries a container that cannot be created or keeps crashing for ever, so waiting for
+ * Ready would only end at the deadline. An image that cannot be pulled may be a passing registry
+ * outage: it counts once the pod is older than the pull grace.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** Reasons a container does not get past on its own (a failed restore is CreateContainerError). */
+const HOPELESS = new Set([
+  'CreateContainerError',
+  'CreateContainerConfigError',
+  'RunContainerError',
+  'CrashLoopBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+]);
+const PULLING = new Set(['ErrImagePull', 'ImagePullBackOff']);
+
+export interface Stuck {
+  reason: string;
+  message: string;
+  /** True when waiting longer cannot help. */
+  hopeless: boolean;
+}
+
+/** The first container of the pod that waits for a reason other than starting up, if any. */
+export function stuckContainer(pod: V1Pod, now: Date, pullGraceMs: number): Stuck | undefined {
+  const age = now.getTime() - new Date(pod.metadata?.creationTimestamp ?? now).getTime();
+  const statuses = [
+    ...(pod.status?.initContainerStatuses ?? []),
+    ...(pod.status?.containerStatuses ?? []),
+  ];
+  for (const cs of statuses) {
+    const reason = cs.state?.waiting?.reason ?? '';
+    if (!HOPELESS.has(reason) && !PULLING.has(reason)) continue;
+    const detail = cs.state?.waiting?.message?.trim();
+    return {
+      reason,
+      message: `container "${cs.name}": ${reason}${detail ? `: ${detail}` : ''}`,
+      hopeless: HOPELESS.has(reason) || age >= pullGraceMs,
+    };
+  }
+  return undefined;
+}
