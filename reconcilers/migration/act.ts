@@ -88,7 +88,7 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
       await tolerate(409, core.createNamespacedPod({ namespace, body: a.pod }));
       return { ok: true };
     case 'deletePod': {
-      const body = { preconditions: { uid: a.uid } };
+      const body = { preconditions: { uid: a.uid }, gracePeriodSeconds: a.gracePeriodSeconds };
       // 409: the name now belongs to another pod, which is not ours to delete
       const gone = await tolerate(
         [404, 409],

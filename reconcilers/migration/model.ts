@@ -85,6 +85,8 @@ export type Action =
       why: 'cutover' | 'rollback' | 'fallback';
       /** With `fallback`: what the runtime said, for the Event. */
       cause?: string;
+      /** Overrides the pod's terminationGracePeriodSeconds. */
+      gracePeriodSeconds?: number;
     };
 
 /** What an action came to. `archive` is the result of a checkpoint. */

@@ -30,18 +30,47 @@ const SYSCTLS = [
 ];
 const CGROUP_FS = '/sys/fs/cgroup';
 
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether the test environment of another live process exists (its work directory). */
+export function anotherEnvAlive(): boolean {
+  return readdirSync(tmpdir()).some((entry) => {
+    const owner = Number(/^continuum-env-(\d+)-/.exec(entry)?.[1]);
+    return owner > 0 && owner !== process.pid && isAlive(owner);
+  });
+}
+
 function sysctlFile(pid: number): string {
   return join(tmpdir(), `continuum-sysctl-${pid}.json`);
 }
 
-/** Saves the sysctls a kubelet or the CNI bridge plugin change; returns what puts them back. */
+/**
+ * Saves the sysctls a kubelet or the CNI bridge plugin change; returns what puts them back. With
+ * another run's nodes up, their values are already changed: the values that run saved are the
+ * machine's, and the last run to stop puts them back.
+ */
 export function saveSysctls(pid: number): () => void {
-  const saved = Object.fromEntries(
-    SYSCTLS.map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]),
-  );
+  const other = readdirSync(tmpdir()).find((entry) => {
+    const owner = Number(/^continuum-sysctl-(\d+)\.json$/.exec(entry)?.[1]);
+    return owner > 0 && owner !== pid && isAlive(owner);
+  });
+  const saved = other
+    ? readFileSync(join(tmpdir(), other), 'utf8')
+    : JSON.stringify(
+        Object.fromEntries(
+          SYSCTLS.map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]),
+        ),
+      );
   const file = sysctlFile(pid);
-  writeFileSync(file, JSON.stringify(saved));
-  return () => restoreSysctls(file);
+  writeFileSync(file, saved);
+  return () => (anotherEnvAlive() ? rmSync(file, { force: true }) : restoreSysctls(file));
 }
 
 function restoreSysctls(file: string): void {

@@ -18,7 +18,7 @@ import { KUBELET_CLIENT_USER, makePki } from './pki.ts';
 import type { Service } from './process.ts';
 import { startNodeSimulations } from '../sim/nodes.ts';
 import { pushLayout, startRegistry } from './registry.ts';
-import { sweepHostState } from './host-state.ts';
+import { isAlive, sweepHostState } from './host-state.ts';
 import { realNodesWanted, startRealNodes } from './real-nodes.ts';
 import { buildProductImage } from './product-image.ts';
 
@@ -56,15 +56,6 @@ async function removeStaleLeftovers(): Promise<void> {
         rmSync(join(root, entry), { recursive: true, force: true });
       }
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

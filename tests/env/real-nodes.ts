@@ -5,7 +5,7 @@
  * the nodes bind over are created only where missing, and removed afterwards.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
-import { saveSysctls } from './host-state.ts';
+import { anotherEnvAlive, saveSysctls } from './host-state.ts';
 import type { RealNode } from './info.ts';
 import { PRIVATE_PATHS, startRealNode, type RealNodeOptions } from './real-node.ts';
 
@@ -39,9 +39,10 @@ export async function startRealNodes(
   const started = await Promise.allSettled(specs.map((spec) => startRealNode(spec)));
   const running = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const stop = async () => {
-    // one after the other: a directory is removed only once no namespace binds over it
+    // one after the other: a directory is removed only once no namespace binds over it, and
+    // never while another run's nodes may (removing it would detach their bind mounts)
     for (const node of running) await node.stop();
-    for (const path of createdOnHost.reverse()) {
+    for (const path of anotherEnvAlive() ? [] : createdOnHost.reverse()) {
       try {
         if (readdirSync(path).length === 0) rmdirSync(path);
       } catch {

@@ -5,6 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -72,6 +73,17 @@ function statusOf(url: string, caFile: string | undefined): Promise<number> {
   });
 }
 
+/** Runs `fn` with a directory holding `caFile` as `ca.crt` (skopeo's --*-cert-dir); removes it after. */
+export async function withCertDir<T>(caFile: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'continuum-certs-'));
+  copyFileSync(caFile, join(dir, 'ca.crt'));
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Pushes tag `tag` of the OCI layout `layout` to `registry` as `<name>:<tag>` (skopeo, with the
  * registry's credentials and, over TLS, `caFile`); resolves to the image reference.
@@ -83,26 +95,22 @@ export function pushLayout(
   name: string,
   tag: string,
 ): Promise<string> {
-  const certDir = mkdtempSync(join(tmpdir(), 'continuum-certs-'));
-  copyFileSync(caFile, join(certDir, 'ca.crt'));
   const reference = `${registry.host}/${name}:${tag}`;
-  return new Promise<string>((resolve, reject) => {
-    execFile(
-      'skopeo',
-      [
-        'copy',
-        '--quiet',
-        `--dest-creds=${registry.username}:${registry.password}`,
-        `--dest-cert-dir=${certDir}`,
-        `oci:${layout}:${tag}`,
-        `docker://${reference}`,
-      ],
-      (err, _stdout, stderr) => {
-        rmSync(certDir, { recursive: true, force: true });
-        if (err)
-          reject(new Error(`cannot push ${layout}:${tag} to ${reference}: ${stderr.trim()}`));
-        else resolve(reference);
+  return withCertDir(caFile, (certDir) =>
+    promisify(execFile)('skopeo', [
+      'copy',
+      '--quiet',
+      `--dest-creds=${registry.username}:${registry.password}`,
+      `--dest-cert-dir=${certDir}`,
+      `oci:${layout}:${tag}`,
+      `docker://${reference}`,
+    ]).then(
+      () => reference,
+      (err: Error & { stderr?: string }) => {
+        throw new Error(
+          `cannot push ${layout}:${tag} to ${reference}: ${err.stderr?.trim() ?? err.message}`,
+        );
       },
-    );
-  });
+    ),
+  );
 }

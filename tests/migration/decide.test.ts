@@ -325,6 +325,8 @@ const rows: Row[] = [
     ),
     phase: 'Restoring',
     actions: ['deletePod:cutover:app'],
+    // its work after the checkpoint is lost anyway: it gets a second, not its grace period
+    check: (t, d) => t.like(d.actions[0], { gracePeriodSeconds: 1 }),
   },
   {
     name: 'AfterCheckpoint: a restored pod no node takes keeps the source',
@@ -377,6 +379,15 @@ const rows: Row[] = [
     given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring'))),
     phase: 'Restoring',
     actions: ['createPod'],
+  },
+  {
+    name: 'restart: the source goes with its own grace period once the restored pod is Ready',
+    given: observed(m({ restorePolicy: 'restart' }, inPhase('Restoring')), {
+      targetPod: target({ ready: true }),
+    }),
+    phase: 'Done',
+    actions: ['deletePod:cutover:app'],
+    check: (t, d) => t.like(d.actions[0], { gracePeriodSeconds: undefined }),
   },
   {
     name: 'resume: source already deleted, restored pod Ready → Done',

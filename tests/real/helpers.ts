@@ -14,6 +14,7 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { testEnv, type RealNode } from '../env/info.ts';
 import { pushLayout } from '../env/registry.ts';
 import type { Harness } from '../migration/harness.ts';
+import type { OperatorProcess } from '../runtime/operator-process.ts';
 import type { MigrationSpec } from '../../reconcilers/api/types.ts';
 
 export const REAL_NODE_TOLERATION = {
@@ -140,12 +141,12 @@ export function kubeletCheckpoint(
 /**
  * Starts the operator of harness `h` for the real nodes: imaging Jobs run the product image
  * built from this checkout, pulled with {@link REAL_PULL_SECRET} (created in h's namespace), and
- * trust the TLS registry's CA.
+ * trust the TLS registry's CA. `args` go to `continuum operator` too (the last of a flag wins).
  */
-export async function startRealOperator(h: Harness): Promise<void> {
+export async function startRealOperator(h: Harness, args: string[] = []): Promise<OperatorProcess> {
   await createPullSecret(h.core, h.namespace);
-  h.startOperator({
-    args: ['--registry-ca', testEnv().caFile],
+  return h.startOperator({
+    args: ['--registry-ca', testEnv().caFile, ...args],
     env: {
       CONTINUUM_IMAGE: testEnv().images.continuum,
       CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,

@@ -87,6 +87,9 @@ export function restoring(
       name: m.spec.podName,
       uid: source.metadata!.uid!,
       why: 'cutover',
+      // what a checkpointed source does after its checkpoint is lost anyway (the restored pod
+      // goes on from the checkpoint): a grace period would only let both run at once
+      ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
     });
   }
   if (ready) {
