@@ -1,22 +1,18 @@
 /**
- * The local demo: a real control plane with kwok edge and cloud nodes, the chart installed with
- * helm, the operator and the edge-1 agent as local processes under the chart's ServiceAccounts,
- * and a workload whose container command really burns CPU in a real cgroup of this machine.
- * The agent measures it, the policy of scenario 2 fires, and the Migration moves the pod to the
- * cloud node by checkpoint/restore. Everything is stopped and removed at the end, or on Ctrl-C.
+ * The local demo: a real control plane and two real nodes (kubelet, containerd, runc, CRIU), the
+ * chart installed with helm, the operator and the real-edge agent as local processes under the
+ * chart's ServiceAccounts, and on real-edge a busybox counter that keeps a token and a count in
+ * memory while burning its CPU limit. The agent measures its real cgroup, the policy of
+ * scenario 2 fires, and the Migration moves the container to real-cloud by checkpoint/restore:
+ * the screen shows its output going on there with the same token. Everything is stopped and
+ * removed at the end, or on Ctrl-C.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Pod,
-} from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
 import {
   GROUP,
   MIGRATION_PLURAL,
@@ -24,7 +20,7 @@ import {
   VERSION,
   type Migration,
 } from '../reconcilers/api/types.ts';
-import { V1Tree } from '../tests/agent/v1-cgroup-tree.ts';
+import { startAgent } from '../tests/agent/harness.ts';
 import { startEnv, type RunningEnv } from '../tests/env/index.ts';
 import { startService, type Service } from '../tests/env/process.ts';
 import {
@@ -33,11 +29,24 @@ import {
   serviceAccountKubeconfig,
 } from '../tests/env/service-account.ts';
 import { waitFor } from '../tests/env/wait.ts';
-import { liveLine, summary } from './demo/view.ts';
+import {
+  counts,
+  createPullSecret,
+  logsOf,
+  REAL_PULL_SECRET,
+  realNode,
+  realNodeAvailable,
+} from '../tests/real/helpers.ts';
+import { counterContinuity } from '../tests/real/counter-continuity.ts';
+import { HOT_COUNTER_CPU_LIMIT, hotCounterPod } from '../tests/real/hot-counter.ts';
+import { latestLine, prepullBusybox, workloadOutput } from './demo/workload.ts';
+import { LIVE_HEADER, liveLine, summary, workloadVerdict, type WorkloadLine } from './demo/view.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const NAMESPACE = 'demo';
-const WORKLOAD = 'image-processing-checkpoint';
+const WORKLOAD = 'hot-counter';
+const EDGE = 'real-edge';
+const CLOUD = 'real-cloud';
 const say = (line: string) => console.log(`\x1b[1m▸\x1b[0m ${line}`);
 
 const cleanups: Array<() => unknown> = [];
@@ -47,61 +56,37 @@ async function cleanup(): Promise<void> {
 process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 process.once('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
-function run(env: RunningEnv, tool: string, args: string[]): string {
+function run(env: RunningEnv, tool: string, args: string[], input?: string): string {
   return execFileSync(join(env.info.binDir, tool), [...args, '--kubeconfig', env.info.kubeconfig], {
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
 
-/** The workload of policies/workloads/, limited to half a CPU so that its burn reads ~100 %. */
-function workload(): V1Pod {
-  const docs = parseAllDocuments(
-    readFileSync(join(repo, 'policies/workloads/image-processing.yaml'), 'utf8'),
-  ).map((d) => d.toJS() as V1Pod);
-  const pod = docs.find((d) => d.metadata?.name === WORKLOAD)!;
-  pod.spec!.nodeSelector = { 'kubernetes.io/hostname': 'edge-1' };
-  pod.spec!.containers[0]!.resources!.limits = { cpu: '500m', memory: '128Mi' };
-  return pod;
-}
-
-/** As a kubelet would: the container's ID in the pod status (kwok writes none). */
-async function recordContainerId(core: CoreV1Api, pod: V1Pod, id: string): Promise<void> {
-  const container = pod.spec!.containers[0]!;
-  await core.patchNamespacedPodStatus(
-    {
-      name: pod.metadata!.name!,
-      namespace: NAMESPACE,
-      body: {
-        status: {
-          containerStatuses: [
-            {
-              name: container.name,
-              image: container.image!,
-              imageID: '',
-              ready: true,
-              restartCount: 0,
-              started: true,
-              containerID: `containerd://${id}`,
-              state: { running: { startedAt: new Date().toISOString() } },
-            },
-          ],
-        },
-      },
-    },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+/** policies/scenario-2-checkpoint.yaml aimed at real-cloud: kwok's cloud-1 is a cloud node too. */
+function scenarioPolicy(): string {
+  const doc = parseDocument(
+    readFileSync(join(repo, 'policies/scenario-2-checkpoint.yaml'), 'utf8'),
   );
+  doc.setIn(['spec', 'target'], doc.createNode({ nodeName: CLOUD }));
+  return doc.toString();
 }
 
 async function main(): Promise<number> {
-  say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler,');
-  say('kwok (SIMULATED nodes edge-1, edge-2, cloud-1, edge-proxy), NATS, an OCI registry.');
-  const env = await startEnv((line) => say(`  ${line}`), { realNodes: false });
+  say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler, NATS,');
+  say('an OCI registry over TLS, and two REAL nodes, real-edge and real-cloud (kubelet 1.34,');
+  say('containerd 2.3, runc, CRIU 4.1). The SIMULATED kwok nodes edge-1, edge-2, cloud-1 and');
+  say('edge-proxy exist too; nothing on the migration path below runs on them.');
+  const env = await startEnv((line) => say(`  ${line}`));
   cleanups.push(() => env.stop());
   process.env.CONTINUUM_TEST_ENV = env.infoFile;
-  say('SIMULATED: the kubelet checkpoint API (no CRIU on this kernel) and the kubelet that runs');
-  say('  the imaging Job as a local process; the agent of edge-1 runs as a local process too.');
+  if (!realNodeAvailable())
+    throw new Error('the demo needs the real nodes: unset CONTINUUM_REAL_NODES');
+  say('Not in pods: the operator and the agent of real-edge run as local processes (the API');
+  say("  server and NATS listen on loopback, out of the pods' reach).");
 
+  const registry = `${env.info.tlsRegistry.host}/demo/checkpoints`;
   say('helm install continuum charts/continuum');
   run(env, 'helm', [
     'install',
@@ -112,33 +97,23 @@ async function main(): Promise<number> {
     '--create-namespace',
     '--set',
     'createNamespace=false',
-    // kwok nodes cannot run the operator's container: it runs below as a local process.
+    // the operator runs below as a local process
     '--set',
     'replicas=0',
     '--set',
     `natsUrl=${env.info.natsUrl}`,
     '--set',
-    `registry.repository=${env.info.registry.host}/demo/checkpoints`,
+    `registry.repository=${registry}`,
     '--set',
-    'registry.pushSecret=registry-push',
+    `registry.pushSecret=${REAL_PULL_SECRET}`,
     '--set',
-    'registry.pullSecret=registry-pull',
+    `registry.pullSecret=${REAL_PULL_SECRET}`,
   ]);
 
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   await createNamespace(NAMESPACE);
-  const dockerconfig = readFileSync(env.info.registry.dockerConfig).toString('base64');
-  for (const name of ['registry-push', 'registry-pull']) {
-    await core.createNamespacedSecret({
-      namespace: NAMESPACE,
-      body: {
-        metadata: { name },
-        type: 'kubernetes.io/dockerconfigjson',
-        data: { '.dockerconfigjson': dockerconfig },
-      },
-    });
-  }
+  await createPullSecret(core, NAMESPACE);
 
   const logDir = env.info.workDir;
   say(`continuum operator (as ServiceAccount ${OPERATOR_NAMESPACE}/continuum-operator)`);
@@ -158,68 +133,56 @@ async function main(): Promise<number> {
       env: {
         POD_NAMESPACE: OPERATOR_NAMESPACE,
         CONTINUUM_NATS_URL: env.info.natsUrl,
-        CONTINUUM_REGISTRY_REPOSITORY: `${env.info.registry.host}/demo/checkpoints`,
-        CONTINUUM_REGISTRY_PUSH_SECRET: 'registry-push',
-        CONTINUUM_REGISTRY_PULL_SECRET: 'registry-pull',
+        CONTINUUM_REGISTRY_REPOSITORY: registry,
+        CONTINUUM_REGISTRY_PUSH_SECRET: REAL_PULL_SECRET,
+        CONTINUUM_REGISTRY_PULL_SECRET: REAL_PULL_SECRET,
+        CONTINUUM_REGISTRY_CA: env.info.caFile,
         CONTINUUM_KUBELET_CA: env.info.caFile,
-        CONTINUUM_IMAGE: 'continuum:demo',
+        CONTINUUM_IMAGE: env.info.images.continuum,
+        CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
       },
     },
   );
   cleanups.push(() => operator.stop());
 
   say('kubectl apply -f policies/edge-node.yaml -f policies/scenario-2-checkpoint.yaml');
-  run(env, 'kubectl', [
-    'apply',
-    '-f',
-    join(repo, 'policies/edge-node.yaml'),
-    '-f',
-    join(repo, 'policies/scenario-2-checkpoint.yaml'),
-  ]);
+  say(`  (the policy with target: { nodeName: ${CLOUD} }: kwok's cloud-1 is a cloud node too)`);
+  run(env, 'kubectl', ['apply', '-f', join(repo, 'policies/edge-node.yaml')]);
+  run(env, 'kubectl', ['apply', '-f', '-'], scenarioPolicy());
+  say("  The EdgeNode's agent DaemonSet runs on the kwok edge nodes only (SIMULATED pods that");
+  say('  measure nothing); real-edge is tainted for tests, so its agent runs below as a process.');
 
-  say(`Workload ${NAMESPACE}/${WORKLOAD} on edge-1, limited to 0.5 CPU`);
-  const created = await core.createNamespacedPod({ namespace: NAMESPACE, body: workload() });
-  await waitFor(
-    'the workload to run',
+  say(`Pulling busybox onto ${CLOUD} (containerd 2.3 pulls a checkpoint's base image anonymously)`);
+  await prepullBusybox(core, NAMESPACE, CLOUD);
+  say(`Workload ${NAMESPACE}/${WORKLOAD} on ${EDGE}: a busybox shell that prints a random token`);
+  say(
+    `  and a count every second, both only in memory, and burns its ${HOT_COUNTER_CPU_LIMIT} CPU limit`,
+  );
+  await core.createNamespacedPod({
+    namespace: NAMESPACE,
+    body: hotCounterPod(WORKLOAD, EDGE, { labels: { 'continuum.dev/scenario': 'checkpoint' } }),
+  });
+  const first = await waitFor(
+    'the workload to print',
     async () => {
-      const pod = await core.readNamespacedPod({ namespace: NAMESPACE, name: WORKLOAD });
-      return pod.status?.phase === 'Running' ? pod : undefined;
+      const line = await latestLine(core, NAMESPACE, WORKLOAD, EDGE);
+      return (line?.count ?? 0) >= 3 && line;
     },
-    30_000,
+    120_000,
   );
-  const containerId = `demo${Date.now().toString(16)}`;
-  await recordContainerId(core, created, containerId);
-  const tree = new V1Tree();
-  cleanups.push(() => tree.remove());
-  const cgroup = `kubepods/burstable/pod${created.metadata!.uid}/${containerId}`;
-  tree.mkdir(cgroup);
-  tree.write('cpu', cgroup, 'cpu.cfs_period_us', '100000');
-  tree.write('cpu', cgroup, 'cpu.cfs_quota_us', '50000');
-  const command = created.spec!.containers[0]!.command!.slice(2).join(' ');
-  tree.spawnNode(
-    cgroup,
-    `require('child_process').spawnSync('sh', ['-c', ${JSON.stringify(command)}], { stdio: 'ignore' })`,
-  );
-  say(`  its command runs in the real cgroup ${cgroup} (cpu.cfs_quota_us 50000): ${command}`);
+  say(`  ${WORKLOAD} on ${EDGE}: token=${first.token} count=${first.count}`);
 
-  say('continuum agent --node edge-1 (as ServiceAccount continuum-agent), sampling every 1 s');
-  const agent = startService(
-    'agent',
-    process.execPath,
-    [
-      join(repo, 'bin/continuum.js'),
-      'agent',
-      '--node',
-      'edge-1',
-      '--nats-url',
-      env.info.natsUrl,
-      '--cgroup-root',
-      tree.root,
-      '--kubeconfig',
-      await serviceAccountKubeconfig(OPERATOR_NAMESPACE, 'continuum-agent'),
-    ],
-    { logDir },
-  );
+  const kubeletCgroupRoot = `/${realNode(EDGE).cgroupRoot}`;
+  say(`continuum agent --node ${EDGE} --kubelet-cgroup-root ${kubeletCgroupRoot}`);
+  say("  (as ServiceAccount continuum-agent): the real kubelet's cgroups, sampled every 1 s");
+  const agent = startAgent({
+    node: EDGE,
+    natsUrl: env.info.natsUrl,
+    kubeconfig: await serviceAccountKubeconfig(OPERATOR_NAMESPACE, 'continuum-agent'),
+    cgroupRoot: '/sys/fs/cgroup',
+    kubeletCgroupRoot,
+    logDir,
+  });
   cleanups.push(() => agent.stop());
 
   const custom = kc.makeApiClient(CustomObjectsApi);
@@ -233,30 +196,66 @@ async function main(): Promise<number> {
       })) as { items: Migration[] }
     ).items;
   say('Waiting for the policy to fire (container or node CPU or memory above 90 %)…');
-  const first = await waitFor('a Migration', async () => (await migrations())[0], 90_000);
-  say(`Migration ${first.metadata.name} created by the trigger: ${first.spec.reason}`);
-  console.log(`  ${'PHASE'.padEnd(13)} ${'ELAPSED'.padStart(7)}   PHASES`);
-  const tty = process.stdout.isTTY;
-  let last = '';
+  let before: WorkloadLine | undefined; // the last line printed before the Migration existed
+  const created = await waitFor(
+    'a Migration',
+    async () => {
+      before = (await latestLine(core, NAMESPACE, WORKLOAD, EDGE)) ?? before;
+      return (await migrations())[0];
+    },
+    90_000,
+  );
+  say(`Migration ${created.metadata.name} created by the trigger: ${created.spec.reason}`);
+  console.log(LIVE_HEADER);
+  let shown = '';
+  const follow = async (): Promise<{ m: Migration; output?: WorkloadLine } | undefined> => {
+    const m = (await migrations()).find((x) => x.metadata.name === created.metadata.name);
+    if (!m) return undefined;
+    const output = await workloadOutput(core, m, EDGE);
+    const key = `${m.status?.phase}/${output?.pod}/${output?.count}`;
+    if (key !== shown) console.log(`  ${liveLine(m, output)}`);
+    shown = key;
+    return { m, output };
+  };
   const done = await waitFor(
     'the Migration to finish',
     async () => {
-      const m = (await migrations()).find((x) => x.metadata.name === first.metadata.name);
-      if (!m) return undefined;
-      const line = liveLine(m);
-      if (tty) process.stdout.write(`\r\x1b[2K  ${line}`);
-      else if (m.status?.phase !== last) console.log(`  ${line}`);
-      last = m.status?.phase ?? '';
-      return last === 'Done' || last === 'Failed' ? m : undefined;
+      const now = await follow();
+      const phase = now?.m.status?.phase;
+      return (phase === 'Done' || phase === 'Failed') && now!.m;
     },
     180_000,
   );
-  if (tty) process.stdout.write('\n');
+  let after: WorkloadLine | undefined;
+  if (done.status?.phase === 'Done') {
+    const target = done.status.targetPod!;
+    const seen = new Set<number>();
+    after = await waitFor(
+      'the restored workload to print three more lines',
+      async () => {
+        const output = (await follow())?.output;
+        if (output?.pod === target) seen.add(output.count);
+        return seen.size > 3 && output;
+      },
+      30_000,
+    );
+    say('The source kept running after its checkpoint until the cutover: the restored copy goes');
+    say('  on from the count of the checkpoint.');
+  }
   console.log(`\n${summary(done)}\n`);
+  let continued = false;
+  if (before && after) {
+    const log = counterContinuity(counts(await logsOf(core, NAMESPACE, after.pod)), before.token);
+    continued = log.continued && after.count > before.count;
+    console.log(`${workloadVerdict(before, after, log)}\n`);
+  }
   const pods = await core.listNamespacedPod({ namespace: NAMESPACE });
-  for (const p of pods.items)
-    say(`pod ${p.metadata?.name} on ${p.spec?.nodeName}: ${p.spec?.containers[0]?.image}`);
-  return done.status?.phase === 'Done' ? 0 : 1;
+  for (const p of pods.items) {
+    say(
+      `pod ${p.metadata?.name} on ${p.spec?.nodeName} (${p.status?.phase}): ${p.spec?.containers[0]?.image}`,
+    );
+  }
+  return done.status?.phase === 'Done' && continued ? 0 : 1;
 }
 
 let code = 1;

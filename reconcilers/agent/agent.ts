@@ -11,6 +11,7 @@ import { Informer } from '../runtime/informer.ts';
 import type { Logger } from '../runtime/log.ts';
 import { connectUntilAborted } from '../runtime/nats.ts';
 import { detectHierarchies } from './cgroup-files.ts';
+import { parseKubeletCgroupRoot } from './cgroup-paths.ts';
 import { metricsSubject } from './message.ts';
 import { Sampler, type PodRef } from './sampler.ts';
 
@@ -20,6 +21,8 @@ export interface AgentOptions {
   intervalMs: number;
   cpuWindowMs: number;
   cgroupRoot: string;
+  /** The kubelet's `cgroupRoot` setting, where pod cgroups start in each hierarchy (`/`). */
+  kubeletCgroupRoot: string;
   procRoot: string;
   kubeconfig?: string;
 }
@@ -70,6 +73,7 @@ export class Agent {
     this.sampler = new Sampler({
       node: opts.node,
       hierarchies: detectHierarchies(opts.cgroupRoot),
+      kubeletCgroupRoot: parseKubeletCgroupRoot(opts.kubeletCgroupRoot),
       procRoot: opts.procRoot,
       intervalMs: opts.intervalMs,
       cpuWindowMs: opts.cpuWindowMs,

@@ -6,6 +6,7 @@ import { DEFAULT_CPU_WINDOW, DEFAULT_MONITORING_INTERVAL } from '../api/types.ts
 import { loadKubeConfig } from '../runtime/kube.ts';
 import { createLogger } from '../runtime/log.ts';
 import { detectHierarchies } from './cgroup-files.ts';
+import { parseKubeletCgroupRoot } from './cgroup-paths.ts';
 import { Agent, type AgentOptions } from './agent.ts';
 
 const HELP = `Usage: continuum agent [flags]
@@ -22,6 +23,10 @@ Flags (environment variable in brackets):
   --cgroup-root PATH   where the cgroup hierarchies are mounted: the v2 unified hierarchy, or
                        the v1 cpu[,cpuacct], cpuacct and memory hierarchies as subdirectories
                        (symbolic links work) [CONTINUUM_CGROUP_ROOT] (/sys/fs/cgroup)
+  --kubelet-cgroup-root PATH
+                       the kubelet's cgroupRoot setting: pod cgroups are looked for below it
+                       in each hierarchy, named as the kubelet names them for either cgroup
+                       driver [CONTINUUM_KUBELET_CGROUP_ROOT] (/)
   --proc-root PATH     the node's /proc [CONTINUUM_PROC_ROOT] (/proc)
   --kubeconfig PATH    kubeconfig file [CONTINUUM_KUBECONFIG]; default: in-cluster, else
                        KUBECONFIG / ~/.kube/config
@@ -39,6 +44,7 @@ export function parseAgentFlags(argv: string[], env: Env = process.env): AgentOp
       interval: { type: 'string' },
       'cpu-window': { type: 'string' },
       'cgroup-root': { type: 'string' },
+      'kubelet-cgroup-root': { type: 'string' },
       'proc-root': { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean' },
@@ -57,12 +63,16 @@ export function parseAgentFlags(argv: string[], env: Env = process.env): AgentOp
     values['cpu-window'] ?? env.CONTINUUM_CPU_WINDOW ?? DEFAULT_CPU_WINDOW,
   );
   if (intervalMs < 10) throw new Error(`--interval must be at least 10ms`);
+  const kubeletCgroupRoot =
+    values['kubelet-cgroup-root'] ?? env.CONTINUUM_KUBELET_CGROUP_ROOT ?? '/';
+  parseKubeletCgroupRoot(kubeletCgroupRoot); // throws on an invalid root
   return {
     node,
     natsUrl,
     intervalMs,
     cpuWindowMs,
     cgroupRoot: values['cgroup-root'] ?? env.CONTINUUM_CGROUP_ROOT ?? '/sys/fs/cgroup',
+    kubeletCgroupRoot,
     procRoot: values['proc-root'] ?? env.CONTINUUM_PROC_ROOT ?? '/proc',
     kubeconfig: values.kubeconfig ?? env.CONTINUUM_KUBECONFIG,
   };

@@ -43,6 +43,8 @@ interface Tracked {
 export interface SamplerOptions {
   node: string;
   hierarchies: Hierarchies;
+  /** Components of the kubelet's cgroupRoot (`parseKubeletCgroupRoot`); default none (`/`). */
+  kubeletCgroupRoot?: string[];
   procRoot: string;
   intervalMs: number;
   cpuWindowMs: number;
@@ -121,7 +123,9 @@ export class Sampler {
     const h = this.opts.hierarchies;
     let tr = this.tracked.get(id.id);
     if (!tr) {
-      const path = containerCgroupCandidates(pod, id).find((p) => cgroupExists(h, p));
+      const path = containerCgroupCandidates(pod, id, this.opts.kubeletCgroupRoot).find((p) =>
+        cgroupExists(h, p),
+      );
       if (!path) return undefined;
       let usage: UsageReader;
       try {

@@ -1,7 +1,19 @@
-/** What the demo prints: the live line of a Migration and the summary table at the end. */
+/**
+ * What the demo prints: the live line of a Migration beside the workload's latest output, the
+ * summary table at the end, and the workload's output before and after the move.
+ */
 import { MIGRATION_PHASES, type Migration } from '../../reconcilers/api/types.ts';
+import type { CounterContinuity } from '../../tests/real/counter-continuity.ts';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** One line of a counter's output, and where it was printed. */
+export interface WorkloadLine {
+  pod: string;
+  node: string;
+  token: string;
+  count: number;
+}
 
 /** Milliseconds spent in each phase reached, from status.phaseTransitionTimestamps. */
 export function phaseDurations(m: Migration, now = Date.now()): Array<[string, number]> {
@@ -16,14 +28,16 @@ export function phaseDurations(m: Migration, now = Date.now()): Array<[string, n
   });
 }
 
-/** One line: phase, time since creation, and the time spent in each phase so far. */
-export function liveLine(m: Migration, now = Date.now()): string {
+const describeLine = (l: WorkloadLine) =>
+  `token=${l.token} count=${String(l.count).padEnd(4)} ${l.pod} on ${l.node}`;
+
+export const LIVE_HEADER = `  ${'PHASE'.padEnd(13)} ${'ELAPSED'.padStart(7)}   WORKLOAD OUTPUT (latest line, pod, node)`;
+
+/** One line: phase, time since creation, and the workload's latest output (if any yet). */
+export function liveLine(m: Migration, output: WorkloadLine | undefined, now = Date.now()): string {
   const created = Date.parse(m.metadata.creationTimestamp as unknown as string);
-  const phases = phaseDurations(m, now)
-    .filter(([p]) => p !== 'Done' && p !== 'Failed')
-    .map(([p, ms]) => `${p} ${seconds(ms)}`)
-    .join(' → ');
-  return `${(m.status?.phase ?? 'New').padEnd(13)} ${seconds(now - created).padStart(7)}   ${phases}`;
+  const phase = (m.status?.phase ?? 'New').padEnd(13);
+  return `${phase} ${seconds(now - created).padStart(7)}   ${output ? describeLine(output) : '-'}`;
 }
 
 export function summary(m: Migration): string {
@@ -42,5 +56,26 @@ export function summary(m: Migration): string {
     `  source   pod ${m.spec.podName} on ${s.sourceNode ?? '-'}`,
     `  target   pod ${s.targetPod ?? '-'} on ${s.targetNode ?? '-'}`,
     `  image    ${s.image ?? '-'}`,
+  ].join('\n');
+}
+
+/**
+ * The workload's output before the move and after it, and what its restored log says: whether
+ * the memory state came along.
+ */
+export function workloadVerdict(
+  before: WorkloadLine,
+  after: WorkloadLine,
+  log: CounterContinuity,
+): string {
+  const twice = log.repeated ? ' (the line in flight at the checkpoint printed twice)' : '';
+  const verdict = log.continued
+    ? `the same token, counting on from the checkpoint: the memory state moved${twice}`
+    : `NOT continued (same token: ${log.sameToken}, no gap: ${log.noGap}, ` +
+      `repeated lines: ${log.repeated})`;
+  return [
+    `  before   ${describeLine(before)} (when the trigger fired)`,
+    `  after    ${describeLine(after)}`,
+    `           ${verdict}`,
   ].join('\n');
 }

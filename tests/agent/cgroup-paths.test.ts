@@ -2,6 +2,7 @@ import test from 'ava';
 import {
   containerCgroupCandidates,
   parseContainerId,
+  parseKubeletCgroupRoot,
 } from '../../reconcilers/agent/cgroup-paths.ts';
 import {
   parseCpuMax,
@@ -61,6 +62,33 @@ for (const [title, qosClass, containerID, expected] of table) {
     t.true(candidates.includes(expected), candidates.join('\n'));
   });
 }
+
+test('the kubelet cgroup root: "/" adds nothing, other roots prefix both drivers as the kubelet does', (t) => {
+  const id = parseContainerId('containerd://c7')!;
+  const pod = { uid, qosClass: 'Burstable' };
+  t.deepEqual(parseKubeletCgroupRoot('/'), []);
+  t.deepEqual(
+    containerCgroupCandidates(pod, id, parseKubeletCgroupRoot('/')),
+    containerCgroupCandidates(pod, id),
+  );
+  const root = parseKubeletCgroupRoot('/continuum-42-real-edge/');
+  t.deepEqual(root, ['continuum-42-real-edge']);
+  t.deepEqual(containerCgroupCandidates(pod, id, root), [
+    'continuum_42_real_edge.slice/continuum_42_real_edge-kubepods.slice/' +
+      'continuum_42_real_edge-kubepods-burstable.slice/' +
+      'continuum_42_real_edge-kubepods-burstable-pod0f1e2d3c_aaaa_4bbb_8ccc_123456789abc.slice/' +
+      'cri-containerd-c7.scope',
+    `continuum-42-real-edge/kubepods/burstable/pod${uid}/c7`,
+  ]);
+  t.true(
+    containerCgroupCandidates(
+      { uid, qosClass: 'Guaranteed' },
+      id,
+      parseKubeletCgroupRoot('site/a'),
+    ).includes(`site/a/kubepods/pod${uid}/c7`),
+  );
+  t.throws(() => parseKubeletCgroupRoot('/a/../../etc'), { message: /"\.\." are not allowed/ });
+});
 
 test('cgroup file formats', (t) => {
   t.is(parseCpuMax('max 100000\n'), undefined);

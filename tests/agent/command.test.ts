@@ -8,6 +8,7 @@ test('flags over environment variables over defaults', (t) => {
     intervalMs: 1000,
     cpuWindowMs: 1000,
     cgroupRoot: '/sys/fs/cgroup',
+    kubeletCgroupRoot: '/',
     procRoot: '/proc',
     kubeconfig: undefined,
   });
@@ -29,6 +30,18 @@ test('flags over environment variables over defaults', (t) => {
     kubeconfig: '/k',
   });
   t.is(parseAgentFlags(['--help'], {}), 'help');
+});
+
+test('the kubelet cgroup root: flag over environment variable', (t) => {
+  const base = ['--node=n', '--nats-url=nats://a'];
+  const env = { CONTINUUM_KUBELET_CGROUP_ROOT: '/from-env' };
+  t.like(parseAgentFlags(base, env), { kubeletCgroupRoot: '/from-env' });
+  t.like(parseAgentFlags([...base, '--kubelet-cgroup-root=/site-a/edge'], env), {
+    kubeletCgroupRoot: '/site-a/edge',
+  });
+  t.throws(() => parseAgentFlags([...base, '--kubelet-cgroup-root=/a/../b'], {}), {
+    message: /invalid kubelet cgroup root/,
+  });
 });
 
 test('missing or invalid flags are errors', (t) => {

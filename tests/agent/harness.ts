@@ -100,6 +100,8 @@ export function startAgent(opts: {
   natsUrl: string;
   kubeconfig: string;
   cgroupRoot: string;
+  /** The node's kubelet's cgroupRoot setting (default `/`). */
+  kubeletCgroupRoot?: string;
   logDir: string;
 }): Service {
   return startService(
@@ -113,6 +115,7 @@ export function startAgent(opts: {
       '--interval=1s',
       '--cpu-window=1s',
       `--cgroup-root=${opts.cgroupRoot}`,
+      `--kubelet-cgroup-root=${opts.kubeletCgroupRoot ?? '/'}`,
       `--kubeconfig=${opts.kubeconfig}`,
     ],
     { logDir: opts.logDir },

@@ -59,14 +59,7 @@ async function removeStaleLeftovers(): Promise<void> {
   }
 }
 
-/**
- * Starts the environment; `realNodes: false` leaves the real nodes out (the demo, which still
- * runs on the simulated node level).
- */
-export async function startEnv(
-  log: (line: string) => void = () => {},
-  opts: { realNodes?: boolean } = {},
-): Promise<RunningEnv> {
+export async function startEnv(log: (line: string) => void = () => {}): Promise<RunningEnv> {
   await removeStaleLeftovers();
   const workDir = mkdtempSync(join(tmpdir(), `continuum-env-${process.pid}-`));
   const dataDir = mkdtempSync(join(dataRoot, `continuum-data-${process.pid}-`));
@@ -135,7 +128,7 @@ export async function startEnv(
       busyboxLayout: join(cacheDir(), 'images', 'busybox'),
     };
     const realNodes: RealNode[] = [];
-    if ((opts.realNodes ?? true) && realNodesWanted()) {
+    if (realNodesWanted()) {
       const layout = (name: string) => join(cacheDir(), 'images', name);
       const product = buildProductImage(workDir, tlsRegistry.info, pki.caCert);
       product.catch(() => undefined); // awaited below, once the nodes are up
@@ -163,7 +156,7 @@ export async function startEnv(
       images.continuum = await product;
       step(`product image built and pushed: ${images.continuum}`);
     } else {
-      step('real nodes left out');
+      step('real nodes skipped (CONTINUUM_REAL_NODES=0)');
     }
     const info: TestEnvInfo = {
       workDir,

@@ -8,7 +8,8 @@
  * 1. the chart without `kubelet.viaProxy`: the API server refuses (`nodes/proxy`) → Failed;
  * 2. the chart with it, the API server's user bound only to `system:kubelet-api-admin` (as real
  *    clusters bind it, and which lacks `nodes/checkpoint`): the kubelet refuses → Failed;
- * 3. `create nodes/checkpoint` granted to that user: Done, and the kubelet saw that user.
+ * 3. `create nodes/checkpoint` granted to that user: Done, and the kubelet saw that user;
+ * 4. the same through a real kubelet (real-edge → real-cloud), the memory carried over.
  */
 import { readFileSync } from 'node:fs';
 import test from 'ava';
@@ -17,6 +18,14 @@ import { OPERATOR_NAMESPACE, type Migration } from '../../reconcilers/api/types.
 import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
 import { waitFor } from '../env/wait.ts';
+import {
+  counterPod,
+  lastCount,
+  logsOf,
+  realImageSpec,
+  realNodeAvailable,
+  startRealOperator,
+} from '../real/helpers.ts';
 import {
   PULL_SECRET,
   PUSH_SECRET,
@@ -161,5 +170,37 @@ test.serial(
     });
     t.is(target.spec?.nodeName, 'cloud-1');
     t.is(target.spec?.containers[0]?.image, m.status?.image);
+  },
+);
+
+test.serial(
+  'the same grants on the real nodes: a real checkpoint through the proxy, the memory carried over',
+  async (t) => {
+    if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+    t.timeout(300_000);
+    const real = await harness('real-e2e-proxy');
+    t.teardown(() => real.cleanup());
+    await startRealOperator(real, { args: ['--kubelet-via-proxy'] });
+    await real.core.createNamespacedPod({
+      namespace: real.namespace,
+      body: counterPod('proxied', 'real-edge'),
+    });
+    const before = await waitFor('the counter at 2', async () => {
+      const last = lastCount(await logsOf(real.core, real.namespace, 'proxied'));
+      return last && last.count >= 2 && last;
+    });
+    await real.createMigration('move-proxied', {
+      podName: 'proxied',
+      restorePolicy: 'checkpoint',
+      target: { nodeName: 'real-cloud' },
+      image: realImageSpec(real),
+    });
+    const m = await real.waitForMigration('move-proxied', isPhase('Done', 'Failed'), 240_000);
+    t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+    const restored = await waitFor('the restored counter past the checkpoint', async () => {
+      const last = lastCount(await logsOf(real.core, real.namespace, m.status!.targetPod!));
+      return last && last.count > before.count + 1 && last;
+    });
+    t.is(restored.token, before.token, 'the memory came along');
   },
 );

@@ -141,15 +141,20 @@ export function kubeletCheckpoint(
 /**
  * Starts the operator of harness `h` for the real nodes: imaging Jobs run the product image
  * built from this checkout, pulled with {@link REAL_PULL_SECRET} (created in h's namespace), and
- * trust the TLS registry's CA. `args` go to `continuum operator` too (the last of a flag wins).
+ * trust the TLS registry's CA. `args` and `env` go to `continuum operator` too (the last of a flag
+ * wins).
  */
-export async function startRealOperator(h: Harness, args: string[] = []): Promise<OperatorProcess> {
+export async function startRealOperator(
+  h: Harness,
+  opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<OperatorProcess> {
   await createPullSecret(h.core, h.namespace);
   return h.startOperator({
-    args: ['--registry-ca', testEnv().caFile, ...args],
+    args: ['--registry-ca', testEnv().caFile, ...(opts.args ?? [])],
     env: {
       CONTINUUM_IMAGE: testEnv().images.continuum,
       CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
+      ...opts.env,
     },
   });
 }
