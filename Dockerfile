@@ -16,6 +16,10 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY bin bin
+# A static busybox at /bin/busybox: restored pods run its `true` from an init container of the
+# checkpoint's base image (reconcilers/migration/base-image-pull.ts).
+RUN apt-get update && apt-get install -y --no-install-recommends busybox-static \
+  && rm -rf /var/lib/apt/lists/*
 # `continuum` on the PATH: the imaging Job runs `continuum imager`.
 RUN ln -s /app/bin/continuum.js /usr/local/bin/continuum
 # Non-root; the agent DaemonSet and imaging Jobs set their own securityContext where they need

@@ -2,7 +2,8 @@
 # Builds the product image without a Docker engine, as an OCI image layout, with umoci:
 #   scripts/build-image.sh <layout-dir> [tag]      (default tag: latest)
 # Same contents as the Dockerfile: Node.js (this machine's binary and the shared libraries it
-# links), the compiled app in /app/dist, production node_modules, bin/continuum.js; entrypoint
+# links), the compiled app in /app/dist, production node_modules, bin/continuum.js, a static
+# busybox (Debian's busybox-static); entrypoint
 # `node /app/bin/continuum.js`, user 65532.
 set -euo pipefail
 layout=${1:?usage: scripts/build-image.sh <layout-dir> [tag]}
@@ -11,6 +12,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 for cmd in umoci node npm ldd; do
   command -v "$cmd" >/dev/null || { echo "build-image: $cmd is missing (apt-get install umoci)" >&2; exit 1; }
 done
+[ -x /bin/busybox ] || { echo "build-image: /bin/busybox is missing (apt-get install busybox-static)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -38,6 +40,9 @@ chmod 1777 "$rootfs/tmp"
 printf 'root:x:0:0:root:/root:/sbin/nologin\ncontinuum:x:65532:65532:continuum:/app:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\ncontinuum:x:65532:\n' >"$rootfs/etc/group"
 cp -r "$app" "$rootfs/app"
+# A static busybox: restored pods run its `true` from an init container of the checkpoint's base
+# image, which may have no shell (reconcilers/migration/base-image-pull.ts).
+install -D -m 0755 /bin/busybox "$rootfs/bin/busybox"
 # `continuum` on the PATH (Jobs run `continuum imager` and `continuum cleanup`): the script's
 # shebang needs /usr/bin/env.
 install -D -m 0755 "$(readlink -f /usr/bin/env)" "$rootfs/usr/bin/env"

@@ -39,7 +39,7 @@ import {
 } from '../tests/real/helpers.ts';
 import { counterContinuity } from '../tests/real/counter-continuity.ts';
 import { HOT_COUNTER_CPU_LIMIT, hotCounterPod } from '../tests/real/hot-counter.ts';
-import { latestLine, prepullBusybox, workloadOutput } from './demo/workload.ts';
+import { latestLine, workloadOutput } from './demo/workload.ts';
 import { LIVE_HEADER, liveLine, summary, workloadVerdict, type WorkloadLine } from './demo/view.ts';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -152,8 +152,6 @@ async function main(): Promise<number> {
   say("  The EdgeNode's agent DaemonSet runs on the kwok edge nodes only (SIMULATED pods that");
   say('  measure nothing); real-edge is tainted for tests, so its agent runs below as a process.');
 
-  say(`Pulling busybox onto ${CLOUD} (containerd 2.3 pulls a checkpoint's base image anonymously)`);
-  await prepullBusybox(core, NAMESPACE, CLOUD);
   say(`Workload ${NAMESPACE}/${WORKLOAD} on ${EDGE}: a busybox shell that prints a random token`);
   say(
     `  and a count every second, both only in memory, and burns its ${HOT_COUNTER_CPU_LIMIT} CPU limit`,

@@ -5,6 +5,7 @@
  * pod to its edge node (nodeSelector, node affinity) is not copied.
  */
 import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import { pullBaseImagesFirst, withoutBaseImagePulls } from './base-image-pull.ts';
 import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
 import {
   fallbackPodName,
@@ -48,8 +49,12 @@ export function targetPod(
   source: V1Pod,
   placement: Placement,
   images: Record<string, string>,
-  defaultPullSecret?: string,
-  name = targetPodName(m),
+  opts: {
+    defaultPullSecret?: string;
+    name?: string;
+    /** The product image and its pull Secret, for {@link pullBaseImagesFirst}. */
+    tools?: { image: string; pullSecret?: string };
+  } = {},
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
   delete spec.nodeName;
@@ -70,11 +75,18 @@ export function targetPod(
       c.image = image;
     }
   }
-  const pull =
+  const pulls = [
     m.spec.image?.pullSecretRef?.name ??
-    (Object.keys(images).length ? defaultPullSecret : undefined);
-  if (pull && !spec.imagePullSecrets?.some((s) => s.name === pull)) {
-    spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name: pull }];
+      (Object.keys(images).length ? opts.defaultPullSecret : undefined),
+  ];
+  if (opts.tools && Object.keys(replaced).length) {
+    pullBaseImagesFirst(spec, replaced, opts.tools.image);
+    pulls.push(opts.tools.pullSecret);
+  }
+  for (const pull of pulls) {
+    if (pull && !spec.imagePullSecrets?.some((s) => s.name === pull)) {
+      spec.imagePullSecrets = [...(spec.imagePullSecrets ?? []), { name: pull }];
+    }
   }
   const annotations = { ...source.metadata?.annotations };
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
@@ -85,7 +97,7 @@ export function targetPod(
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name,
+      name: opts.name ?? targetPodName(m),
       namespace: source.metadata?.namespace,
       labels: { ...source.metadata?.labels, [MIGRATION_LABEL]: m.metadata.name! },
       annotations: { ...annotations, [MIGRATION_UID_ANNOTATION]: m.metadata.uid! },
@@ -104,7 +116,11 @@ export function fallbackPod(m: Migration, restored: V1Pod, defaultPullSecret?: s
     restored.metadata?.annotations?.[SOURCE_IMAGES_ANNOTATION] ?? '{}',
   ) as Record<string, string>;
   const placement = { nodeName: restored.spec!.nodeName! };
-  const pod = targetPod(m, restored, placement, original, defaultPullSecret, fallbackPodName(m));
+  const pod = targetPod(m, restored, placement, original, {
+    defaultPullSecret,
+    name: fallbackPodName(m),
+  });
   delete pod.metadata!.annotations![SOURCE_IMAGES_ANNOTATION];
+  withoutBaseImagePulls(pod.spec!);
   return pod;
 }

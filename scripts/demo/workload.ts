@@ -1,11 +1,10 @@
 /**
  * The demo's workload as the screen follows it: the latest `token=… count=…` line of the source
- * pod or of its restored copy (tests/real/hot-counter.ts), and the base image the restore needs.
+ * pod or of its restored copy (tests/real/hot-counter.ts).
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Migration } from '../../reconcilers/api/types.ts';
-import { waitFor } from '../../tests/env/wait.ts';
-import { counterPod, lastCount, logsOf } from '../../tests/real/helpers.ts';
+import { lastCount, logsOf } from '../../tests/real/helpers.ts';
 import type { WorkloadLine } from './view.ts';
 
 /** The latest line of `pod` on `node`; undefined while it printed none (or is gone). */
@@ -34,25 +33,4 @@ export async function workloadOutput(
     ? await latestLine(core, namespace, target, m.status?.targetNode ?? '?')
     : undefined;
   return restored ?? latestLine(core, namespace, m.spec.podName, sourceNode);
-}
-
-/**
- * containerd 2.3 pulls a checkpoint's base image itself, anonymously, which the environment's
- * registry refuses: a pod that only pulls busybox onto `node` with the pull Secret, beforehand.
- */
-export async function prepullBusybox(
-  core: CoreV1Api,
-  namespace: string,
-  node: string,
-): Promise<void> {
-  const name = 'prepull-busybox';
-  const pod = counterPod(name, node);
-  pod.spec!.restartPolicy = 'Never';
-  pod.spec!.containers[0]!.command = ['true'];
-  await core.createNamespacedPod({ namespace, body: pod });
-  await waitFor(
-    `busybox on ${node}`,
-    async () => (await core.readNamespacedPod({ namespace, name })).status?.phase === 'Succeeded',
-    120_000,
-  );
 }

@@ -81,6 +81,8 @@ test('the source is gone: a fresh pod of the original image on the same node rep
   t.is(fresh?.metadata?.name, FRESH);
   t.is(fresh?.spec?.nodeName, 'cloud-2');
   t.is(fresh?.spec?.containers[0]?.image, 'busybox:1.36', 'the original image, not the checkpoint');
+  t.deepEqual(fresh?.spec?.initContainers ?? [], [], 'no base-image pulls: nothing to restore');
+  t.false(fresh?.spec?.volumes?.some((v) => v.name === 'continuum-tools') ?? false);
   t.deepEqual(deleted(d.actions), [`fallback:${target().metadata!.name}`]);
   // created before the failed one is deleted: a crash between the two never leaves no pod
   t.true(

@@ -668,9 +668,22 @@ test('decide: the restored pod has the checkpoint image, the pull Secret and the
   t.is(spec.nodeName, undefined);
   t.deepEqual(
     spec.volumes?.map((v) => v.name),
-    ['data'],
+    ['data', 'continuum-tools'],
   );
   t.deepEqual(spec.containers[0]!.volumeMounts, []);
+  // the kubelet pulls the original image (the checkpoint's base) with the pull Secrets first,
+  // running `true` of the product image's static busybox (the original may have no shell)
+  t.deepEqual(
+    spec.initContainers?.map((c) => [c.name, c.image, c.command?.join(' ')]),
+    [
+      ['continuum-tools', config.imagerImage, '/bin/busybox cp /bin/busybox /continuum-tools/true'],
+      ['continuum-base-app', 'docker.io/library/app:1', '/continuum-tools/true'],
+    ],
+  );
+  t.is(
+    a.pod.metadata!.annotations!['continuum.dev/source-images'],
+    JSON.stringify({ app: 'docker.io/library/app:1' }),
+  );
   t.is(a.pod.metadata!.labels!.app, 'demo');
   t.is(a.pod.metadata!.labels!['continuum.dev/migration'], 'mig');
   t.is(d.status.targetPod, 'app-0f1e2d3c');

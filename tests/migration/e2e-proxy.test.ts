@@ -197,6 +197,7 @@ test.serial(
     });
     const m = await real.waitForMigration('move-proxied', isPhase('Done', 'Failed'), 240_000);
     t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+    t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
     const restored = await waitFor('the restored counter past the checkpoint', async () => {
       const last = lastCount(await logsOf(real.core, real.namespace, m.status!.targetPod!));
       return last && last.count > before.count + 1 && last;

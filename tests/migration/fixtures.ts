@@ -155,7 +155,19 @@ export function target(
           : {}),
       },
     },
-    spec: { nodeName: opts.node ?? 'cloud-1', containers: [{ name: 'app', image: 'x' }] },
+    spec: {
+      nodeName: opts.node ?? 'cloud-1',
+      containers: [{ name: 'app', image: 'x' }],
+      ...(opts.sourceImage
+        ? {
+            initContainers: [
+              { name: 'continuum-tools', image: 'continuum:test', volumeMounts: [TOOLS_MOUNT] },
+              { name: 'continuum-base-app', image: opts.sourceImage, volumeMounts: [TOOLS_MOUNT] },
+            ],
+            volumes: [{ name: 'continuum-tools', emptyDir: {} }],
+          }
+        : {}),
+    },
     status: {
       phase: opts.phase ?? 'Running',
       conditions: [{ type: 'Ready', status: opts.ready ? 'True' : 'False' }],
@@ -176,6 +188,8 @@ export function target(
     },
   };
 }
+
+const TOOLS_MOUNT = { name: 'continuum-tools', mountPath: '/continuum-tools' };
 
 export function job(opts: { failed?: boolean; complete?: boolean } = {}): V1Job {
   const conditions = [

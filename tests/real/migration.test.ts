@@ -4,8 +4,9 @@
  * WHEN a checkpoint Migration moves it to real-cloud
  * THEN the real kubelet checkpoints it (CRIU), the imaging Job runs as a real container on
  *   real-edge (the product image pulled with its pull Secret) and pushes the real archive, the
- *   restored pod on real-cloud goes on with the same token and the next count, the source is
- *   gone and no archive is left on the node.
+ *   restored pod on real-cloud — a node that has never seen the workload's image: its init
+ *   container has the kubelet pull it with the pull Secret — goes on with the same token and
+ *   the next count, the source is gone and no archive is left on the node.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import {
   counterPod,
   counts,
+  freshBaseImage,
   lastCount,
   logsOf,
   realNode,
@@ -46,19 +48,17 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
   t.timeout(300_000);
   const { core, namespace } = h;
-  // containerd 2.3 pulls a checkpoint's base image itself, anonymously: it must be on the node
+  // an image real-cloud has never pulled: containerd would pull it anonymously (401), the
+  // restored pod's init container has the kubelet pull it with the pull Secret first
+  const image = await freshBaseImage('migration-base');
   await core.createNamespacedPod({
     namespace,
-    body: counterPod('base-image', 'real-cloud'),
+    body: counterPod('counter', 'real-edge', { image }),
   });
-  await core.createNamespacedPod({ namespace, body: counterPod('counter', 'real-edge') });
-  await waitFor('the counter at 3 and the base image on real-cloud', async () => {
-    const [source, base] = await Promise.all([
-      logsOf(core, namespace, 'counter'),
-      logsOf(core, namespace, 'base-image'),
-    ]);
-    return (lastCount(source)?.count ?? 0) >= 3 && base.length > 0;
-  });
+  await waitFor(
+    'the counter at 3',
+    async () => (lastCount(await logsOf(core, namespace, 'counter'))?.count ?? 0) >= 3,
+  );
   const before = lastCount(await logsOf(core, namespace, 'counter'))!;
   await h.createMigration('move-counter', {
     podName: 'counter',
@@ -68,9 +68,16 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   });
   const m = await h.waitForMigration('move-counter', isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+  t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
   t.is(m.status?.sourceNode, 'real-edge');
   t.is(m.status?.targetNode, 'real-cloud');
   const target = m.status!.targetPod!;
+  const restored = await core.readNamespacedPod({ namespace, name: target });
+  t.like(
+    restored.status?.initContainerStatuses?.find((c) => c.name === 'continuum-base-counter'),
+    { image, state: { terminated: { exitCode: 0 } } },
+    'the kubelet pulled the base image',
+  );
   const lines = await waitFor(
     'the restored counter past the checkpoint',
     async () => {

@@ -87,6 +87,7 @@ test('two containers: each is restored from its own checkpoint and goes on', asy
   const m = await h.waitForMigration('move-pair', isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
   t.deepEqual(m.status?.checkpoint?.archives.map((a) => a.container).sort(), ['left', 'right']);
+  t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
   for (const [i, container] of ['left', 'right'].entries()) {
     const lines = await waitFor(`${container} past the checkpoint`, async () => {
       const all = counts(await logsOf(h.core, h.namespace, m.status!.targetPod!, container));

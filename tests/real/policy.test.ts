@@ -113,6 +113,7 @@ test('a policy on real cgroup metrics moves a hot counter real-edge → real-clo
 
   const m = await h.waitForMigration(created.metadata.name!, isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+  t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
   t.is(m.status?.sourceNode, 'real-edge');
   t.is(m.status?.targetNode, 'real-cloud');
   t.is((await podMigrations(h.kc, namespace, uid)).length, 1, 'one Migration for the hot pod');

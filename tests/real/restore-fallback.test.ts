@@ -1,8 +1,8 @@
 /**
- * GIVEN a counter on real-edge whose base image real-cloud has never pulled — containerd 2.3
- *   pulls a checkpoint's base image itself, without the pod's pull Secret, so the registry
- *   answers 401 and the restore fails (CreateContainerError), as it would on containerd 2.4 or
- *   CRI-O's checkpoint_only
+ * GIVEN a counter on real-edge that holds a file of its emptyDir volume open — CRIU dumps the
+ *   open file by its path, an emptyDir does not travel, so CRIU cannot restore it on real-cloud
+ *   and the restore fails (the runtime's error), as any restore the runtime refuses
+ *   (containerd 2.4, CRI-O's checkpoint_only, a base image it cannot pull)
  * WHEN a checkpoint Migration moves it to real-cloud
  * THEN with the default cutover (the source deleted once the restored pod is scheduled) the
  *   workload is not lost: a fresh pod of the original image runs on real-cloud (new token, count
@@ -15,7 +15,6 @@ import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import {
   counterPod,
   counts,
-  freshBaseImage,
   lastCount,
   logsOf,
   realImageSpec,
@@ -36,13 +35,15 @@ test.after.always(async () => {
   await h?.cleanup();
 });
 
-/** A counter on real-edge of an image real-cloud has not got, counting. */
-async function counterOfFreshImage(name: string): Promise<{ token: string; count: number }> {
-  const image = await freshBaseImage(`fallback-${name}`);
-  await h.core.createNamespacedPod({
-    namespace: h.namespace,
-    body: counterPod(name, 'real-edge', { image }),
-  });
+/** A counter on real-edge holding `/data/held` of its emptyDir open, counting. */
+async function counterHoldingAFile(name: string): Promise<{ token: string; count: number }> {
+  const pod = counterPod(name, 'real-edge');
+  const container = pod.spec!.containers[0]!;
+  const [sh, c, counter] = container.command!;
+  container.command = [sh!, c!, `echo held >/data/held; exec 3</data/held; ${counter}`];
+  container.volumeMounts = [{ name: 'data', mountPath: '/data' }];
+  pod.spec!.volumes = [{ name: 'data', emptyDir: {} }];
+  await h.core.createNamespacedPod({ namespace: h.namespace, body: pod });
   return waitFor(`${name} counting`, async () => {
     const last = lastCount(await logsOf(h.core, h.namespace, name));
     return last && last.count >= 2 && last;
@@ -52,7 +53,7 @@ async function counterOfFreshImage(name: string): Promise<{ token: string; count
 test('AfterCheckpoint: a restore that fails after the source is gone starts the workload afresh', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
   t.timeout(300_000);
-  const before = await counterOfFreshImage('lost-base');
+  const before = await counterHoldingAFile('lost-base');
   await h.createMigration('move-lost-base', {
     podName: 'lost-base',
     restorePolicy: 'checkpoint',
@@ -61,8 +62,8 @@ test('AfterCheckpoint: a restore that fails after the source is gone starts the 
   });
   const m = await h.waitForMigration('move-lost-base', isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
-  t.is(m.status?.restoreFallback?.reason, 'CreateContainerError');
-  t.regex(m.status?.restoreFallback?.message ?? '', /failed to pull checkpoint base image/);
+  t.regex(m.status?.restoreFallback?.reason ?? '', /^RunContainerError$/);
+  t.regex(m.status?.restoreFallback?.message ?? '', /container "counter": .*criu failed/);
   const fresh = m.status!.targetPod!;
   t.regex(fresh, /-fresh$/);
   const lines = await waitFor('the fresh pod counting', async () => {
@@ -90,7 +91,7 @@ test('AfterCheckpoint: a restore that fails after the source is gone starts the 
 test('TargetReady: a restore that fails leaves the source running and no restored pod', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
   t.timeout(300_000);
-  const before = await counterOfFreshImage('kept');
+  const before = await counterHoldingAFile('kept');
   await h.createMigration('move-kept', {
     podName: 'kept',
     restorePolicy: 'checkpoint',
@@ -102,7 +103,7 @@ test('TargetReady: a restore that fails leaves the source running and no restore
   t.is(m.status?.failureReason, 'TargetFailed', JSON.stringify(m.status));
   t.regex(
     m.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
-    /CreateContainerError/,
+    /cannot run: container "counter": RunContainerError: .*criu failed/,
   );
   await waitFor('the restored pod removed', async () =>
     (await h.pods()).every((p) => !p.metadata!.name!.startsWith('kept-')),

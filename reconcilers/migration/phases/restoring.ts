@@ -53,13 +53,10 @@ export function restoring(
     );
     actions.push({
       type: 'createPod',
-      pod: targetPod(
-        m,
-        source!,
-        placementOf(m, o.node, o.edgeNodes),
-        images,
-        cfg.defaultPullSecret,
-      ),
+      pod: targetPod(m, source!, placementOf(m, o.node, o.edgeNodes), images, {
+        defaultPullSecret: cfg.defaultPullSecret,
+        tools: { image: cfg.imagerImage, pullSecret: cfg.imagePullSecret },
+      }),
     });
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
