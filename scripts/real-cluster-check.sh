@@ -12,7 +12,8 @@ set -euo pipefail
 usage() {
   cat <<'USAGE'
 Usage: scripts/real-cluster-check.sh --edge-node NODE --repository REPO
-         [--namespace NS] [--push-secret NAME] [--pull-secret NAME] [--cloud-selector K=V] [--keep]
+         [--namespace NS] [--push-secret NAME] [--pull-secret NAME] [--cloud-selector K=V]
+         [--image IMAGE] [--keep]
 
   --edge-node NODE       node the counter starts on (an edge node)
   --repository REPO      registry repository for the checkpoint image, e.g. registry.example.com/ckpt
@@ -20,12 +21,15 @@ Usage: scripts/real-cluster-check.sh --edge-node NODE --repository REPO
   --push-secret NAME     dockerconfigjson Secret to push with (default registry-push)
   --pull-secret NAME     dockerconfigjson Secret to pull with (default registry-pull)
   --cloud-selector K=V   label of the target nodes (default continuum.dev/layer=cloud)
+  --image IMAGE          the counter's image, with sh and sleep (default
+                         busybox:1.36; on an air-gapped cluster, a copy in your registry, pulled
+                         with the pull Secret)
   --keep                 keep the namespace's objects afterwards
 USAGE
 }
 
 namespace=continuum-check push=registry-push pull=registry-pull cloud=continuum.dev/layer=cloud
-edge='' repository='' keep=false
+edge='' repository='' keep=false image=busybox:1.36
 while [ $# -gt 0 ]; do
   case "$1" in
     --edge-node) edge=${2:?--edge-node needs a value}; shift 2 ;;
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
     --push-secret) push=${2:?--push-secret needs a value}; shift 2 ;;
     --pull-secret) pull=${2:?--pull-secret needs a value}; shift 2 ;;
     --cloud-selector) cloud=${2:?--cloud-selector needs a value}; shift 2 ;;
+    --image) image=${2:?--image needs a value}; shift 2 ;;
     --keep) keep=true; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "real-cluster-check: unknown flag $1" >&2; usage >&2; exit 2 ;;
@@ -59,9 +64,10 @@ kind: Pod
 metadata: { name: counter, labels: { app: continuum-counter } }
 spec:
   nodeName: $edge
+  imagePullSecrets: [{ name: $pull }]
   containers:
     - name: counter
-      image: busybox:1.36
+      image: $image
       command: [sh, -c, 'i=0; while true; do echo \$i; i=\$((i+1)); sleep 1; done']
 POD
 k wait --for=condition=Ready pod/counter --timeout=120s >/dev/null

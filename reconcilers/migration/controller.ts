@@ -26,7 +26,8 @@ import { registryCheck } from './registry-check.ts';
  * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGE_PULL_SECRET (the Secret that
  * pulls it), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
  * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image),
- * CONTINUUM_CHECKPOINT_TIMEOUT (seconds). The registry CA bundle is read once, here.
+ * CONTINUUM_CHECKPOINT_TIMEOUT (seconds), CONTINUUM_PULL_GRACE (seconds an imaging or restored
+ * pod may fail to pull an image before the Migration stops waiting). The registry CA bundle is read once, here.
  */
 export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
   return {
@@ -43,7 +44,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
     maxAttempts: 5,
     jobBackoffLimit: 3,
     pollMs: 2000,
-    pullGraceMs: 60_000,
+    pullGraceMs: Number(env.CONTINUUM_PULL_GRACE || 60) * 1000,
     eventPollMs: 15_000,
   };
 }

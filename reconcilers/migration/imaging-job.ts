@@ -166,7 +166,8 @@ export function reportedFailure(pods: V1Pod[]): string | undefined {
   return undefined;
 }
 
-function newestFirst(pods: V1Pod[]): V1Pod[] {
+/** The pods, newest first (ties by name). */
+export function newestFirst(pods: V1Pod[]): V1Pod[] {
   const t = (p: V1Pod): number => new Date(p.metadata?.creationTimestamp ?? 0).getTime();
   return [...pods].sort(
     (a, b) => t(b) - t(a) || (b.metadata?.name ?? '').localeCompare(a.metadata?.name ?? ''),

@@ -49,7 +49,9 @@ export class MigrationReconciler implements Reconciler {
     const outcomes = await act(this.deps, o, d.actions);
     const { status, retry } = settle(o, d, outcomes, now, config);
     await recordStatus(kc, o.migration, status);
-    await this.announce(o.migration, status, forObject(this.deps.log, 'migration', key));
+    const log = forObject(this.deps.log, 'migration', key);
+    await this.announceObstacle(o.migration, status, log);
+    await this.announce(o.migration, status, log);
     if (retry) throw new Error(retry);
     if (TERMINAL.includes(status.phase ?? 'Pending') || o.migration.metadata.deletionTimestamp)
       return;
@@ -87,6 +89,27 @@ export class MigrationReconciler implements Reconciler {
             to === 'Done' ? 'Succeeded' : to,
             eventMessage(m, status, to),
           );
+    if (err) log.warn({ err: String(err) }, 'cannot record an Event');
+  }
+
+  /**
+   * A Warning Event (and a warning log) when a pass meets a new obstacle (Synced turns False,
+   * or its reason changes): a stuck pod or an unreachable registry shows in `kubectl describe`
+   * within seconds, not only at the deadline.
+   */
+  private async announceObstacle(m: Migration, status: MigrationStatus, log: Logger) {
+    const before = m.status && conditionOf(m.status, 'Synced');
+    const after = conditionOf(status, 'Synced');
+    if (after?.status !== 'False') return;
+    if (before?.status === 'False' && before.reason === after.reason) return;
+    log.warn({ reason: after.reason }, after.message ?? '');
+    const err = await emitEvent(
+      this.deps.kc,
+      m,
+      'Warning',
+      after.reason ?? 'Obstacle',
+      after.message ?? '',
+    );
     if (err) log.warn({ err: String(err) }, 'cannot record an Event');
   }
 

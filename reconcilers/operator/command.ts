@@ -42,6 +42,7 @@ Environment only (the chart's ConfigMap sets them):
   CONTINUUM_REGISTRY_PUSH_SECRET     push Secret when a Migration names none
   CONTINUUM_REGISTRY_PULL_SECRET     pull Secret when a Migration names none
   CONTINUUM_CHECKPOINT_TIMEOUT       seconds the kubelet may take per checkpoint (60)
+  CONTINUUM_PULL_GRACE               seconds an imaging or restored pod may fail to pull (60)
   CONTINUUM_WATCH_NAMESPACE          act on the Migrations of this namespace only
   CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
 

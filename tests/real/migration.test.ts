@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import test from 'ava';
 import { waitFor } from '../env/wait.ts';
 import { counterContinuity } from './counter-continuity.ts';
-import { harness, isPhase, type Harness } from '../migration/harness.ts';
+import { isPhase, type Harness } from '../migration/harness.ts';
+import { realHarness } from './hooks.ts';
 import {
   counterPod,
   counts,
@@ -23,21 +24,10 @@ import {
   realNode,
   realImageSpec,
   realNodeAvailable,
-  startRealOperator,
 } from './helpers.ts';
 
 let h: Harness;
-
-test.before(async (t) => {
-  if (!realNodeAvailable()) return;
-  t.timeout(120_000);
-  h = await harness('real-migration');
-  await startRealOperator(h);
-});
-
-test.after.always(async () => {
-  await h?.cleanup();
-});
+realHarness('real-migration', (x) => (h = x));
 
 const archivesOnEdge = () => {
   const dir = join(realNode('real-edge').kubeletDir, 'checkpoints');

@@ -3,7 +3,9 @@
  *  - restart: the pod starts afresh on real-cloud from its original image (a new token, count 1);
  *  - two containers: each is checkpointed, imaged and restored on its own, and each goes on;
  *  - the kubelet refusing: an operator identity without `create nodes/checkpoint` gets 403 from
- *    the real kubelet's authorization webhook: CheckpointFailed, the source untouched.
+ *    the real kubelet's authorization webhook: CheckpointFailed, the source untouched;
+ *  - CRIU refusing to dump (an established TCP connection): CheckpointFailed;
+ *  - an imaging pod that cannot pull the product image: shown at once, then ImagingFailed.
  */
 import test from 'ava';
 import { RbacAuthorizationV1Api, type V1ClusterRole } from '@kubernetes/client-node';
@@ -12,9 +14,11 @@ import { serviceAccountKubeconfig } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
 import { counterContinuity } from './counter-continuity.ts';
 import { harness, isPhase, type Harness } from '../migration/harness.ts';
+import { realHarness } from './hooks.ts';
 import {
   counterPod,
   counts,
+  createPullSecret,
   lastCount,
   logsOf,
   realImageSpec,
@@ -24,17 +28,7 @@ import {
 import { OPERATOR_NAMESPACE } from '../../reconcilers/api/types.ts';
 
 let h: Harness;
-
-test.before(async (t) => {
-  if (!realNodeAvailable()) return;
-  t.timeout(120_000);
-  h = await harness('real-more');
-  await startRealOperator(h);
-});
-
-test.after.always(async () => {
-  await h?.cleanup();
-});
+realHarness('real-more', (x) => (h = x));
 
 /** Waits until every named container of the pod has printed at least `n` lines. */
 async function counting(pod: string, containers: string[], n = 2) {
@@ -180,4 +174,55 @@ test('CRIU refusing (an established TCP connection): CheckpointFailed with its r
     return last && last.count > before!.count + 1 && last;
   });
   t.is(after.token, before!.token, 'the same process ran on');
+});
+
+test('the product image not pullable: the kubelet’s reason in Synced and an Event at once, then ImagingFailed', async (t) => {
+  if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+  t.timeout(240_000);
+  const other = await harness('real-no-product-pull');
+  t.teardown(() => other.cleanup());
+  await createPullSecret(other.core, other.namespace);
+  // the imaging Job's pods get no Secret for a private product image real-edge has not got (the
+  // registry asks for credentials before it says whether it has the image)
+  other.startOperator({
+    args: ['--registry-ca', testEnv().caFile],
+    env: {
+      CONTINUUM_IMAGE: `${testEnv().tlsRegistry.host}/continuum/never-pulled:test`,
+      CONTINUUM_PULL_GRACE: '15',
+    },
+  });
+  await other.core.createNamespacedPod({
+    namespace: other.namespace,
+    body: counterPod('unimaged', 'real-edge'),
+  });
+  const source = await waitFor('unimaged running', async () => {
+    const pod = await other.core.readNamespacedPod({
+      namespace: other.namespace,
+      name: 'unimaged',
+    });
+    return pod.status?.phase === 'Running' && pod;
+  });
+  await other.createMigration('move-unimaged', {
+    podName: 'unimaged',
+    restorePolicy: 'checkpoint',
+    target: { nodeName: 'real-cloud' },
+    image: realImageSpec(other),
+  });
+  const stuck = await other.waitForMigration('move-unimaged', (m) =>
+    Boolean(m.status?.conditions?.some((c) => c.type === 'Synced' && c.status === 'False')),
+  );
+  t.regex(
+    stuck.status!.conditions!.find((c) => c.type === 'Synced')!.message,
+    /imaging pod ".*": container ".*": (ErrImagePull|ImagePullBackOff)/,
+  );
+  const events = await other.core.listNamespacedEvent({
+    namespace: other.namespace,
+    fieldSelector: 'involvedObject.name=move-unimaged,reason=ImagingPodNotRunning',
+  });
+  t.is(events.items[0]?.type, 'Warning');
+  const m = await other.waitForMigration('move-unimaged', isPhase('Done', 'Failed'), 120_000);
+  t.is(m.status?.failureReason, 'ImagingFailed', JSON.stringify(m.status));
+  const pod = await other.core.readNamespacedPod({ namespace: other.namespace, name: 'unimaged' });
+  t.is(pod.metadata?.uid, source.metadata?.uid);
+  t.falsy(pod.metadata?.deletionTimestamp);
 });

@@ -10,33 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { testEnv } from '../env/info.ts';
-import {
-  realNode,
-  realNodeAvailable,
-  counterPod,
-  createPullSecret,
-  logsOf,
-  kubeletCheckpoint,
-} from './helpers.ts';
+import { realNamespace } from './hooks.ts';
+import { realNode, realNodeAvailable, counterPod, logsOf, kubeletCheckpoint } from './helpers.ts';
 import { waitFor } from '../env/wait.ts';
 
 const NAMESPACE = 'real-nodes';
-let core: CoreV1Api;
-
-test.before(async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(testEnv().kubeconfig);
-  core = kc.makeApiClient(CoreV1Api);
-  if (!realNodeAvailable()) return;
-  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  await createPullSecret(core, NAMESPACE);
-});
-
-test.after.always(async () => {
-  if (realNodeAvailable()) await core.deleteNamespace({ name: NAMESPACE }).catch(() => undefined);
-});
+const core = realNamespace(NAMESPACE);
 
 test('both real nodes are Ready, labelled by layer and tainted', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');

@@ -11,7 +11,8 @@
  */
 import test from 'ava';
 import { waitFor } from '../env/wait.ts';
-import { harness, isPhase, type Harness } from '../migration/harness.ts';
+import { isPhase, type Harness } from '../migration/harness.ts';
+import { realHarness } from './hooks.ts';
 import {
   counterPod,
   counts,
@@ -19,21 +20,10 @@ import {
   logsOf,
   realImageSpec,
   realNodeAvailable,
-  startRealOperator,
 } from './helpers.ts';
 
 let h: Harness;
-
-test.before(async (t) => {
-  if (!realNodeAvailable()) return;
-  t.timeout(120_000);
-  h = await harness('real-fallback');
-  await startRealOperator(h);
-});
-
-test.after.always(async () => {
-  await h?.cleanup();
-});
+realHarness('real-fallback', (x) => (h = x));
 
 /** A counter on real-edge holding `/data/held` of its emptyDir open, counting. */
 async function counterHoldingAFile(name: string): Promise<{ token: string; count: number }> {

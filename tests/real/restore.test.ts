@@ -11,14 +11,13 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import test from 'ava';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
+import { realNamespace } from './hooks.ts';
 import { waitFor } from '../env/wait.ts';
 import { counterContinuity } from './counter-continuity.ts';
 import {
   counterPod,
   counts,
-  createPullSecret,
   kubeletCheckpoint,
   lastCount,
   logsOf,
@@ -28,20 +27,7 @@ import {
 
 const NAMESPACE = 'real-restore';
 const CLI = fileURLToPath(new URL('../../bin/continuum.js', import.meta.url));
-let core: CoreV1Api;
-
-test.before(async () => {
-  const kc = new KubeConfig();
-  kc.loadFromFile(testEnv().kubeconfig);
-  core = kc.makeApiClient(CoreV1Api);
-  if (!realNodeAvailable()) return;
-  await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  await createPullSecret(core, NAMESPACE);
-});
-
-test.after.always(async () => {
-  if (realNodeAvailable()) await core.deleteNamespace({ name: NAMESPACE }).catch(() => undefined);
-});
+const core = realNamespace(NAMESPACE);
 
 test('a real checkpoint, imaged by continuum imager, restores on the other node with its memory', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');

@@ -3,12 +3,14 @@
  * lost, then turns each recorded archive into an image and pushes it; the digest
  * its pods report is recorded only after the registry confirms it, because the source may be
  * deleted as soon as the images exist. The Job retries by itself (backoffLimit); when it gives
- * up, the Migration fails and the source is left untouched.
+ * up, or its pod cannot start (an image it cannot pull, past the pull grace), the Migration
+ * fails and the source is left untouched.
  */
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { sweepContainer } from '../archive-cleanup.ts';
-import { imagingJob, reportedDigest, reportedFailure } from '../imaging-job.ts';
+import { stuckContainer } from '../container-state.ts';
+import { imagingJob, newestFirst, reportedDigest, reportedFailure } from '../imaging-job.ts';
 import { archivesOf, imageOf, repositoryOf, withImage } from '../images.ts';
 import { jobIs } from '../pods.ts';
 import { enter, fail } from '../status.ts';
@@ -62,6 +64,19 @@ export function imaging(
     const cause = reportedFailure(o.jobPods) ?? 'the imaging Job failed';
     fail(m, status, 'ImagingFailed', `cannot build or push the checkpoint image: ${cause}`, now);
     return { status, actions: [] };
+  }
+  // a pod that cannot start (its image not pulled, say) is shown, and ends the Migration once
+  // waiting cannot help: the Job would wait for ever
+  const pod = newestFirst(o.jobPods)[0];
+  const stuck = pod && stuckContainer(pod, now, cfg.pullGraceMs);
+  if (stuck?.hopeless) {
+    const msg = `imaging pod "${pod!.metadata?.name}" cannot run: ${stuck.message}`;
+    fail(m, status, 'ImagingFailed', msg, now);
+    return { status, actions: [] };
+  }
+  if (stuck && !problem) {
+    const message = `imaging pod "${pod!.metadata?.name}": ${stuck.message}`;
+    problem = { reason: 'ImagingPodNotRunning', message };
   }
   return { status, actions: [], requeueAfterMs: problem ? cfg.pollMs : cfg.eventPollMs, problem };
 }

@@ -17,7 +17,7 @@ import type { MigrationStatus } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
 import { archivesOf, imageOf } from '../images.ts';
 import { targetPodName } from '../names.ts';
-import { stuckContainer, type Stuck } from '../target-state.ts';
+import { stuckContainer, type Stuck } from '../container-state.ts';
 import { isAlive, isReady, ownedBy } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';

@@ -1,8 +1,9 @@
 /**
- * Whether a restored pod can still come up, read from its containers' waiting reasons: the
- * kubelet retries a container that cannot be created or keeps crashing for ever, so waiting for
- * Ready would only end at the deadline. An image that cannot be pulled may be a passing registry
- * outage: it counts once the pod is older than the pull grace.
+ * Whether a pod the Migration waits for (the restored pod, an imaging pod) can still come up,
+ * read from its containers' waiting reasons: the kubelet retries a container that cannot be
+ * created or keeps crashing for ever, so waiting would only end at the deadline. An image that
+ * cannot be pulled may be a passing registry outage: it counts once the pod is older than the
+ * pull grace.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 
