@@ -18,7 +18,8 @@ import { testEnv } from '../tests/env/info.ts';
 import { withCertDir } from '../tests/env/registry.ts';
 import { waitFor } from '../tests/env/wait.ts';
 import { harness, isPhase } from '../tests/migration/harness.ts';
-import { counterPod, realImageSpec, realNode, startRealOperator } from '../tests/real/helpers.ts';
+import { realImageSpec, realNode, startRealOperator } from '../tests/real/helpers.ts';
+import { memoryHolderPod, startMemoryHolder } from '../tests/real/memory-holder.ts';
 
 const SIZES = (process.argv[2] ?? '16,256,1024').split(',').map(Number);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -99,27 +100,8 @@ const rows: string[] = [];
 try {
   for (const mib of SIZES) {
     const name = `hold-${mib}m`;
-    const pod = counterPod(name, 'real-edge');
-    pod.spec!.containers[0]!.command = [
-      'sh',
-      '-c',
-      'token=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d " \\n"); ' +
-        `(head -c ${mib}m /dev/urandom; exec sleep 1000000) | sort >/dev/null & ` +
-        'i=0; while true; do i=$((i+1)); echo "token=$token count=$i"; usleep 100000; done',
-    ];
-    const created = await h.core.createNamespacedPod({ namespace: h.namespace, body: pod });
-    const memory = join(
-      '/sys/fs/cgroup/memory',
-      realNode('real-edge').cgroupRoot,
-      'kubepods/besteffort',
-      `pod${created.metadata!.uid}`,
-      'memory.usage_in_bytes',
-    );
-    await waitFor(
-      `${name} holding ${mib} MiB`,
-      () => Number(readFileSync(memory, 'utf8')) >= mib * 2 ** 20,
-      300_000,
-    );
+    const pod = memoryHolderPod(name, 'real-edge', mib, 100);
+    await startMemoryHolder(h.core, h.namespace, pod, mib);
     const source = follow(name);
     await waitFor('the source log followed', () => source.lines.length > 0);
     const operatorCpu = cpuOf(operator.child.pid!);

@@ -13,6 +13,7 @@ import { request } from 'node:https';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { testEnv, type RealNode } from '../env/info.ts';
 import { pushLayout } from '../env/registry.ts';
+import { ignoreConflict } from '../env/service-account.ts';
 import type { Harness } from '../migration/harness.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
 import type { MigrationSpec } from '../../reconcilers/api/types.ts';
@@ -69,18 +70,20 @@ export function counterPod(
   };
 }
 
-/** The kubernetes.io/dockerconfigjson Secret for the TLS registry the real nodes pull from. */
+/** The kubernetes.io/dockerconfigjson Secret for the TLS registry the real nodes pull from (kept if there). */
 export async function createPullSecret(core: CoreV1Api, namespace: string): Promise<void> {
   const { host, username, password } = testEnv().tlsRegistry;
   const auth = Buffer.from(`${username}:${password}`).toString('base64');
-  await core.createNamespacedSecret({
-    namespace,
-    body: {
-      metadata: { name: REAL_PULL_SECRET },
-      type: 'kubernetes.io/dockerconfigjson',
-      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
-    },
-  });
+  await ignoreConflict(
+    core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: { name: REAL_PULL_SECRET },
+        type: 'kubernetes.io/dockerconfigjson',
+        stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
+      },
+    }),
+  );
 }
 
 export async function logsOf(
