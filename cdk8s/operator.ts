@@ -54,6 +54,10 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_REGISTRY_REPOSITORY: str('registry.repository'),
       CONTINUUM_REGISTRY_PUSH_SECRET: str('registry.pushSecret'),
       CONTINUUM_REGISTRY_PULL_SECRET: str('registry.pullSecret'),
+      CONTINUUM_REGISTRY_PLAIN_HTTP: tpl('.Values.registry.plainHttp | toString | quote'),
+      CONTINUUM_JOB_TTL: tpl('.Values.jobTtlSeconds | toString | quote'),
+      CONTINUUM_WATCH_NAMESPACE: str('watchNamespace'),
+      CONTINUUM_EDGENODE_SELECTOR: str('edgeNodeSelector'),
       CONTINUUM_REGISTRY_CA: tpl(
         `empty .Values.registry.caConfigMap | ternary "" "${REGISTRY_CA_DIR}/ca.crt" | quote`,
       ),
@@ -163,16 +167,21 @@ export function deploymentChart(scope: Construct): Chart {
 }
 
 /**
- * The Deployment with its pods' imagePullSecrets from `image.pullSecret`: `[]` or `[{name}]` (an
- * item with an empty name would be wrong in every pod). The typed class takes only a list there,
- * and converts patches too, so the template expression goes in after its conversion.
+ * The Deployment with the pod fields that are whole lists or maps of values: imagePullSecrets
+ * from `image.pullSecret` (`[]` or `[{name}]`: an item with an empty name would be wrong in every
+ * pod), `nodeSelector` and `tolerations`. The typed class takes only lists and maps there, and
+ * converts patches too, so the template expressions go in after its conversion.
  */
 class OperatorDeployment extends KubeDeployment {
   override toJson(): { spec: { template: { spec: Record<string, unknown> } } } {
     const json = super.toJson() as { spec: { template: { spec: Record<string, unknown> } } };
-    json.spec.template.spec.imagePullSecrets = tpl(
-      'empty .Values.image.pullSecret | ternary (list) (list (dict "name" .Values.image.pullSecret)) | toJson',
-    );
+    Object.assign(json.spec.template.spec, {
+      imagePullSecrets: tpl(
+        'empty .Values.image.pullSecret | ternary (list) (list (dict "name" .Values.image.pullSecret)) | toJson',
+      ),
+      nodeSelector: tpl('.Values.nodeSelector | toJson'),
+      tolerations: tpl('.Values.tolerations | toJson'),
+    });
     return json;
   }
 }

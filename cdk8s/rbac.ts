@@ -24,7 +24,7 @@ import {
   PART_OF_LABELS,
 } from '../reconcilers/api/install.ts';
 import { GROUP } from '../reconcilers/api/types.ts';
-import { str } from './helm.ts';
+import { str, tpl } from './helm.ts';
 
 const READ = ['get', 'list', 'watch'];
 const namespace = str('namespace');
@@ -76,9 +76,15 @@ function serviceAccount(scope: Construct, name: string, automount: boolean): voi
   });
 }
 
-function clusterRole(scope: Construct, name: string, subject: string, rules: PolicyRule[]): void {
-  new KubeClusterRole(scope, `${name}-role`, { metadata: { name, labels: PART_OF_LABELS }, rules });
-  new KubeClusterRoleBinding(scope, `${name}-binding`, {
+/**
+ * A ClusterRole and its binding to ServiceAccount `subject`. Cluster-wide names carry the release
+ * name (`continuum-operator` for release `continuum`, `<release>-operator` for another): two
+ * installs in one cluster (each with its own namespace) do not claim the same objects.
+ */
+function clusterRole(scope: Construct, id: string, subject: string, rules: PolicyRule[]): void {
+  const name = tpl(`printf "%s-${id.replace(/^continuum-/, '')}" .Release.Name | quote`);
+  new KubeClusterRole(scope, `${id}-role`, { metadata: { name, labels: PART_OF_LABELS }, rules });
+  new KubeClusterRoleBinding(scope, `${id}-binding`, {
     metadata: { name, labels: PART_OF_LABELS },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
     subjects: [{ kind: 'ServiceAccount', name: subject, namespace }],

@@ -9,18 +9,25 @@ interface JsonSchema {
   type: string;
   description?: string;
   properties?: Record<string, JsonSchema>;
-  additionalProperties?: boolean;
+  additionalProperties?: boolean | JsonSchema;
+  items?: JsonSchema;
   enum?: string[];
   minimum?: number;
 }
 
-const constraints: Record<string, Partial<JsonSchema>> = {
-  'image.pullPolicy': { enum: ['Always', 'IfNotPresent', 'Never'] },
-  replicas: { minimum: 0 },
-  logLevel: { enum: ['debug', 'info', 'warn', 'error'] },
+/** Checks beyond the type of the default, and the shape of maps and lists left empty there. */
+const constraints: Record<string, JsonSchema> = {
+  'image.pullPolicy': { type: 'string', enum: ['Always', 'IfNotPresent', 'Never'] },
+  replicas: { type: 'integer', minimum: 0 },
+  jobTtlSeconds: { type: 'integer', minimum: 0 },
+  logLevel: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+  nodeSelector: { type: 'object', additionalProperties: { type: 'string' } },
+  tolerations: { type: 'array', items: { type: 'object' } },
 };
 
 function schemaOf(value: unknown, path: string): JsonSchema {
+  const constraint = constraints[path];
+  if (constraint) return constraint;
   if (value !== null && typeof value === 'object') {
     const properties = Object.fromEntries(
       Object.entries(value).map(([key, child]) => [
@@ -31,7 +38,7 @@ function schemaOf(value: unknown, path: string): JsonSchema {
     return { type: 'object', properties, additionalProperties: false };
   }
   const type = typeof value === 'number' && Number.isInteger(value) ? 'integer' : typeof value;
-  return { type, ...constraints[path] };
+  return { type };
 }
 
 export function valuesSchemaJson(): string {

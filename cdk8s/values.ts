@@ -17,14 +17,25 @@ export const defaultValues = {
   replicas: 2,
   namespace: OPERATOR_NAMESPACE,
   createNamespace: true,
+  watchNamespace: '',
+  edgeNodeSelector: '',
   natsUrl: 'nats://nats.nats.svc:4222',
-  registry: { repository: '', pushSecret: '', pullSecret: '', caConfigMap: '' },
+  registry: {
+    repository: '',
+    pushSecret: '',
+    pullSecret: '',
+    caConfigMap: '',
+    plainHttp: false,
+  },
+  jobTtlSeconds: 600,
   kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
   logLevel: 'info',
   resources: {
     requests: { cpu: '100m', memory: '128Mi' },
     limits: { cpu: '1', memory: '512Mi' },
   },
+  nodeSelector: {} as Record<string, string>,
+  tolerations: [] as object[],
 };
 
 /** Comments written above keys of values.yaml, by dotted path. */
@@ -42,6 +53,12 @@ export const valueComments: Record<string, string> = {
   createNamespace:
     'Create the namespace (labelled for privileged pods: the agent reads host cgroups and the\n' +
     'imaging Jobs mount the checkpoint directory). false when Argo CD or you create it.',
+  watchNamespace:
+    'Act on the Migrations and MigrationPolicies of this namespace only. Empty: all namespaces.\n' +
+    'An operator watching one namespace manages EdgeNodes only with edgeNodeSelector.',
+  edgeNodeSelector:
+    'Label selector of the EdgeNodes this install manages (e.g. `continuum.dev/install=canary`),\n' +
+    'for two installs in one cluster. Empty: all EdgeNodes (unless watchNamespace is set).',
   natsUrl: 'NATS server(s) of the metrics path, comma-separated.',
   'registry.repository':
     "Default repository for checkpoint images (a Migration's spec.image.repository wins).",
@@ -55,6 +72,13 @@ export const valueComments: Record<string, string> = {
     'Name of a ConfigMap in the operator namespace whose key `ca.crt` is the PEM CA bundle of a\n' +
     'registry with a private CA. The operator checks images with it and hands it to the\n' +
     "imaging Jobs. The nodes' container runtime must trust the same CA to pull restored images.",
+  'registry.plainHttp':
+    'The registry speaks plain HTTP (one inside the cluster, without TLS): the operator and the\n' +
+    "imaging Jobs use http://. The nodes' container runtime must be told too (containerd:\n" +
+    'hosts.toml with an http:// server; CRI-O: an insecure registry).',
+  jobTtlSeconds:
+    'Seconds a finished imaging or cleanup Job stays, with its pods and their logs, before\n' +
+    'Kubernetes removes it (ttlSecondsAfterFinished).',
   'kubelet.caFile':
     'CA bundle (in the operator container) that verifies kubelet serving certificates.',
   'kubelet.viaProxy':
@@ -63,4 +87,6 @@ export const valueComments: Record<string, string> = {
     '`create nodes/checkpoint` (system:kubelet-api-admin does not grant it).',
   logLevel: 'Log level: debug, info, warn or error.',
   resources: 'Requests and limits of the operator container.',
+  nodeSelector: 'nodeSelector of the operator pods.',
+  tolerations: 'Tolerations of the operator pods (e.g. to run on tainted control-plane nodes).',
 };

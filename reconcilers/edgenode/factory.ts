@@ -2,9 +2,10 @@
  * The EdgeNode controller in the operator: reconciles an EdgeNode when it changes, when its
  * DaemonSet or agent pods change, and (all EdgeNodes) when a node appears, disappears or has its
  * labels changed. Settings beyond the operator flags come from the environment (the chart's
- * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT. An operator
- * restricted to one namespace (CONTINUUM_WATCH_NAMESPACE, tests sharing a cluster) does not run
- * it: EdgeNodes are cluster-wide.
+ * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT. With an
+ * EdgeNode selector (CONTINUUM_EDGENODE_SELECTOR) it manages only the EdgeNodes it matches; an
+ * operator restricted to one namespace (CONTINUUM_WATCH_NAMESPACE) runs it only with one:
+ * EdgeNodes are cluster-wide, and two installs must not both manage one.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
@@ -19,16 +20,17 @@ import { EdgeNodeReconciler } from './reconciler.ts';
 export const edgeNodeFactory: ControllerFactory = {
   name: 'edgenode',
   create(ctx) {
-    if (process.env.CONTINUUM_WATCH_NAMESPACE) {
-      ctx.log.info('watching one namespace: the EdgeNode controller does not run');
+    const { informers, config } = ctx;
+    if (process.env.CONTINUUM_WATCH_NAMESPACE && !config.edgeNodeSelector) {
+      ctx.log.info('watching one namespace without an EdgeNode selector: no EdgeNode controller');
       return [];
     }
-    const { informers, config } = ctx;
     const namespace = config.namespace;
     const agents = `${AGENT_NAME_LABEL}=${AGENT_APP}`;
     const caches = {
       edgeNodes: informers.informer<EdgeNode>({
         path: `/apis/${GROUP}/${VERSION}/${EDGE_NODE_PLURAL}`,
+        ...(config.edgeNodeSelector ? { labelSelector: config.edgeNodeSelector } : {}),
       }),
       nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),
       daemonSets: informers.informer<V1DaemonSet>({

@@ -129,7 +129,7 @@ export function cleanupJob(
     metadata: { name: cleanupJobName(m), namespace: m.metadata.namespace, labels },
     spec: {
       backoffLimit: cfg.jobBackoffLimit,
-      ttlSecondsAfterFinished: 600,
+      ttlSecondsAfterFinished: cfg.jobTtlSeconds,
       template: {
         metadata: { labels },
         spec: sourceNodePodSpec(node, cfg, {

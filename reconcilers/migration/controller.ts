@@ -26,8 +26,10 @@ import { registryCheck } from './registry-check.ts';
  * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGE_PULL_SECRET (the Secret that
  * pulls it), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
  * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image),
+ * CONTINUUM_REGISTRY_PLAIN_HTTP (true: the registry speaks plain HTTP),
  * CONTINUUM_CHECKPOINT_TIMEOUT (seconds), CONTINUUM_PULL_GRACE (seconds an imaging or restored
- * pod may fail to pull an image before the Migration stops waiting). The registry CA bundle is read once, here.
+ * pod may fail to pull an image before the Migration stops waiting), CONTINUUM_JOB_TTL (seconds
+ * a finished Job stays). The registry CA bundle is read once, here.
  */
 export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
   return {
@@ -37,6 +39,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
     ...(ctx.config.registryCA
       ? { registryCaPem: readFileSync(ctx.config.registryCA, 'utf8') }
       : {}),
+    registryPlainHttp: env.CONTINUUM_REGISTRY_PLAIN_HTTP === 'true',
     imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
     imagePullSecret: env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
     imagerServiceAccount: env.CONTINUUM_IMAGER_SERVICE_ACCOUNT || 'continuum-imager',
@@ -46,6 +49,7 @@ export function migrationConfig(ctx: ControllerContext, env = process.env): Migr
     pollMs: 2000,
     pullGraceMs: Number(env.CONTINUUM_PULL_GRACE || 60) * 1000,
     eventPollMs: 15_000,
+    jobTtlSeconds: Number(env.CONTINUUM_JOB_TTL || 600),
   };
 }
 
@@ -75,7 +79,7 @@ export const migrationControllerFactory: ControllerFactory = {
     const reconciler = new MigrationReconciler({
       kc: ctx.kc,
       caches,
-      registry: registryCheck({ ca: config.registryCaPem }),
+      registry: registryCheck({ ca: config.registryCaPem, plainHttp: config.registryPlainHttp }),
       kubelet: kubeletClient(ctx),
       config,
       log: ctx.log,

@@ -80,6 +80,8 @@ export function imagingJob(
     },
     spec: {
       backoffLimit: cfg.jobBackoffLimit,
+      // kept after it finished, with its pods and their logs, for a look at what happened
+      ttlSecondsAfterFinished: cfg.jobTtlSeconds,
       // Another pod cannot fix bad input (exit code 2), credentials (3) or a refused image (5)
       // (`continuum imager --help`): only transient failures (4, 1, a lost pod) are retried.
       podFailurePolicy: {
@@ -101,6 +103,7 @@ export function imagingJob(
               ...['--archive', a.path, '--container', a.container],
               ...['--repository', repository, '--tag', imageTag(m, a.container)],
               ...credentials,
+              ...(cfg.registryPlainHttp ? ['--plain-http'] : []),
             ],
             ...(cfg.registryCaPem
               ? { env: [{ name: 'CONTINUUM_CA_PEM', value: cfg.registryCaPem }] }

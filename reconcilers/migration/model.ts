@@ -53,6 +53,10 @@ export interface MigrationConfig {
   imagerServiceAccount: string;
   /** PEM CA bundle of a registry with a private CA, handed to the imaging Jobs. */
   registryCaPem?: string;
+  /** The registry speaks plain HTTP (one inside the cluster, without TLS). */
+  registryPlainHttp: boolean;
+  /** Seconds a finished imaging or cleanup Job (and its pods' logs) stays before it goes. */
+  jobTtlSeconds: number;
   /** Timeout the kubelet is given for one checkpoint, in seconds. */
   checkpointTimeoutSeconds: number;
   /** Failed attempts (transient kubelet or registry errors) before the Migration fails. */

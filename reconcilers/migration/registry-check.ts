@@ -9,6 +9,8 @@ import type { ImageRegistry } from './observe.ts';
 export interface RegistryCheckOptions {
   /** PEM CA bundle for registries served over TLS with a private CA. */
   ca?: string;
+  /** Plain HTTP (a registry inside the cluster without TLS). */
+  plainHttp?: boolean;
 }
 
 export function registryCheck(opts: RegistryCheckOptions): ImageRegistry {
@@ -17,6 +19,7 @@ export function registryCheck(opts: RegistryCheckOptions): ImageRegistry {
       return imageExists(ref, {
         ...(credentials ? { credentials } : {}),
         ...(opts.ca ? { ca: opts.ca } : {}),
+        ...(opts.plainHttp ? { plainHttp: true } : {}),
         retry: { attempts: 1 },
       });
     },

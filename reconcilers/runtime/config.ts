@@ -26,6 +26,11 @@ export interface OperatorConfig {
   identity: string;
   /** Name of the leader Lease. */
   leaseName: string;
+  /**
+   * Label selector of the EdgeNodes this operator manages (all if undefined): two installs in
+   * one cluster split the EdgeNodes by it.
+   */
+  edgeNodeSelector?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -44,5 +49,6 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
     leaderElect: env.CONTINUUM_LEADER_ELECT !== 'false',
     identity: env.POD_NAME || `${hostname()}-${process.pid}`,
     leaseName: 'continuum-operator',
+    edgeNodeSelector: env.CONTINUUM_EDGENODE_SELECTOR || undefined,
   };
 }

@@ -11,6 +11,7 @@ import test from 'ava';
 import { parseAllDocuments } from 'yaml';
 import { testEnv } from '../env/info.ts';
 import { installCrds } from './install-crds.ts';
+import { waitFor } from '../env/wait.ts';
 import { kubectl } from './kubectl.ts';
 
 const CHART = fileURLToPath(new URL('../../charts/continuum', import.meta.url));
@@ -21,17 +22,9 @@ function helm(args: string[]): Promise<string> {
   return promisify(execFile)(join(testEnv().binDir, 'helm'), args).then((out) => out.stdout);
 }
 
-function template(values: string[]): Promise<string> {
+function template(values: string[], release = 'continuum'): Promise<string> {
   const set = values.flatMap((v) => ['--set', v]);
-  return helm([
-    'template',
-    'continuum',
-    CHART,
-    '--kube-version',
-    '1.34.0',
-    '--include-crds',
-    ...set,
-  ]);
+  return helm(['template', release, CHART, '--kube-version', '1.34.0', '--include-crds', ...set]);
 }
 
 interface Manifest {
@@ -84,11 +77,22 @@ test('helm template substitutes the values', async (t) => {
       'registry.pushSecret=push',
       'registry.pullSecret=pull',
       'image.pullSecret=product-pull',
+      'registry.plainHttp=true',
+      'jobTtlSeconds=60',
+      'watchNamespace=team-a',
+      'edgeNodeSelector=continuum.dev/install=canary',
+      'nodeSelector.zone=cloud',
+      'tolerations[0].key=dedicated',
+      'tolerations[0].operator=Exists',
     ]),
   );
   const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
   t.is(deployment.spec!.replicas, 3);
   t.deepEqual(deployment.spec!.template.spec!.imagePullSecrets, [{ name: 'product-pull' }]);
+  t.deepEqual(deployment.spec!.template.spec!.nodeSelector, { zone: 'cloud' });
+  t.deepEqual(deployment.spec!.template.spec!.tolerations, [
+    { key: 'dedicated', operator: 'Exists' },
+  ]);
   t.is(deployment.metadata!.namespace, NAMESPACE);
   const [container] = deployment.spec!.template.spec!.containers;
   t.is(container!.image, 'registry.example.com/continuum:1.2.3');
@@ -102,10 +106,34 @@ test('helm template substitutes the values', async (t) => {
     CONTINUUM_IMAGE: 'registry.example.com/continuum:1.2.3',
     CONTINUUM_IMAGE_PULL_SECRET: 'product-pull',
     CONTINUUM_KUBELET_VIA_PROXY: 'false',
+    CONTINUUM_REGISTRY_PLAIN_HTTP: 'true',
+    CONTINUUM_JOB_TTL: '60',
+    CONTINUUM_WATCH_NAMESPACE: 'team-a',
+    CONTINUUM_EDGENODE_SELECTOR: 'continuum.dev/install=canary',
   });
   t.false(docs.some((d) => d.metadata.name === 'continuum-operator-node-proxy'));
   const bindings = docs.filter((d) => d.kind.endsWith('Binding')) as unknown as V1RoleBinding[];
   for (const binding of bindings) t.is(binding.subjects![0]!.namespace, NAMESPACE);
+});
+
+test('cluster-wide names carry the release name: two installs do not claim one object', async (t) => {
+  const clusterWide = async (release: string) =>
+    documents(await template([`namespace=${release}-system`], release))
+      .filter((d) => d.kind.startsWith('Cluster'))
+      .map((d) => `${d.kind}/${d.metadata.name}`)
+      .sort();
+  t.deepEqual(await clusterWide('continuum'), [
+    'ClusterRole/continuum-agent',
+    'ClusterRole/continuum-operator',
+    'ClusterRoleBinding/continuum-agent',
+    'ClusterRoleBinding/continuum-operator',
+  ]);
+  t.deepEqual(await clusterWide('canary'), [
+    'ClusterRole/canary-agent',
+    'ClusterRole/canary-operator',
+    'ClusterRoleBinding/canary-agent',
+    'ClusterRoleBinding/canary-operator',
+  ]);
 });
 
 test('helm template output applies with a server-side dry run', async (t) => {
@@ -136,6 +164,11 @@ test('helm template output applies with a server-side dry run', async (t) => {
 
 test('every manifest in policies/ applies with a server-side dry run', async (t) => {
   t.timeout(60_000);
+  // pods are admitted only once the controller-manager made the namespace's ServiceAccount
+  await waitFor(
+    'the default ServiceAccount',
+    async () => (await kubectl(['get', 'serviceaccount', 'default', '-n', 'default'])).code === 0,
+  );
   const result = await kubectl([
     ...['apply', '--server-side', '--dry-run=server', '-n', 'default', '-R', '-f', POLICIES],
     ...['-o', 'jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\\n"}{end}'],

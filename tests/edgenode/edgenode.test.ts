@@ -50,7 +50,14 @@ test('EdgeNode created, changed, deleted → agent DaemonSet created, updated, r
   const edgeRef = { group: GROUP, version: VERSION, plural: EDGE_NODE_PLURAL, name: id };
   const log = silentLogger();
   const informers = new InformerFactory(kc, log);
-  const config = { ...configFromEnv({}), namespace: id, natsUrl: env.natsUrl };
+  // this operator manages the EdgeNodes of this test only (others run in the same cluster)
+  const selector = { 'test.continuum.dev/edgenode': id };
+  const config = {
+    ...configFromEnv({}),
+    namespace: id,
+    natsUrl: env.natsUrl,
+    edgeNodeSelector: `test.continuum.dev/edgenode=${id}`,
+  };
   const runnables = await edgeNodeFactory.create({ kc, config, log, metrics, informers });
   t.teardown(async () => {
     for (const r of runnables) await r.stop(1000);
@@ -80,26 +87,38 @@ test('EdgeNode created, changed, deleted → agent DaemonSet created, updated, r
   await informers.synced();
   for (const r of runnables) await r.start();
 
-  // Created.
-  await custom.createClusterCustomObject({
-    group: GROUP,
-    version: VERSION,
-    plural: EDGE_NODE_PLURAL,
-    body: {
-      apiVersion: API_VERSION,
-      kind: 'EdgeNode',
-      metadata: { name: id },
-      spec: {
-        nodeSelector: { 'test.continuum.dev/site': id },
-        cloudSelector: { 'continuum.dev/layer': 'cloud' },
-        monitoring: { interval: '2s', cpuWindow: '1s' },
+  // Created (and one the selector leaves to other operators).
+  const edgeNode = (name: string, labels: Record<string, string>) =>
+    custom.createClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: EDGE_NODE_PLURAL,
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'EdgeNode',
+        metadata: { name, labels },
+        spec: {
+          nodeSelector: { 'test.continuum.dev/site': id },
+          cloudSelector: { 'continuum.dev/layer': 'cloud' },
+          monitoring: { interval: '2s', cpuWindow: '1s' },
+        },
       },
-    },
-  });
+    });
+  const unselected = `${id}-unselected`;
+  t.teardown(() =>
+    custom.deleteClusterCustomObject({ ...edgeRef, name: unselected }).catch(() => undefined),
+  );
+  await edgeNode(unselected, {});
+  await edgeNode(id, selector);
   const edge = (await custom.getClusterCustomObject(edgeRef)) as EdgeNode;
   const dsName = daemonSetName(id);
   const readDs = () => apps.readNamespacedDaemonSet({ name: dsName, namespace: id });
   const ds = await waitFor('the DaemonSet', readDs);
+  t.deepEqual(
+    (await apps.listNamespacedDaemonSet({ namespace: id })).items.map((d) => d.metadata?.name),
+    [dsName],
+    'no DaemonSet for the EdgeNode outside the selector',
+  );
   const pod = ds.spec!.template.spec!;
   const agent = pod.containers[0]!;
   t.deepEqual(pod.nodeSelector, { 'test.continuum.dev/site': id });

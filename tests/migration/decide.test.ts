@@ -278,7 +278,8 @@ const rows: Row[] = [
     }),
     phase: 'Failed',
     reason: 'ImageNotInRegistry',
-    actions: ['deleteJob'],
+    // the finished Job stays for its TTL, its logs with it
+    actions: [],
   },
   {
     name: 'the Job gives up: Failed, the source untouched',
@@ -288,7 +289,7 @@ const rows: Row[] = [
     }),
     phase: 'Failed',
     reason: 'ImagingFailed',
-    actions: ['deleteJob'],
+    actions: [],
   },
   {
     name: 'resume: image already recorded, Job still there',
@@ -315,7 +316,7 @@ const rows: Row[] = [
       { job: job({ complete: true }) },
     ),
     phase: 'Restoring',
-    actions: ['deleteJob', 'createPod'],
+    actions: ['createPod'],
   },
   {
     name: 'AfterCheckpoint: the restored pod is scheduled, the source goes',
@@ -492,13 +493,23 @@ const rows: Row[] = [
   },
   // terminal
   {
-    name: 'Done with a leftover Job: only the Job goes',
+    name: 'Done: the finished imaging Job stays (its TTL removes it)',
     given: observed(m({}, inPhase('Done')), {
       pod: undefined,
       job: job({ complete: true }),
       targetPod: target({ ready: true }),
     }),
     phase: 'Done',
+    actions: [],
+  },
+  {
+    name: 'Failed with the imaging Job still running: the Job goes',
+    given: observed(
+      m({}, { ...inPhase('Imaging'), phase: 'Failed', failureReason: 'DeadlineExceeded' }),
+      { job: job() },
+    ),
+    phase: 'Failed',
+    reason: 'DeadlineExceeded',
     actions: ['deleteJob'],
   },
   {

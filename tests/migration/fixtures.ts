@@ -32,6 +32,8 @@ export const config: MigrationConfig = {
   pollMs: 1000,
   pullGraceMs: 60_000,
   eventPollMs: 5000,
+  registryPlainHttp: false,
+  jobTtlSeconds: 600,
 };
 
 export function migration(

@@ -1,10 +1,12 @@
 /**
- * Done and Failed are terminal: a pass only removes leftovers (the imaging Job; after a
- * failure, a restored pod whose source still runs). Deleting the Migration runs the same
- * cleanup, starts a Job that deletes the archives still on the source node (when imaging had
+ * Done and Failed are terminal: a pass only removes leftovers (an imaging Job still running;
+ * after a failure, a restored pod whose source still runs). A finished imaging Job stays, with
+ * its pods' logs, until its TTL (ttlSecondsAfterFinished). Deleting the Migration removes it,
+ * runs the same cleanup, starts a Job that deletes the archives still on the source node (when imaging had
  * not finished: recorded ones, and those of checkpoint calls whose answer was lost), then
  * releases the finalizer.
  */
+import type { V1Job } from '@kubernetes/client-node';
 import type { MigrationStatus } from '../../api/types.ts';
 import { FINALIZER } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
@@ -14,7 +16,8 @@ import { isAlive, jobIs, ownedBy, wantedContainers } from '../pods.ts';
 
 /** Cleanup of a Migration that has ended. */
 export function terminal(o: Observed, status: MigrationStatus): Decision {
-  return { status, actions: leftovers(o, status) };
+  const running = o.job && !jobIs(o.job, 'Complete') && !jobIs(o.job, 'Failed');
+  return { status, actions: leftovers(o, status, running ? o.job : undefined) };
 }
 
 /** Cleanup of a Migration being deleted, whatever its phase; the finalizer goes last. */
@@ -25,7 +28,7 @@ export function finalize(
   cfg: MigrationConfig,
 ): Decision {
   const m = o.migration;
-  const actions = leftovers(o, status);
+  const actions = leftovers(o, status, o.job);
   // Once every image is pushed, the imaging Job has deleted all archives (its init container
   // the unrecorded ones, each imager its own); until then, any may still be on the node.
   const archives = archivesOf(status);
@@ -46,12 +49,12 @@ export function finalize(
 }
 
 /**
- * The imaging Job, and a restored pod that duplicates a source still running (unless the
- * Migration is Done: then the restored pod is the workload).
+ * `job`, and a restored pod that duplicates a source still running (unless the Migration is
+ * Done: then the restored pod is the workload).
  */
-function leftovers(o: Observed, status: MigrationStatus): Action[] {
+function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined): Action[] {
   const actions: Action[] = [];
-  if (o.job) actions.push({ type: 'deleteJob', name: o.job.metadata!.name! });
+  if (job) actions.push({ type: 'deleteJob', name: job.metadata!.name! });
   const target = o.targetPod;
   if (
     status.phase !== 'Done' &&

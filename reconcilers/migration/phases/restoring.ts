@@ -32,7 +32,6 @@ export function restoring(
   const name = status.targetPod ?? targetPodName(m);
   status.targetPod = name;
   const actions: Action[] = [];
-  if (o.job) actions.push({ type: 'deleteJob', name: o.job.metadata!.name! });
   const source = isAlive(o.pod) ? o.pod : undefined;
   const target = o.targetPod;
 
