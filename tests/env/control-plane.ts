@@ -40,6 +40,8 @@ export async function startControlPlane(opts: {
   dataDir: string;
   binDir: string;
   pki: Pki;
+  /** The Service range; its first address is the `kubernetes` Service's ClusterIP. */
+  serviceRange: string;
 }): Promise<ControlPlane> {
   const { workDir, binDir, pki } = opts;
   const logDir = workDir;
@@ -90,7 +92,7 @@ export async function startControlPlane(opts: {
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
+        `--service-cluster-ip-range=${opts.serviceRange}`,
         '--allow-privileged=true',
         '--profiling=false',
         '--v=1',

@@ -1,7 +1,8 @@
 /**
- * The test environment: a real control plane, kwok nodes, NATS and two registries, on
- * loopback with free ports, one kwok node on a veth link of its own for the API server's node
- * proxy, and two real nodes (kubelet, containerd, runc, CRIU) on the same link. {@link startEnv}
+ * The test environment: a real control plane, kwok nodes, NATS and three registries, with free
+ * ports, one kwok node on a veth link of its own for the API server's node proxy, and two real
+ * nodes (kubelet, containerd, runc, CRIU) on the same link, whose pods reach the API server
+ * through the `kubernetes` Service (a TCP relay on its ClusterIP), NATS and two of the registries. {@link startEnv}
  * brings it all up; `stop()` tears it down and removes every file, link, cgroup and process it
  * made, and puts back the sysctls the kubelets changed.
  */
@@ -13,6 +14,7 @@ import type { RealNode, TestEnvInfo } from './info.ts';
 import { DEFAULT_NODES, startKwok } from './kwok.ts';
 import { createNodeLink, removeStaleLinks } from './link.ts';
 import { startNats } from './nats.ts';
+import { startTcpProxy } from '../runtime/tcp-proxy.ts';
 import { bindKubeletClient } from './node-proxy.ts';
 import { KUBELET_CLIENT_USER, makePki } from './pki.ts';
 import type { Service } from './process.ts';
@@ -74,28 +76,31 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
     const step = (what: string) => log(`${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     const link = createNodeLink(process.pid);
     services.push({ stop: async () => link.remove() });
-    const pki = makePki(workDir, [link.address, link.peerAddress]);
+    const pki = makePki(workDir, [link.address, link.peerAddress, link.serviceAddress]);
     const bin = binDir();
-    const [controlPlane, nats, registry, tlsRegistry] = await Promise.all([
-      startControlPlane({ workDir, dataDir, binDir: bin, pki }),
-      startNats(workDir, dataDir),
-      startRegistry({
-        name: 'registry',
-        workDir,
-        username: 'continuum',
-        password: 'registry-secret',
-      }),
+    const credentials = { workDir, username: 'continuum', password: 'registry-secret' };
+    const [controlPlane, nats, registry, tlsRegistry, httpRegistry] = await Promise.all([
+      startControlPlane({ workDir, dataDir, binDir: bin, pki, serviceRange: link.serviceRange }),
+      startNats(workDir, dataDir, link.address),
+      startRegistry({ name: 'registry', ...credentials }),
       startRegistry({
         name: 'registry-tls',
-        workDir,
-        username: 'continuum',
-        password: 'registry-secret',
+        ...credentials,
         tls: { cert: pki.servingCert, key: pki.servingKey, caFile: pki.caCert },
         address: link.address,
       }),
+      startRegistry({ name: 'registry-http', ...credentials, address: link.address }),
     ]);
-    services.push(...controlPlane.services, nats.service, registry.service, tlsRegistry.service);
-    step('control plane, NATS and registries up');
+    services.push(...controlPlane.services, nats.service);
+    services.push(registry.service, tlsRegistry.service, httpRegistry.service);
+    // what kube-proxy would do (none runs here: no iptables): pods reach the API server at the
+    // `kubernetes` Service's ClusterIP, an address of the link; TLS passes through untouched
+    const relay = await startTcpProxy(Number(new URL(controlPlane.apiServer).port), {
+      host: link.serviceAddress,
+      port: 443,
+    });
+    services.push({ stop: () => relay.close() });
+    step('control plane, NATS, registries and the kubernetes Service relay up');
     await bindKubeletClient(controlPlane.kubeconfig);
     const proxyNode = {
       name: PROXY_NODE,
@@ -147,7 +152,10 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
         pki,
         kubeconfig: controlPlane.kubeconfig,
         apiServer: controlPlane.apiServer,
-        registryHost: tlsRegistry.info.host,
+        registries: [
+          { host: tlsRegistry.info.host, tls: true },
+          { host: httpRegistry.info.host, tls: false },
+        ],
         pauseLayout: layout('pause'),
       });
       services.push({ stop: () => real.stop() });
@@ -171,6 +179,7 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
       natsUrl: nats.url,
       registry: registry.info,
       tlsRegistry: tlsRegistry.info,
+      httpRegistry: httpRegistry.info,
       realNodes,
       images,
       binDir: bin,

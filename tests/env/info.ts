@@ -65,7 +65,7 @@ export interface TestEnvInfo {
   kubeletClientUser: string;
   /** JSON-lines log of the simulated kubelets and job runner (who checkpointed what). */
   nodeSimulationLog: string;
-  /** nats://127.0.0.1:<port>, JetStream enabled. */
+  /** nats://<the link's address>:<port>, JetStream enabled; pods reach it too. */
   natsUrl: string;
   registry: RegistryInfo;
   /**
@@ -73,6 +73,12 @@ export interface TestEnvInfo {
    * address so that pods of the real nodes reach it too; the real nodes pull from it.
    */
   tlsRegistry: RegistryInfo;
+  /**
+   * A registry without TLS on the link's address, as an air-gapped site runs one inside the
+   * cluster (the operator and imaging Jobs need registry.plainHttp); the real nodes pull from
+   * it over http://.
+   */
+  httpRegistry: RegistryInfo;
   /**
    * real-edge (edge) and real-cloud (cloud), tainted `test.continuum.dev/real-node=true:NoSchedule`; empty when the run
    * skips them (CONTINUUM_REAL_NODES=0, never in CI).

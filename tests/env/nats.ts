@@ -1,10 +1,11 @@
-/** nats-server with JetStream on loopback. */
+/** nats-server with JetStream on `address` (the run's link: pods reach it too). */
 import { join } from 'node:path';
 import { freePort, startService, waitUntil, type Service } from './process.ts';
 
 export async function startNats(
   workDir: string,
   dataDir: string,
+  address: string,
 ): Promise<{ url: string; service: Service }> {
   const [port, monitor] = [await freePort(), await freePort()];
   const service = startService(
@@ -12,7 +13,7 @@ export async function startNats(
     'nats-server',
     [
       '-a',
-      '127.0.0.1',
+      address,
       '-p',
       String(port),
       '-m',
@@ -26,7 +27,7 @@ export async function startNats(
   await waitUntil(
     service,
     'nats-server /healthz',
-    async () => (await fetch(`http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`)).ok,
+    async () => (await fetch(`http://${address}:${monitor}/healthz?js-enabled-only=true`)).ok,
   );
-  return { url: `nats://127.0.0.1:${port}`, service };
+  return { url: `nats://${address}:${port}`, service };
 }

@@ -85,8 +85,11 @@ export function signedCert(
 export const CLIENT_EXT =
   'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
 
-/** The PKI in `dir`; `nodeAddresses` are added to the serving certificate's IP names. */
-export function makePki(dir: string, nodeAddresses: string[] = []): Pki {
+/**
+ * The PKI in `dir`; `addresses` (the nodes', the `kubernetes` Service's ClusterIP) are added to
+ * the serving certificate's IP names.
+ */
+export function makePki(dir: string, addresses: string[] = []): Pki {
   const caCert = join(dir, 'ca.crt');
   const caKey = join(dir, 'ca.key');
   openssl([
@@ -115,7 +118,7 @@ export function makePki(dir: string, nodeAddresses: string[] = []): Pki {
     'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\n' +
       'extendedKeyUsage=serverAuth\n' +
       'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,' +
-      `DNS:kubernetes.default.svc,IP:10.0.0.1${nodeAddresses.map((a) => `,IP:${a}`).join('')}\n`,
+      `DNS:kubernetes.default.svc${addresses.map((a) => `,IP:${a}`).join('')}\n`,
   );
   const admin = signedCert(dir, ca, 'admin', '/O=system:masters/CN=continuum-admin', CLIENT_EXT);
   const kubeletClient = signedCert(

@@ -70,14 +70,17 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
 `;
 }
 
-/** hosts.toml of a TLS registry whose certificate `caFile` signed; credentials come from pods. */
-export function registryHosts(host: string, caFile: string): string {
-  return `server = "https://${host}"
+/**
+ * hosts.toml of a registry: over TLS with a certificate `caFile` signed, or over plain HTTP
+ * without one. Credentials come from pods' pull Secrets.
+ */
+export function registryHosts(host: string, caFile?: string): string {
+  const server = `${caFile ? 'https' : 'http'}://${host}`;
+  return `server = "${server}"
 
-[host."https://${host}"]
+[host."${server}"]
   capabilities = ["pull", "resolve"]
-  ca = "${caFile}"
-`;
+${caFile ? `  ca = "${caFile}"\n` : ''}`;
 }
 
 export function kubeletConfig(c: NodeConfigInput): string {

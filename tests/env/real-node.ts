@@ -66,8 +66,11 @@ export interface RealNodeOptions {
   pki: Pki;
   kubeconfig: string;
   apiServer: string;
-  /** host:port of the TLS registry the node pulls from (credentials from pods' pull Secrets). */
-  registryHost: string;
+  /**
+   * host:port of the registries the node pulls from (credentials from pods' pull Secrets): over
+   * TLS (the environment's CA) or plain HTTP.
+   */
+  registries: Array<{ host: string; tls: boolean }>;
   /** OCI layout of the pause image (tag 3.10). */
   pauseLayout: string;
 }
@@ -78,7 +81,8 @@ export async function startRealNode(
   const dir = join(opts.workDir, opts.name);
   const privateRoot = join(dir, 'private');
   for (const path of PRIVATE_PATHS) mkdirSync(privateRoot + path, { recursive: true });
-  for (const sub of ['cni', 'cni-ipam', `certs.d/${opts.registryHost}`, 'containerd'])
+  const hostDirs = opts.registries.map((r) => `certs.d/${r.host}`);
+  for (const sub of ['cni', 'cni-ipam', ...hostDirs, 'containerd'])
     mkdirSync(join(dir, sub), { recursive: true });
 
   const config: NodeConfigInput = {
@@ -99,10 +103,11 @@ export async function startRealNode(
   writeFileSync(join(dir, 'containerd.toml'), containerdConfig(config));
   writeFileSync(join(dir, 'kubelet.yaml'), kubeletConfig(config));
   writeFileSync(join(dir, 'cni', '10-bridge.conflist'), cniConfig(config, opts.name));
-  writeFileSync(
-    join(dir, 'certs.d', opts.registryHost, 'hosts.toml'),
-    registryHosts(opts.registryHost, opts.pki.caCert),
-  );
+  for (const { host, tls } of opts.registries)
+    writeFileSync(
+      join(dir, 'certs.d', host, 'hosts.toml'),
+      registryHosts(host, tls ? opts.pki.caCert : undefined),
+    );
   const client = signedCert(
     dir,
     opts.pki,

@@ -140,7 +140,7 @@ test.serial(
  */
 async function natsBehindProxy(t: ExecutionContext): Promise<{ url: string; proxy: TcpProxy }> {
   const dir = mkdtempSync(join(tmpdir(), 'policy-nats-'));
-  const nats = await startNats(dir, dir);
+  const nats = await startNats(dir, dir, '127.0.0.1');
   const proxy = await startTcpProxy(Number(new URL(nats.url).port));
   t.teardown(async () => {
     await proxy.close();

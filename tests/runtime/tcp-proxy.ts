@@ -1,6 +1,7 @@
 /**
- * A loopback TCP proxy for resilience tests: put it between a client and the API server, then
- * drop every connection (and refuse new ones for a while), or stall the open ones silently.
+ * A TCP proxy to a loopback port. For resilience tests: put it between a client and the API
+ * server, then drop every connection (and refuse new ones for a while), or stall the open ones
+ * silently. The test environment relays the `kubernetes` Service's ClusterIP:443 with one.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
@@ -17,7 +18,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+/** Listens on `listen` (default: a free loopback port) and forwards to 127.0.0.1:targetPort. */
+export async function startTcpProxy(
+  targetPort: number,
+  listen = { host: '127.0.0.1', port: 0 },
+): Promise<TcpProxy> {
   const pairs = new Set<[Socket, Socket]>();
   let refusing = false;
   const server: Server = createServer((client) => {
@@ -36,7 +41,12 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(new Error(`cannot listen on ${listen.host}:${listen.port}: ${err.message}`)),
+    );
+    server.listen(listen.port, listen.host, () => resolve());
+  });
   const proxy: TcpProxy = {
     port: (server.address() as { port: number }).port,
     attempts: 0,

@@ -1,0 +1,264 @@
+/**
+ * GIVEN the chart installed by helm (release `real-helm` in a namespace of its own, the product
+ *   image built from this checkout, pulled with a pull Secret; watching one namespace and the
+ *   EdgeNodes labelled for it, so that it shares the test cluster with the other tests)
+ * WHEN it comes up on the real nodes
+ * THEN the operator runs as a real pod on real-cloud — in-cluster configuration through the
+ *   `kubernetes` Service, its projected token, probes passing, the leader Lease held by the pod —,
+ *   the agent DaemonSet of an EdgeNode runs on real-edge and its metrics reach the operator
+ *   through NATS (the EdgeNode's status), and a checkpoint Migration real-edge → real-cloud made
+ *   with the chart's registry defaults ends Done with the counter's memory carried over.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import test from 'ava';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CustomObjectsApi,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { installCrds } from '../api/install-crds.ts';
+import { testEnv } from '../env/info.ts';
+import { adminKubeConfig } from '../env/service-account.ts';
+import { waitFor } from '../env/wait.ts';
+import {
+  API_VERSION,
+  EDGE_NODE_PLURAL,
+  GROUP,
+  MIGRATION_PLURAL,
+  VERSION,
+  type EdgeNode,
+  type Migration,
+} from '../../reconcilers/api/types.ts';
+import { counterContinuity } from './counter-continuity.ts';
+import { realNamespace } from './hooks.ts';
+import {
+  REAL_NODE_TOLERATION,
+  REAL_PULL_SECRET,
+  counterPod,
+  counts,
+  createPullSecret,
+  lastCount,
+  logsOf,
+  realNodeAvailable,
+} from './helpers.ts';
+
+const CHART = fileURLToPath(new URL('../../charts/continuum', import.meta.url));
+const RELEASE = 'real-helm';
+const SYSTEM = `${RELEASE}-system`;
+const WORK = `${RELEASE}-work`;
+const INSTALL_LABEL = 'test.continuum.dev/install';
+const EDGE_NODE = `${RELEASE}-edge`;
+
+const kc = adminKubeConfig();
+const apps = kc.makeApiClient(AppsV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const core = realNamespace(WORK);
+
+function helm(args: string[]): Promise<string> {
+  const env = testEnv();
+  return promisify(execFile)(join(env.binDir, 'helm'), [...args, '--kubeconfig', env.kubeconfig])
+    .then((out) => out.stdout)
+    .catch((err: Error & { stderr?: string }) => {
+      throw new Error(`helm ${args[0]}: ${err.stderr?.trim() || err.message}`);
+    });
+}
+
+/** The operator pods' phase, waiting reasons and last log lines, for a failure message. */
+async function operatorState(): Promise<string> {
+  const pods = await core.listNamespacedPod({ namespace: SYSTEM });
+  const lines = await Promise.all(
+    pods.items.map(async (p: V1Pod) => {
+      const waiting = p.status?.containerStatuses?.map((s) => s.state?.waiting?.message ?? '');
+      const logs = await logsOf(core, SYSTEM, p.metadata!.name!).catch(() => '');
+      return `${p.metadata?.name} on ${p.spec?.nodeName}: ${p.status?.phase} ${waiting} ${logs.slice(-1500)}`;
+    }),
+  );
+  return lines.join('\n') || 'no pods';
+}
+
+test.before(async (t) => {
+  if (!realNodeAvailable()) return;
+  t.timeout(180_000);
+  const env = testEnv();
+  await installCrds(env.kubeconfig);
+  await core.createNamespace({ body: { metadata: { name: SYSTEM } } });
+  await createPullSecret(core, SYSTEM);
+  await core.createNamespacedConfigMap({
+    namespace: SYSTEM,
+    body: {
+      metadata: { name: 'registry-ca' },
+      data: { 'ca.crt': readFileSync(env.caFile, 'utf8') },
+    },
+  });
+  const image = env.images.continuum;
+  const colon = image.lastIndexOf(':');
+  await helm([
+    ...['install', RELEASE, CHART, '--namespace', SYSTEM],
+    ...['--set', `namespace=${SYSTEM}`, '--set', 'createNamespace=false', '--set', 'replicas=1'],
+    ...['--set', `image.repository=${image.slice(0, colon)}`],
+    ...['--set', `image.tag=${image.slice(colon + 1)}`],
+    ...['--set', `image.pullSecret=${REAL_PULL_SECRET}`],
+    ...['--set', `watchNamespace=${WORK}`],
+    ...['--set', `edgeNodeSelector=${INSTALL_LABEL}=${RELEASE}`],
+    ...['--set', `natsUrl=${env.natsUrl}`],
+    ...['--set', `registry.repository=${env.tlsRegistry.host}/continuum/${RELEASE}`],
+    ...['--set', `registry.pushSecret=${REAL_PULL_SECRET}`],
+    ...['--set', `registry.pullSecret=${REAL_PULL_SECRET}`],
+    ...['--set', 'registry.caConfigMap=registry-ca'],
+    ...['--set-json', `tolerations=${JSON.stringify([REAL_NODE_TOLERATION])}`],
+    ...['--set-json', 'nodeSelector={"kubernetes.io/hostname":"real-cloud"}'],
+  ]);
+});
+
+test.after.always(async () => {
+  if (!realNodeAvailable()) return;
+  await helm(['uninstall', RELEASE, '--namespace', SYSTEM, '--wait']).catch(() => undefined);
+  await custom
+    .deleteClusterCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: EDGE_NODE_PLURAL,
+      name: EDGE_NODE,
+    })
+    .catch(() => undefined);
+  await core.deleteNamespace({ name: SYSTEM }).catch(() => undefined);
+});
+
+test.serial(
+  'the operator runs as a real pod: in-cluster config, probes, the leader Lease',
+  async (t) => {
+    if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+    t.timeout(180_000);
+    await waitFor(
+      'the operator Deployment available',
+      async () =>
+        (await apps.readNamespacedDeployment({ namespace: SYSTEM, name: 'continuum-operator' }))
+          .status?.readyReplicas === 1,
+      150_000,
+      operatorState,
+    );
+    const [pod] = (
+      await core.listNamespacedPod({
+        namespace: SYSTEM,
+        labelSelector: 'app.kubernetes.io/component=operator',
+      })
+    ).items;
+    t.is(pod?.spec?.nodeName, 'real-cloud');
+    t.true(pod?.status?.containerStatuses?.[0]?.ready, 'readiness probe passes');
+    t.true(
+      pod?.spec?.volumes?.some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken)),
+      'the projected ServiceAccount token',
+    );
+    const lease = await waitFor('the leader Lease held', async () => {
+      const l = await kc
+        .makeApiClient(CoordinationV1Api)
+        .readNamespacedLease({ namespace: SYSTEM, name: 'continuum-operator' })
+        .catch(() => undefined);
+      return l?.spec?.holderIdentity ? l : undefined;
+    });
+    t.is(lease.spec?.holderIdentity, pod?.metadata?.name, 'the pod leads');
+  },
+);
+
+test.serial('the agent DaemonSet runs on real-edge; its metrics reach the operator', async (t) => {
+  if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+  t.timeout(180_000);
+  await custom.createClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: EDGE_NODE_PLURAL,
+    body: {
+      apiVersion: API_VERSION,
+      kind: 'EdgeNode',
+      metadata: { name: EDGE_NODE, labels: { [INSTALL_LABEL]: RELEASE } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'real-edge' },
+        cloudSelector: { 'kubernetes.io/hostname': 'real-cloud' },
+        monitoring: { interval: '1s', cpuWindow: '1s' },
+      },
+    },
+  });
+  const edge = await waitFor(
+    'the agent Ready on real-edge and its metrics received',
+    async () => {
+      const e = (await custom.getClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: EDGE_NODE_PLURAL,
+        name: EDGE_NODE,
+      })) as EdgeNode;
+      const node = e.status?.nodes?.find((n) => n.name === 'real-edge');
+      return node?.agentReady && node.lastMetricsTime ? e : undefined;
+    },
+    150_000,
+    async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: SYSTEM,
+        labelSelector: 'app.kubernetes.io/name=continuum-agent',
+      });
+      return JSON.stringify(pods.items.map((p) => [p.spec?.nodeName, p.status]));
+    },
+  );
+  t.is(edge.status?.agentsReady, 1);
+  t.deepEqual(
+    edge.status?.nodes?.map((n) => n.name),
+    ['real-edge'],
+  );
+});
+
+test.serial(
+  'a checkpoint Migration through the installed operator: the memory carried over',
+  async (t) => {
+    if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+    t.timeout(300_000);
+    await core.createNamespacedPod({ namespace: WORK, body: counterPod('counter', 'real-edge') });
+    await waitFor(
+      'the counter at 3',
+      async () => (lastCount(await logsOf(core, WORK, 'counter'))?.count ?? 0) >= 3,
+    );
+    const before = lastCount(await logsOf(core, WORK, 'counter'))!;
+    const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
+    await custom.createNamespacedCustomObject({
+      ...ref,
+      body: {
+        apiVersion: API_VERSION,
+        kind: 'Migration',
+        metadata: { name: 'move-counter' },
+        spec: {
+          podName: 'counter',
+          restorePolicy: 'checkpoint',
+          target: { nodeName: 'real-cloud' },
+        },
+      },
+    });
+    const m = await waitFor(
+      'the Migration Done or Failed',
+      async () => {
+        const x = (await custom.getNamespacedCustomObject({
+          ...ref,
+          name: 'move-counter',
+        })) as Migration;
+        return ['Done', 'Failed'].includes(x.status?.phase ?? '') ? x : undefined;
+      },
+      240_000,
+      operatorState,
+    );
+    t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+    t.true(m.status?.image?.startsWith(`${testEnv().tlsRegistry.host}/continuum/${RELEASE}`));
+    const target = m.status!.targetPod!;
+    const lines = await waitFor(
+      'the restored counter past the checkpoint',
+      async () => {
+        const all = counts(await logsOf(core, WORK, target));
+        return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
+      },
+      60_000,
+    );
+    t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
+  },
+);
