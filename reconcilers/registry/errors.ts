@@ -100,15 +100,27 @@ export function statusError(what: string, status: number, body: Buffer): Registr
 }
 
 const tlsTrustCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+/** What OpenSSL says when a TLS handshake gets a plain-HTTP answer. */
+const plainHttpAnswer = /wrong version number|http request|packet length too long/i;
 
 /**
  * Turns network errors into RegistryErrors with context: connection failures become
- * `transient`; an untrusted TLS certificate becomes `rejected` with a hint.
+ * `transient`; an untrusted TLS certificate, or a registry that answers TLS in plain HTTP,
+ * becomes `rejected` with a hint.
  */
 export function wrapNetworkError(err: unknown, what: string): unknown {
   if (err instanceof RegistryError) return err;
   const e = err as { code?: string; message?: string };
   if (isTransient(err)) return new RegistryError('transient', `${what}: ${e.message ?? e.code}`);
+  if (
+    (e.code === 'EPROTO' || e.code?.startsWith('ERR_SSL')) &&
+    plainHttpAnswer.test(e.message ?? e.code)
+  ) {
+    return new RegistryError(
+      'rejected',
+      `${what}: the registry does not speak TLS (${e.message?.trim()}); if it serves plain HTTP, use --plain-http (the chart's registry.plainHttp)`,
+    );
+  }
   if (typeof e.code === 'string' && tlsTrustCodes.test(e.code)) {
     return new RegistryError(
       'rejected',

@@ -127,3 +127,20 @@ test('a TLS registry whose CA is not trusted is refused (5) with a hint', async 
   t.regex(run.stderr, /cannot verify the registry's TLS certificate.*--ca-file/);
   t.true(existsSync(archive));
 });
+
+test('a plain-HTTP registry off loopback is refused (5) with a hint, and reached with --plain-http', async (t) => {
+  t.timeout(60_000);
+  const { httpRegistry } = testEnv();
+  const dir = scratchDir(t);
+  const archive = await archiveIn(dir);
+  const to = {
+    repository: uniqueRepository(httpRegistry, 'http'),
+    dockerConfig: httpRegistry.dockerConfig,
+  };
+  const refused = await runImager(imagerFlags(archive, to));
+  t.is(refused.code, 5, refused.stderr);
+  t.regex(refused.stderr, /does not speak TLS.*--plain-http/);
+  t.true(existsSync(archive));
+  const pushed = await runImager(imagerFlags(archive, to, '--plain-http'));
+  t.is(pushed.code, 0, pushed.stderr);
+});

@@ -70,17 +70,25 @@ export function counterPod(
   };
 }
 
-/** The kubernetes.io/dockerconfigjson Secret for the TLS registry the real nodes pull from (kept if there). */
+/**
+ * The kubernetes.io/dockerconfigjson Secret for the registries the real nodes pull from, the TLS
+ * and the plain-HTTP one (kept if there).
+ */
 export async function createPullSecret(core: CoreV1Api, namespace: string): Promise<void> {
-  const { host, username, password } = testEnv().tlsRegistry;
-  const auth = Buffer.from(`${username}:${password}`).toString('base64');
+  const { tlsRegistry, httpRegistry } = testEnv();
+  const auths = Object.fromEntries(
+    [tlsRegistry, httpRegistry].map(({ host, username, password }) => [
+      host,
+      { auth: Buffer.from(`${username}:${password}`).toString('base64') },
+    ]),
+  );
   await ignoreConflict(
     core.createNamespacedSecret({
       namespace,
       body: {
         metadata: { name: REAL_PULL_SECRET },
         type: 'kubernetes.io/dockerconfigjson',
-        stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
+        stringData: { '.dockerconfigjson': JSON.stringify({ auths }) },
       },
     }),
   );

@@ -24,16 +24,20 @@ export function realNamespace(namespace: string): CoreV1Api {
 }
 
 /**
- * A harness in `namespace` whose operator is the real nodes' (startRealOperator), handed to
- * `use` once it is up (in the file's before hook).
+ * A harness in `namespace` whose operator is the real nodes' (startRealOperator, with `env`
+ * added to its environment), handed to `use` once it is up (in the file's before hook).
  */
-export function realHarness(namespace: string, use: (h: Harness) => void): void {
+export function realHarness(
+  namespace: string,
+  use: (h: Harness) => void,
+  env: NodeJS.ProcessEnv = {},
+): void {
   let h: Harness | undefined;
   test.before(async (t) => {
     if (!realNodeAvailable()) return;
     t.timeout(120_000);
     h = await harness(namespace);
-    await startRealOperator(h);
+    await startRealOperator(h, { env });
     use(h);
   });
   test.after.always(async () => {
