@@ -6,11 +6,14 @@
  *   real-edge (the product image pulled with its pull Secret) and pushes the real archive, the
  *   restored pod on real-cloud — a node that has never seen the workload's image: its init
  *   container has the kubelet pull it with the pull Secret — goes on with the same token and
- *   the next count, the source is gone and no archive is left on the node.
+ *   the next count, the source is gone and no archive is left on the node; the finished imaging
+ *   Job stays for its TTL, the imager's log readable.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { BatchV1Api } from '@kubernetes/client-node';
+import { jobName } from '../../reconcilers/migration/names.ts';
 import { waitFor } from '../env/wait.ts';
 import { counterContinuity } from './counter-continuity.ts';
 import { isPhase, type Harness } from '../migration/harness.ts';
@@ -77,6 +80,18 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
     60_000,
   );
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
+  // the imaging Job stays for its TTL, and the imager's log with it
+  const batch = h.kc.makeApiClient(BatchV1Api);
+  const job = await batch.readNamespacedJob({ namespace, name: jobName(m) });
+  t.like(job, { spec: { ttlSecondsAfterFinished: 600 }, status: { succeeded: 1 } });
+  const [imagingPod] = (
+    await core.listNamespacedPod({ namespace, labelSelector: `job-name=${jobName(m)}` })
+  ).items;
+  t.regex(
+    await logsOf(core, namespace, imagingPod!.metadata!.name!, 'counter'),
+    /imager: pushing .*checkpoint-counter_/,
+    "the imager's log after Done",
+  );
   await waitFor('the source gone', async () =>
     core.readNamespacedPod({ namespace, name: 'counter' }).then(
       () => false,
