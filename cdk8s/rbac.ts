@@ -1,6 +1,7 @@
 /**
  * ServiceAccounts and least-privilege RBAC: exactly the verbs on exactly the resources each
- * identity touches. The operator: pods (observe, restore, cut over), nodes (find the kubelet),
+ * identity touches. The operator: pods (observe, restore, cut over, hand a ReplicaSet's pod
+ * over), ReplicaSets and Deployments (read one source's owners), nodes (find the kubelet),
  * nodes/checkpoint (the kubelet checkpoint API), namespaces (policy namespaceSelectors), jobs
  * (imaging) and the imager's ServiceAccount next to them, secrets (read push/pull credentials
  * to verify images), events, the three resources
@@ -30,7 +31,10 @@ const READ = ['get', 'list', 'watch'];
 const namespace = str('namespace');
 
 const operatorClusterRules: PolicyRule[] = [
-  { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'create', 'delete'] },
+  // patch: a ReplicaSet's source and restored pod at the handover (deletion cost, template hash)
+  { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'create', 'delete', 'patch'] },
+  // whether a source pod's ReplicaSet and Deployment allow the move (no rollout under way)
+  { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
   { apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: READ },
   { apiGroups: [''], resources: ['nodes/checkpoint'], verbs: ['create'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },

@@ -162,6 +162,19 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
     },
     { required: ['reason', 'message'] },
   ),
+  owner: object<NonNullable<MigrationStatus['owner']>>(
+    'The ReplicaSet that owns the source pod (a Deployment): it adopts the restored pod once ' +
+      'that is Ready and removes the source.',
+    {
+      kind: oneOf('Kind of the owner.', ['ReplicaSet']),
+      name: string('Name of the ReplicaSet.', { maxLength: 253 }),
+      uid: string('UID of the ReplicaSet.', { maxLength: 64 }),
+      podTemplateHash: string('The pod-template-hash label the restored pod gets.', {
+        maxLength: 63,
+      }),
+    },
+    { required: ['kind', 'name', 'uid', 'podTemplateHash'] },
+  ),
   checkpoint: object<NonNullable<MigrationStatus['checkpoint']>>(
     'Checkpoint archives taken on the source node.',
     { archives: array('One archive per checkpointed container.', archive, { maxItems: 32 }) },

@@ -133,6 +133,11 @@ export interface MigrationStatus {
    * workload was started afresh from its original image on the target (its memory state lost).
    */
   restoreFallback?: { reason: string; message: string };
+  /**
+   * The ReplicaSet that owns the source pod (a Deployment's): it adopts the restored pod and
+   * removes the source. `podTemplateHash` is the source's `pod-template-hash` label.
+   */
+  owner?: { kind: 'ReplicaSet'; name: string; uid: string; podTemplateHash: string };
   checkpoint?: { archives: CheckpointArchive[] };
   /** Pushed checkpoint image, `repository@sha256:…`. */
   image?: string;

@@ -4,12 +4,21 @@
  * source is deleted). Every action is idempotent: AlreadyExists and NotFound are success, a
  * pod is deleted only if it still has the UID that was observed.
  */
-import { BatchV1Api, CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Node,
+} from '@kubernetes/client-node';
 import { FINALIZER } from '../api/types.ts';
 import { KubeletError, type KubeletClient } from '../kubelet/client.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
 import type { Action, MigrationConfig, Observed, Outcome } from './model.ts';
 import { emitEvent, patchFinalizers } from './record.ts';
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface ActDeps {
   kc: KubeConfig;
@@ -87,6 +96,21 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
     case 'createPod':
       await tolerate(409, core.createNamespacedPod({ namespace, body: a.pod }));
       return { ok: true };
+    case 'patchPod': {
+      // the UID in the patch is a precondition: a pod re-created under the name refuses it
+      const body = {
+        metadata: {
+          uid: a.uid,
+          ...(a.labels ? { labels: a.labels } : {}),
+          ...(a.annotations ? { annotations: a.annotations } : {}),
+        },
+      };
+      await tolerate(
+        [404, 409, 422],
+        core.patchNamespacedPod({ name: a.name, namespace, body }, MERGE_PATCH),
+      );
+      return { ok: true };
+    }
     case 'deletePod': {
       const body = { preconditions: { uid: a.uid }, gracePeriodSeconds: a.gracePeriodSeconds };
       // 409: the name now belongs to another pod, which is not ours to delete
@@ -166,6 +190,8 @@ function describe(a: Action): string {
       return `create the restored pod "${a.pod.metadata?.name}"`;
     case 'deletePod':
       return `delete ${a.why === 'cutover' ? 'the source' : 'the restored'} pod "${a.name}"`;
+    case 'patchPod':
+      return `label pod "${a.name}" for the ReplicaSet`;
     case 'checkpoint':
       return `checkpoint container "${a.container}"`;
     default:
@@ -183,6 +209,8 @@ function reasonFor(a: Action): string {
       return 'RestoreFailed';
     case 'deletePod':
       return 'PodDeleteFailed';
+    case 'patchPod':
+      return 'PodPatchFailed';
     default:
       return 'ReconcileError';
   }

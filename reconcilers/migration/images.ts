@@ -35,7 +35,10 @@ export function withImage(status: MigrationStatus, container: string, ref: strin
  * The image references `observe` must look up in the registry: digests the imaging Job's pods
  * reported for containers whose image is not yet recorded. Pure; observe and decide agree.
  */
-export function imageRefsToVerify(o: Omit<Observed, 'images'>, cfg: MigrationConfig): string[] {
+export function imageRefsToVerify(
+  o: Pick<Observed, 'migration' | 'job' | 'jobPods'>,
+  cfg: MigrationConfig,
+): string[] {
   const status = o.migration.status ?? {};
   const repository = repositoryOf(o.migration, cfg);
   if (status.phase !== 'Imaging' || !repository) return [];

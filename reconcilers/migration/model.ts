@@ -2,7 +2,7 @@
  * The vocabulary of the Migration state machine: what `observe` reads, what `decide` returns,
  * the actions only the reconciler shell performs, and their typed outcomes.
  */
-import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Deployment, V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type {
   CheckpointArchive,
   EdgeNode,
@@ -28,6 +28,10 @@ export interface Observed {
   targetPod?: V1Pod;
   /** Registry answers for the image references {@link imageRefsToVerify} asked about. */
   images: Record<string, ImageCheck>;
+  /** In Pending, for a source pod of a ReplicaSet: it, and its Deployment if it has one. */
+  owner?: { replicaSet?: V1ReplicaSet; deployment?: V1Deployment };
+  /** Other Migrations of the namespace moving a pod of the same ReplicaSet. */
+  ownerMigrations: Migration[];
 }
 
 /** Whether a pushed image is in the registry: `unreachable` carries the cause. */
@@ -77,6 +81,19 @@ export type Action =
   | { type: 'createJob'; job: V1Job }
   | { type: 'deleteJob'; name: string }
   | { type: 'createPod'; pod: V1Pod }
+  /**
+   * Sets (null: removes) labels and annotations of a pod, only if it is still the one observed:
+   * `handover` gives a ReplicaSet's source the lowest deletion cost and the restored pod its
+   * template hash; `unmark` takes the cost off a source that stays.
+   */
+  | {
+      type: 'patchPod';
+      name: string;
+      uid: string;
+      why: 'handover' | 'unmark';
+      labels?: Record<string, string | null>;
+      annotations?: Record<string, string | null>;
+    }
   /** Deletes a pod only if it is still the one observed (uid precondition). */
   | {
       type: 'deletePod';

@@ -2,10 +2,18 @@
  * observe: everything one pass needs, read fresh. The Migration and the source pod are read
  * from the API server, the restored pod too unless the cache has it Ready; nodes, Jobs, imaging
  * pods, sibling Migrations and EdgeNodes come from the informer caches (a stale read there
- * only delays a step). Registry lookups happen here too, so that decide
+ * only delays a step). In Pending, a source pod's ReplicaSet and Deployment are read fresh. Registry lookups happen here too, so that decide
  * stays pure.
  */
-import type { KubeConfig, V1Job, V1Node, V1Pod, V1Secret } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1Pod,
+  V1ReplicaSet,
+  V1Secret,
+} from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
@@ -15,7 +23,7 @@ import { parseReference } from '../registry/reference.ts';
 import { imageRefsToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
-import { isReady } from './pods.ts';
+import { controllerOf, isReady } from './pods.ts';
 
 /** Whether images exist in their registry. */
 export interface ImageRegistry {
@@ -88,6 +96,15 @@ export async function observe(
     jobPods,
     targetPod,
   };
+  const owner = await ownerObjects(kc, migration, pod);
+  const ownerUid = migration.status?.owner?.uid ?? owner?.replicaSet?.metadata?.uid;
+  const ownerMigrations = ownerUid
+    ? caches.migrations
+        .list(namespace)
+        .filter(
+          (s) => s.status?.owner?.uid === ownerUid && s.metadata.uid !== migration.metadata.uid,
+        )
+    : [];
   const images: Record<string, ImageCheck> = {};
   for (const ref of imageRefsToVerify(partial, config)) {
     images[ref] = await registryCredentials(deps, migration, ref)
@@ -97,7 +114,36 @@ export async function observe(
         (err: Error) => ({ found: false, unreachable: err.message }),
       );
   }
-  return { ...partial, images };
+  return { ...partial, images, ownerMigrations, ...(owner ? { owner } : {}) };
+}
+
+/**
+ * In Pending, the ReplicaSet controlling the source pod and the Deployment controlling that,
+ * read fresh (a rollout that just began must be seen); undefined for a pod without one.
+ */
+async function ownerObjects(
+  kc: KubeConfig,
+  m: Migration,
+  pod: V1Pod | undefined,
+): Promise<Observed['owner']> {
+  const controller = pod && controllerOf(pod);
+  if ((m.status?.phase ?? 'Pending') !== 'Pending' || controller?.kind !== 'ReplicaSet') {
+    return undefined;
+  }
+  const apps = `/apis/apps/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}`;
+  const replicaSet = await getOrUndefined<V1ReplicaSet>(
+    kc,
+    `${apps}/replicasets/${encodeURIComponent(controller.name)}`,
+  );
+  const above = replicaSet && controllerOf(replicaSet);
+  const deployment =
+    above?.kind === 'Deployment'
+      ? await getOrUndefined<V1Deployment>(
+          kc,
+          `${apps}/deployments/${encodeURIComponent(above.name)}`,
+        )
+      : undefined;
+  return { replicaSet, deployment };
 }
 
 /** Credentials for the registry of `ref` from the pull Secret, else the push Secret, if any. */

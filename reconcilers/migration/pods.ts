@@ -1,5 +1,5 @@
 /** Pure questions about pods and Jobs that several phases ask. */
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import type { Migration } from '../api/types.ts';
 import { MIGRATION_UID_ANNOTATION } from './names.ts';
 
@@ -13,9 +13,11 @@ export function isAlive(pod: V1Pod | undefined): pod is V1Pod {
   return pod !== undefined && !pod.metadata?.deletionTimestamp;
 }
 
-/** The controller owning the pod (ReplicaSet, StatefulSet, Job, DaemonSet, …), if any. */
-export function controllerOf(pod: V1Pod): { kind: string; name: string } | undefined {
-  return pod.metadata?.ownerReferences?.find((r) => r.controller);
+/** The controller owning the object (ReplicaSet, StatefulSet, Job, DaemonSet, …), if any. */
+export function controllerOf(obj: {
+  metadata?: V1ObjectMeta;
+}): { kind: string; name: string; uid: string } | undefined {
+  return obj.metadata?.ownerReferences?.find((r) => r.controller);
 }
 
 /** The object was created by this Migration (its UID annotation), not merely named alike. */

@@ -1,12 +1,14 @@
 /**
  * The restored pod as a pure function of the source: the same spec on a target node, with the
- * checkpoint image for each checkpointed container and the pull Secret. What the API server or
+ * checkpoint image for each checkpointed container and the pull Secret; for a ReplicaSet's pod,
+ * without the template hash until the ReplicaSet may take it over. What the API server or
  * the kubelet filled in (nodeName, status, the ServiceAccount token volume) and what pinned the
  * pod to its edge node (nodeSelector, node affinity) is not copied.
  */
 import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { pullBaseImagesFirst, withoutBaseImagePulls } from './base-image-pull.ts';
 import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
+import { DELETION_COST, POD_TEMPLATE_HASH, type PodOwner } from './owner.ts';
 import {
   fallbackPodName,
   MIGRATION_LABEL,
@@ -54,6 +56,8 @@ export function targetPod(
     name?: string;
     /** The product image and its pull Secret, for {@link pullBaseImagesFirst}. */
     tools?: { image: string; pullSecret?: string };
+    /** The source's ReplicaSet: the pod starts without its template hash (owner.ts). */
+    owner?: PodOwner;
   } = {},
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
@@ -90,6 +94,9 @@ export function targetPod(
   }
   const annotations = { ...source.metadata?.annotations };
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  delete annotations[DELETION_COST];
+  const labels = { ...source.metadata?.labels };
+  if (opts.owner) delete labels[POD_TEMPLATE_HASH];
   delete annotations[SOURCE_IMAGES_ANNOTATION];
   if (Object.keys(replaced).length)
     annotations[SOURCE_IMAGES_ANNOTATION] = JSON.stringify(replaced);
@@ -99,7 +106,7 @@ export function targetPod(
     metadata: {
       name: opts.name ?? targetPodName(m),
       namespace: source.metadata?.namespace,
-      labels: { ...source.metadata?.labels, [MIGRATION_LABEL]: m.metadata.name! },
+      labels: { ...labels, [MIGRATION_LABEL]: m.metadata.name! },
       annotations: { ...annotations, [MIGRATION_UID_ANNOTATION]: m.metadata.uid! },
     },
     spec,

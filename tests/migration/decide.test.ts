@@ -83,11 +83,16 @@ const rows: Row[] = [
     actions: [],
   },
   {
-    name: 'a pod owned by a ReplicaSet fails fast and is not deleted',
-    given: observed(m(), { pod: pod({ owner: 'ReplicaSet' }) }),
+    name: 'a pod of a DaemonSet fails fast, naming the kind, and is not deleted',
+    given: observed(m(), { pod: pod({ owner: 'DaemonSet' }) }),
     phase: 'Failed',
     reason: 'PodHasController',
     actions: [],
+    check: (t, d) =>
+      t.regex(
+        d.status.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+        /DaemonSet "rs-1"/,
+      ),
   },
   {
     name: 'a pod owned by a StatefulSet fails fast',

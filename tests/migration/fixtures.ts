@@ -253,6 +253,7 @@ export function observed(m: Migration, o: Partial<Observed> = {}): Observed {
     edgeNodes: [],
     jobPods: [],
     images: {},
+    ownerMigrations: [],
     ...o,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Done and Failed are terminal: a pass only removes leftovers (an imaging Job still running;
- * after a failure, a restored pod whose source still runs). A finished imaging Job stays, with
+ * after a failure, a restored pod whose source still runs, and the deletion cost a handover
+ * gave a ReplicaSet's source). A finished imaging Job stays, with
  * its pods' logs, until its TTL (ttlSecondsAfterFinished). Deleting the Migration removes it,
  * runs the same cleanup, starts a Job that deletes the archives still on the source node (when imaging had
  * not finished: recorded ones, and those of checkpoint calls whose answer was lost), then
@@ -12,6 +13,7 @@ import { FINALIZER } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
 import { cleanupJob } from '../archive-cleanup.ts';
 import { archivesOf, imageOf } from '../images.ts';
+import { DELETION_COST, isAdopted, markedFirstToGo } from '../owner.ts';
 import { isAlive, jobIs, ownedBy, wantedContainers } from '../pods.ts';
 
 /** Cleanup of a Migration that has ended. */
@@ -56,10 +58,12 @@ function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined)
   const actions: Action[] = [];
   if (job) actions.push({ type: 'deleteJob', name: job.metadata!.name! });
   const target = o.targetPod;
+  const owner = status.owner;
   if (
     status.phase !== 'Done' &&
     target &&
     ownedBy(target, o.migration) &&
+    !(owner && isAdopted(target, owner)) &&
     isAlive(o.pod) &&
     isAlive(target)
   ) {
@@ -68,6 +72,16 @@ function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined)
       name: target.metadata!.name!,
       uid: target.metadata!.uid!,
       why: 'rollback',
+    });
+  }
+  // a ReplicaSet's source that stays loses the lowest deletion cost the handover gave it
+  if (status.phase !== 'Done' && owner && isAlive(o.pod) && markedFirstToGo(o.pod)) {
+    actions.push({
+      type: 'patchPod',
+      name: o.pod.metadata!.name!,
+      uid: o.pod.metadata!.uid!,
+      why: 'unmark',
+      annotations: { [DELETION_COST]: null },
     });
   }
   return actions;

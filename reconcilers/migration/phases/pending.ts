@@ -1,12 +1,14 @@
 /**
- * Pending: checks that the pod can be migrated, then records the source node. A pod owned by
- * a controller fails fast (its controller would fight the migration) and is never touched; a
- * pod already under an older active Migration, or one under way, fails this one with
- * AlreadyMigrating.
+ * Pending: checks that the pod can be migrated, then records the source node. A pod of a
+ * ReplicaSet records it (owner.ts: the ReplicaSet takes the restored pod over); a pod of any
+ * other controller, or of a Deployment rolling out, fails fast and is never touched; a pod
+ * already under an older active Migration, or one under way, or of a ReplicaSet already moving
+ * another pod, fails this one with AlreadyMigrating.
  */
 import type { Migration, MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { TERMINAL } from '../model.ts';
+import { busyWith, ownerOf } from '../owner.ts';
 import { controllerOf, wantedContainers } from '../pods.ts';
 import { createdAt, enter, fail } from '../status.ts';
 
@@ -21,11 +23,20 @@ export function pending(
   const name = `pod "${m.spec.podName}"`;
   enter(m, status, 'Pending', now);
 
-  const owner = controllerOf(pod);
-  if (owner) {
-    const msg = `${name} is controlled by ${owner.kind} "${owner.name}"; only pods without a controller can be migrated`;
-    fail(m, status, 'PodHasController', msg, now);
-    return { status, actions: [] };
+  if (controllerOf(pod)) {
+    const checked = ownerOf(pod, o.owner?.replicaSet, o.owner?.deployment);
+    if (!('owner' in checked)) {
+      fail(m, status, checked.reason, checked.message, now);
+      return { status, actions: [] };
+    }
+    // never more than one extra replica: one pod of a ReplicaSet moves at a time
+    const busy = busyWith(checked.owner, m, o.ownerMigrations);
+    if (busy) {
+      const msg = `ReplicaSet "${checked.owner.name}" is already moving a pod (Migration "${busy.metadata.name}")`;
+      fail(m, status, 'AlreadyMigrating', msg, now);
+      return { status, actions: [] };
+    }
+    status.owner = checked.owner;
   }
   // The older one goes ahead; one already under way goes ahead whatever its age (two
   // Migrations created within the same second, or one this pass's cache saw late).

@@ -11,6 +11,10 @@
  * removed), and once the source is gone is replaced by a fresh pod of the original images on
  * the same node: the workload is never lost, only its memory state (status.restoreFallback, a
  * Warning Event). A stuck container that may still recover is shown in Synced meanwhile.
+ *
+ * A ReplicaSet's pod (status.owner) is cut over by its ReplicaSet, once the restored pod is
+ * Ready, whatever spec.cutover says (owner.ts): the source runs until then, so a restored pod
+ * that cannot run fails the Migration and is removed.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationStatus } from '../../api/types.ts';
@@ -18,6 +22,14 @@ import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
 import { archivesOf, imageOf } from '../images.ts';
 import { targetPodName } from '../names.ts';
 import { stuckContainer, type Stuck } from '../container-state.ts';
+import {
+  DELETION_COST,
+  FIRST_TO_GO,
+  POD_TEMPLATE_HASH,
+  isAdopted,
+  markedFirstToGo,
+  type PodOwner,
+} from '../owner.ts';
 import { isAlive, isReady, ownedBy } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';
@@ -55,10 +67,12 @@ export function restoring(
       pod: targetPod(m, source!, placementOf(m, o.node, o.edgeNodes), images, {
         defaultPullSecret: cfg.defaultPullSecret,
         tools: { image: cfg.imagerImage, pullSecret: cfg.imagePullSecret },
+        ...(status.owner ? { owner: status.owner } : {}),
       }),
     });
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
+    if (status.owner && isAdopted(target, status.owner)) return handedOver(o, status, now);
     const stuck = isAlive(target) ? stateOf(target, now, cfg) : undefined;
     if (stuck?.hopeless) return cannotRun(o, target, stuck, status, actions, now, cfg);
     if (stuck) {
@@ -75,6 +89,11 @@ export function restoring(
   // AfterCheckpoint stops the source once the restored pod has a node: before its container
   // can run (the node pulls the checkpoint image first), and never for a pod no node takes.
   const placed = alive && Boolean(target.spec?.nodeName);
+  if (status.owner) {
+    // a ReplicaSet's pod: its ReplicaSet takes the Ready restored pod over and drops the source
+    if (ready) actions.push(...handover(source, target, status.owner));
+    return { status, actions, requeueAfterMs: ready ? cfg.pollMs : cfg.eventPollMs };
+  }
   const cutNow =
     ready || (m.spec.restorePolicy === 'checkpoint' && m.spec.cutover !== 'TargetReady' && placed);
   if (source && cutNow) {
@@ -93,6 +112,53 @@ export function restoring(
     return { status, actions };
   }
   return { status, actions, requeueAfterMs: cfg.eventPollMs };
+}
+
+/**
+ * The source gets the lowest deletion cost, then the restored pod the template hash: the
+ * ReplicaSet adopts it and, one replica over, removes the source first.
+ */
+function handover(source: V1Pod | undefined, target: V1Pod, owner: PodOwner): Action[] {
+  const actions: Action[] = [];
+  if (source && !markedFirstToGo(source)) {
+    actions.push({
+      type: 'patchPod',
+      name: source.metadata!.name!,
+      uid: source.metadata!.uid!,
+      why: 'handover',
+      annotations: { [DELETION_COST]: FIRST_TO_GO },
+    });
+  }
+  if (target.metadata?.labels?.[POD_TEMPLATE_HASH] !== owner.podTemplateHash) {
+    actions.push({
+      type: 'patchPod',
+      name: target.metadata!.name!,
+      uid: target.metadata!.uid!,
+      why: 'handover',
+      labels: { [POD_TEMPLATE_HASH]: owner.podTemplateHash },
+    });
+  }
+  return actions;
+}
+
+/**
+ * The ReplicaSet owns the restored pod: Done. The source goes now if the ReplicaSet has not
+ * removed it yet (with the second a checkpointed source gets, not its grace period).
+ */
+function handedOver(o: Observed, status: MigrationStatus, now: Date): Decision {
+  const m = o.migration;
+  const actions: Action[] = [];
+  if (isAlive(o.pod)) {
+    actions.push({
+      type: 'deletePod',
+      name: m.spec.podName,
+      uid: o.pod.metadata!.uid!,
+      why: 'cutover',
+      ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
+    });
+  }
+  enter(m, status, 'Done', now);
+  return { status, actions };
 }
 
 /** A terminated restored pod is as stuck as one whose container cannot start. */

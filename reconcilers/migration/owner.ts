@@ -1,0 +1,90 @@
+/**
+ * Pods of a ReplicaSet (a Deployment's): the ReplicaSet must own the restored pod afterwards and
+ * never see more than one extra replica. The restored pod is created without the
+ * `pod-template-hash` label, so the ReplicaSet neither counts nor adopts it while it starts;
+ * once it is Ready the source gets the lowest pod-deletion-cost and the restored pod the label:
+ * the ReplicaSet adopts it, finds one replica too many and removes the source (the Migration
+ * deletes the source itself once the adoption shows, in case the ReplicaSet has not). The
+ * Deployment's template is never touched, so nothing rolls out.
+ */
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { Migration, MigrationStatus } from '../api/types.ts';
+import { TERMINAL } from './model.ts';
+import { controllerOf } from './pods.ts';
+
+export const POD_TEMPLATE_HASH = 'pod-template-hash';
+export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+/** The lowest cost there is: the ReplicaSet removes this pod before any other. */
+export const FIRST_TO_GO = '-2147483647';
+
+export type PodOwner = NonNullable<MigrationStatus['owner']>;
+
+/** The owner the source's ReplicaSet and Deployment allow to record, or why not. */
+export function ownerOf(
+  pod: V1Pod,
+  replicaSet: V1ReplicaSet | undefined,
+  deployment: V1Deployment | undefined,
+): { owner: PodOwner } | { reason: string; message: string } {
+  const controller = controllerOf(pod)!;
+  const name = `pod "${pod.metadata?.name}"`;
+  if (controller.kind !== 'ReplicaSet') {
+    return {
+      reason: 'PodHasController',
+      message:
+        `${name} is controlled by ${controller.kind} "${controller.name}"; only pods without a ` +
+        'controller and pods of a ReplicaSet (Deployment) can be migrated',
+    };
+  }
+  const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH];
+  if (!replicaSet || replicaSet.metadata?.uid !== controller.uid || !hash) {
+    return {
+      reason: 'OwnerNotFound',
+      message: `ReplicaSet "${controller.name}" of ${name} is gone, or the pod has no ${POD_TEMPLATE_HASH} label`,
+    };
+  }
+  const rollout = deployment && rolloutOf(deployment);
+  if (rollout) {
+    return {
+      reason: 'OwnerRollingOut',
+      message: `Deployment "${deployment.metadata?.name}" of ${name} is rolling out (${rollout}); migrate once it is done`,
+    };
+  }
+  const owner = { kind: 'ReplicaSet' as const, name: controller.name, uid: controller.uid };
+  return { owner: { ...owner, podTemplateHash: hash } };
+}
+
+/** What shows a Deployment rolling out, if it is. */
+function rolloutOf(d: V1Deployment): string | undefined {
+  const s = d.status ?? {};
+  const want = d.spec?.replicas ?? 1;
+  if ((s.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return 'a new generation';
+  if (d.spec?.paused) return 'paused';
+  if ((s.updatedReplicas ?? 0) !== want || (s.replicas ?? 0) !== want) {
+    return `${s.updatedReplicas ?? 0} of ${want} replicas updated, ${s.replicas ?? 0} in all`;
+  }
+  return undefined;
+}
+
+/** An active Migration of the same namespace already moving a pod of `owner`. */
+export function busyWith(
+  owner: PodOwner,
+  m: Migration,
+  others: Migration[],
+): Migration | undefined {
+  return others.find(
+    (o) =>
+      o.metadata.uid !== m.metadata.uid &&
+      o.status?.owner?.uid === owner.uid &&
+      !TERMINAL.includes(o.status?.phase ?? 'Pending'),
+  );
+}
+
+/** The restored pod has been adopted by the source's ReplicaSet. */
+export function isAdopted(pod: V1Pod | undefined, owner: PodOwner): boolean {
+  return pod?.metadata?.ownerReferences?.some((r) => r.controller && r.uid === owner.uid) ?? false;
+}
+
+/** The pod carries the lowest deletion cost (set by a Migration at cutover). */
+export function markedFirstToGo(pod: V1Pod | undefined): boolean {
+  return pod?.metadata?.annotations?.[DELETION_COST] === FIRST_TO_GO;
+}
