@@ -6,7 +6,12 @@
  * above the threshold. Even then no Migration is drafted when:
  * - the pod already has an unfinished Migration (any origin);
  * - the policy created one for this pod less than `cooldown` ago;
- * - the policy has `maxConcurrentPerNode` unfinished Migrations from the pod's node.
+ * - the policy has `maxConcurrentPerNode` unfinished Migrations from the pod's node;
+ * - the pod has a controller other than a ReplicaSet (the operator would refuse it:
+ *   PodHasController), or its ReplicaSet already has an unfinished Migration (the operator
+ *   moves one pod of a ReplicaSet at a time, so that a policy never moves all replicas of a
+ *   Deployment at once).
+ * A ReplicaSet's pod is named in the reason, and its Migration labelled with the ReplicaSet's UID.
  *
  * The draft's name is `<pod>-<hash(pod UID, policy, n)>` where n counts the Migrations this
  * policy already created for this pod: a duplicated or replayed message, or a second decision
@@ -27,6 +32,7 @@ import type { WindowView } from './series.ts';
 export const POLICY_LABEL = 'continuum.dev/policy';
 export const NODE_LABEL = 'continuum.dev/node';
 export const POD_UID_LABEL = 'continuum.dev/pod-uid';
+export const OWNER_UID_LABEL = 'continuum.dev/owner-uid';
 
 /** What the decision needs to know about an existing Migration. */
 export interface ExistingMigration {
@@ -40,7 +46,13 @@ export interface ExistingMigration {
 }
 
 export interface TriggerWindow {
-  pod: { namespace: string; name: string; uid: string };
+  pod: {
+    namespace: string;
+    name: string;
+    uid: string;
+    /** The pod's controller, if it has one. */
+    owner?: { kind: string; name: string; uid: string };
+  };
   node: string;
   /** Windows of the pod's container metrics and of its node's metrics. */
   windows: Partial<Record<MetricName, { view(forMs: number): WindowView | undefined }>>;
@@ -112,18 +124,29 @@ export function decideTrigger(
     (m) => m.labels[POLICY_LABEL] === policyName && m.labels[NODE_LABEL] === node && unfinished(m),
   );
   if (fromNode.length >= (policy.spec.maxConcurrentPerNode ?? 1)) return null;
+  const { owner } = pod;
+  if (owner && owner.kind !== 'ReplicaSet') return null;
+  if (owner && migrations.some((m) => m.labels[OWNER_UID_LABEL] === owner.uid && unfinished(m))) {
+    return null;
+  }
+  const reason = reasonOf(window, fired.trigger, fired.view);
   const spec: MigrationDraft['spec'] = {
     podName: pod.name,
     restorePolicy: policy.spec.restorePolicy ?? 'restart',
     policyRef: { name: policyName },
-    reason: reasonOf(window, fired.trigger, fired.view),
+    reason: owner ? `${reason} (a pod of ReplicaSet "${owner.name}")` : reason,
   };
   if (policy.spec.target) spec.target = policy.spec.target;
   return {
     metadata: {
       name: migrationName(pod.name, pod.uid, policyName, mine.length),
       namespace: pod.namespace,
-      labels: { [POLICY_LABEL]: policyName, [NODE_LABEL]: node, [POD_UID_LABEL]: pod.uid },
+      labels: {
+        [POLICY_LABEL]: policyName,
+        [NODE_LABEL]: node,
+        [POD_UID_LABEL]: pod.uid,
+        ...(owner ? { [OWNER_UID_LABEL]: owner.uid } : {}),
+      },
     },
     spec,
   };

@@ -100,7 +100,12 @@ export class MetricsIngest {
     const maxGapMs = Math.max(3 * m.intervalMs, 1000);
     this.windows.retainMs = this.windows.retainFor(this.chooser.all());
     this.windows.addNode(m.node, t, m.nodeMetrics, maxGapMs);
-    const candidates: { entry: PodMetrics; policy: MigrationPolicy; weight: number }[] = [];
+    const candidates: {
+      entry: PodMetrics;
+      pod: V1Pod;
+      policy: MigrationPolicy;
+      weight: number;
+    }[] = [];
     for (const entry of m.pods) {
       const pod = this.o.pods.get(entry.name, entry.namespace);
       if (!pod || pod.metadata?.uid !== entry.uid || pod.spec?.nodeName !== m.node) {
@@ -110,14 +115,14 @@ export class MetricsIngest {
       this.windows.addPod(entry.uid, t, entry.containers, maxGapMs);
       const policy = this.chooser.choose(pod, node);
       if (!policy || !this.windows.anyAbove(policy, entry.uid, m.node)) continue;
-      candidates.push({ entry, policy, weight: this.windows.weight(entry.uid) });
+      candidates.push({ entry, pod, policy, weight: this.windows.weight(entry.uid) });
     }
     // The heaviest pods first: when a node-wide threshold fires and the concurrency limit allows
     // only some Migrations, they move the pods that relieve the node most.
     candidates.sort((a, b) => b.weight - a.weight);
     const drafts: Promise<void>[] = [];
-    for (const { entry, policy } of candidates) {
-      const draft = decideTrigger(this.windowOf(entry, m.node), policy, this.now());
+    for (const { entry, pod, policy } of candidates) {
+      const draft = decideTrigger(this.windowOf(entry, pod, m.node), policy, this.now());
       if (!draft) continue;
       // Counted at once, so the next decision of this message sees it (limits, cooldown).
       this.o.migrations.created({
@@ -137,7 +142,7 @@ export class MetricsIngest {
     this.o.log.debug({ node, reason, detail }, 'metrics message dropped');
   }
 
-  private windowOf(entry: PodMetrics, node: string): TriggerWindow {
+  private windowOf(entry: PodMetrics, pod: V1Pod, node: string): TriggerWindow {
     const index = this.o.migrations;
     const windows: TriggerWindow['windows'] = {};
     for (const metric of [
@@ -150,7 +155,12 @@ export class MetricsIngest {
       if (series) windows[metric] = series;
     }
     return {
-      pod: { namespace: entry.namespace, name: entry.name, uid: entry.uid },
+      pod: {
+        namespace: entry.namespace,
+        name: entry.name,
+        uid: entry.uid,
+        owner: pod.metadata?.ownerReferences?.find((r) => r.controller),
+      },
       node,
       windows,
       get migrations() {

@@ -3,6 +3,7 @@ import {
   decideTrigger,
   migrationName,
   NODE_LABEL,
+  OWNER_UID_LABEL,
   POD_UID_LABEL,
   POLICY_LABEL,
   type ExistingMigration,
@@ -155,4 +156,31 @@ test('the same state always gives the same name; names are valid object names', 
   t.is(a?.metadata.name, b?.metadata.name);
   const long = migrationName('a'.repeat(70), 'u', 'p', 0);
   t.true(long.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(long));
+});
+
+test('a ReplicaSet pod: named in the reason, labelled with its owner, one per owner at a time', (t) => {
+  const owner = { kind: 'ReplicaSet', name: 'web-7d9f', uid: 'rs-uid' };
+  const owned = (migrations: ExistingMigration[] = []) => ({
+    ...windowOf({ containerCPU: [95, 96, 97, 98] }, migrations),
+    pod: { ...pod, owner },
+  });
+  const draft = decideTrigger(owned(), policy, now);
+  t.regex(draft?.spec.reason ?? '', /\(a pod of ReplicaSet "web-7d9f"\)$/);
+  t.is(draft?.metadata.labels[OWNER_UID_LABEL], 'rs-uid');
+  const sibling = existing({
+    name: 'other',
+    podName: 'web-1',
+    phase: 'Restoring',
+    labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-2', [OWNER_UID_LABEL]: 'rs-uid' },
+  });
+  t.is(decideTrigger(owned([sibling]), policy, now), null, 'another pod of it is moving');
+  t.truthy(decideTrigger(owned([{ ...sibling, phase: 'Done' }]), policy, now));
+});
+
+test('a pod of another controller is left alone (the operator would refuse it)', (t) => {
+  const window = {
+    ...windowOf({ containerCPU: [95, 96, 97, 98] }),
+    pod: { ...pod, owner: { kind: 'StatefulSet', name: 'db', uid: 'ss' } },
+  };
+  t.is(decideTrigger(window, policy, now), null);
 });
