@@ -1,11 +1,14 @@
 /**
  * Crash safety: the operator is SIGKILLed at every phase boundary and in the middle of every
- * phase (one Migration per kill point, all in flight together) and restarted each time.
+ * phase (one Migration per kill point, all in flight together) and restarted each time, for
+ * bare pods and for pods of a Deployment (one replica each; also during the handover to the
+ * ReplicaSet).
  * THEN every Migration ends Done, once; each has exactly one restored pod; no source pod went
- * before its checkpoint image was in the registry; a restarted operator changes nothing more.
+ * before its checkpoint image was in the registry; each Deployment's ReplicaSet owns exactly its
+ * restored pod; a restarted operator changes nothing more.
  */
 import test from 'ava';
-import { BatchV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api } from '@kubernetes/client-node';
 import {
   GROUP,
   MIGRATION_PHASES,
@@ -27,10 +30,14 @@ interface KillPoint {
   restorePolicy: 'checkpoint' | 'restart';
   /** Kill the operator in this phase (once `also` holds too), checked every 100 ms. */
   at: MigrationPhase;
-  also?: (m: Migration, world: { jobs: Set<string>; pods: Set<string> }) => boolean;
+  also?: (m: Migration, world: World) => boolean;
   /** Slow the kubelet down so that the kill lands while a checkpoint is in flight. */
   slowKubelet?: boolean;
+  /** The source is the pod of a Deployment of one replica. */
+  owned?: boolean;
 }
+
+type World = { jobs: Set<string>; pods: Set<string>; handedOver: Set<string> };
 
 const jobRuns = (m: Migration, w: { jobs: Set<string> }) => w.jobs.has(m.metadata.name!);
 const targetExists = (m: Migration, w: { pods: Set<string> }) =>
@@ -55,10 +62,26 @@ const points: KillPoint[] = [
   { migration: 'c-enter-done', restorePolicy: 'checkpoint', at: 'Done' },
   { migration: 'r-enter-restoring', restorePolicy: 'restart', at: 'Restoring' },
   { migration: 'r-mid-restoring', restorePolicy: 'restart', at: 'Restoring', also: targetExists },
+  { migration: 'd-enter-imaging', restorePolicy: 'checkpoint', at: 'Imaging', owned: true },
+  {
+    migration: 'd-mid-restoring',
+    restorePolicy: 'checkpoint',
+    at: 'Restoring',
+    also: targetExists,
+    owned: true,
+  },
+  {
+    migration: 'd-handover',
+    restorePolicy: 'restart',
+    at: 'Restoring',
+    also: (m, w) => w.handedOver.has(m.status?.targetPod ?? ''),
+    owned: true,
+  },
+  { migration: 'd-enter-done', restorePolicy: 'restart', at: 'Done', owned: true },
 ];
 
 /** Where a Migration stands against its kill point: not there yet, on it, or past it unseen. */
-function against(p: KillPoint, m: Migration, world: { jobs: Set<string>; pods: Set<string> }) {
+function against(p: KillPoint, m: Migration, world: World) {
   const order = (phase?: string) => MIGRATION_PHASES.indexOf(phase as MigrationPhase);
   const now = order(m.status?.phase);
   if (now > order(p.at)) return 'past';
@@ -66,6 +89,28 @@ function against(p: KillPoint, m: Migration, world: { jobs: Set<string>; pods: S
 }
 
 let h: Harness;
+
+/** A Deployment of one pod on `node`; resolves to that pod, once it runs. */
+async function deploymentPod(name: string, node: string): Promise<{ name: string; uid: string }> {
+  await h.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace: h.namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { nodeName: node, containers: [{ name: 'worker', image: 'busybox:1.36' }] },
+        },
+      },
+    },
+  });
+  const pod = await waitFor(`the pod of ${name} running`, async () =>
+    (await h.pods()).find((p) => p.metadata?.labels?.app === name && p.status?.phase === 'Running'),
+  );
+  return { name: pod.metadata!.name!, uid: pod.metadata!.uid! };
+}
 
 test.before(async (t) => {
   t.timeout(300_000);
@@ -85,24 +130,29 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
     pushSecretRef: { name: PUSH_SECRET },
     pullSecretRef: { name: PULL_SECRET },
   };
-  const sources = new Map<string, string>();
+  const sources = new Map<string, { name: string; uid: string }>();
   await Promise.all(
     points.map(async (p, i) => {
+      const node = i % 2 ? 'edge-2' : 'edge-1';
+      if (p.owned) {
+        sources.set(p.migration, await deploymentPod(`dep-${i}`, node));
+        return;
+      }
       const annotations = p.slowKubelet
         ? { 'sim.continuum.dev/checkpoint-fault': 'delay=2s' }
         : undefined;
       const pod = await h.createPod(`src-${i}`, {
-        node: i % 2 ? 'edge-2' : 'edge-1',
+        node,
         ...(annotations ? { annotations } : {}),
       });
-      sources.set(p.migration, pod.metadata!.uid!);
+      sources.set(p.migration, { name: `src-${i}`, uid: pod.metadata!.uid! });
     }),
   );
   let operator: OperatorProcess = h.startOperator();
   await Promise.all(
-    points.map((p, i) =>
+    points.map((p) =>
       h.createMigration(p.migration, {
-        podName: `src-${i}`,
+        podName: sources.get(p.migration)!.name,
         restorePolicy: p.restorePolicy,
         ...(p.restorePolicy === 'checkpoint' ? { image } : {}),
       }),
@@ -131,9 +181,13 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
     );
     const pods = await h.pods();
     const names = new Set(pods.map((p) => p.metadata!.name!));
+    const handedOver = new Set(
+      pods.filter((p) => p.metadata?.labels?.['pod-template-hash']).map((p) => p.metadata!.name!),
+    );
+    const world = { jobs, pods: names, handedOver };
     // no source may go before its image is in the registry
     for (const p of points.filter((x) => x.restorePolicy === 'checkpoint')) {
-      const uid = sources.get(p.migration);
+      const uid = sources.get(p.migration)?.uid;
       const src = pods.find((x) => x.metadata?.uid === uid);
       if ((src && !src.metadata?.deletionTimestamp) || checkedDeletion.has(p.migration)) continue;
       checkedDeletion.add(p.migration);
@@ -145,11 +199,11 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
     // so every Migration is still interrupted once, and the late ones are counted.
     const due = points.find((p) => {
       const m = migrations.get(p.migration);
-      return !fired.has(p.migration) && m && against(p, m, { jobs, pods: names }) !== 'before';
+      return !fired.has(p.migration) && m && against(p, m, world) !== 'before';
     });
     if (due) {
       fired.add(due.migration);
-      if (against(due, migrations.get(due.migration)!, { jobs, pods: names }) === 'past') late++;
+      if (against(due, migrations.get(due.migration)!, world) === 'past') late++;
       if (due.slowKubelet) await sleep(800); // the kubelet call is in flight
       await operator.kill('SIGKILL');
       kills++;
@@ -212,10 +266,23 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
     t.is(restored[0]?.metadata?.name, done.get(p.migration)?.status?.targetPod);
     t.false(
       pods.some(
-        (x) => x.metadata?.uid === sources.get(p.migration) && !x.metadata?.deletionTimestamp,
+        (x) => x.metadata?.uid === sources.get(p.migration)?.uid && !x.metadata?.deletionTimestamp,
       ),
       `${p.migration}: source gone`,
     );
+    if (p.owned) {
+      const [replicaSet] = restored[0]?.metadata?.ownerReferences ?? [];
+      const ofIt = pods.filter(
+        (x) =>
+          x.metadata?.ownerReferences?.[0]?.uid === replicaSet?.uid &&
+          !x.metadata?.deletionTimestamp,
+      );
+      t.deepEqual(
+        ofIt.map((x) => x.metadata?.name),
+        [restored[0]?.metadata?.name],
+        `${p.migration}: the ReplicaSet owns exactly the restored pod`,
+      );
+    }
     const succeeded = events.filter(
       (e) => e.involvedObject.name === p.migration && e.reason === 'Succeeded',
     );
