@@ -11,7 +11,13 @@ import { stringify } from 'yaml';
 import { argocdHealthPatch } from './argocd.ts';
 import { crdChart, crdFileName, crds } from './crds.ts';
 import { renderTemplate } from './helm.ts';
-import { configMapChart, deploymentChart, namespaceChart, serviceChart } from './operator.ts';
+import {
+  configMapChart,
+  deploymentChart,
+  namespaceChart,
+  serviceChart,
+  webhookChart,
+} from './operator.ts';
 import {
   agentRbacChart,
   nodeProxyRbacChart,
@@ -76,6 +82,7 @@ export function synthesize(): Map<string, string> {
     ['configmap.yaml', template(configMapChart(app))],
     ['deployment.yaml', template(deploymentChart(app))],
     ['service.yaml', template(serviceChart(app))],
+    ['webhook.yaml', template(webhookChart(app), '.Values.webhook.enabled')],
   ];
   for (const [name, text] of templates)
     files.set(join(CHART_DIR, 'templates', name), HEADER + text);

@@ -9,6 +9,7 @@ import {
   KubeDeployment,
   KubeNamespace,
   KubeService,
+  KubeValidatingWebhookConfiguration,
   Quantity,
 } from 'cdk8s-plus-27/lib/imports/k8s.js';
 import type { Construct } from 'constructs';
@@ -17,6 +18,7 @@ import {
   IMAGER_SERVICE_ACCOUNT,
   OPERATOR_NAME,
   PART_OF_LABELS,
+  WEBHOOK_SERVICE,
 } from '../reconcilers/api/install.ts';
 import { raw, str, tpl } from './helm.ts';
 
@@ -27,6 +29,9 @@ const selector = {
 };
 const labels = { ...selector, ...PART_OF_LABELS };
 const PORT = 8080;
+const WEBHOOK_PORT = 9443;
+/** The ValidatingWebhookConfiguration, named after the release (it is cluster-wide). */
+export const WEBHOOK_CONFIGURATION = tpl('printf "%s-eviction" .Release.Name | quote');
 /** Where the registry CA ConfigMap (registry.caConfigMap) is mounted in the operator. */
 const REGISTRY_CA_DIR = '/etc/continuum/registry-ca';
 /** `repository:tag`, the tag defaulting to the chart's appVersion. */
@@ -58,6 +63,11 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_JOB_TTL: tpl('.Values.jobTtlSeconds | toString | quote'),
       CONTINUUM_WATCH_NAMESPACE: str('watchNamespace'),
       CONTINUUM_EDGENODE_SELECTOR: str('edgeNodeSelector'),
+      CONTINUUM_WEBHOOK_LISTEN: tpl(
+        `.Values.webhook.enabled | ternary ":${WEBHOOK_PORT}" "" | quote`,
+      ),
+      CONTINUUM_WEBHOOK_HOSTS: tpl(`printf "${WEBHOOK_SERVICE}.%s.svc" .Values.namespace | quote`),
+      CONTINUUM_WEBHOOK_CONFIGURATION: WEBHOOK_CONFIGURATION,
       CONTINUUM_REGISTRY_CA: tpl(
         `empty .Values.registry.caConfigMap | ternary "" "${REGISTRY_CA_DIR}/ca.crt" | quote`,
       ),
@@ -132,7 +142,10 @@ export function deploymentChart(scope: Construct): Chart {
                 fieldEnv('POD_NAME', 'metadata.name'),
                 fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
               ],
-              ports: [{ name: 'http', containerPort: PORT, protocol: 'TCP' }],
+              ports: [
+                { name: 'http', containerPort: PORT, protocol: 'TCP' },
+                { name: 'webhook', containerPort: WEBHOOK_PORT, protocol: 'TCP' },
+              ],
               livenessProbe: probe('/healthz', 10),
               readinessProbe: probe('/readyz', 5),
               resources: { requests: quantities('requests'), limits: quantities('limits') },
@@ -206,4 +219,68 @@ export function serviceChart(scope: Construct): Chart {
     },
   });
   return chart;
+}
+
+/**
+ * The eviction webhook: its Service (every operator replica) and the configuration that sends
+ * it the evictions of pods — of `watchNamespace` if set, else of every namespace but
+ * kube-system and the operator's. Ignore on
+ * failure and a 5 s timeout: a webhook that is down never blocks an eviction. No caBundle here:
+ * the operator puts its own CA in.
+ */
+export function webhookChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'webhook');
+  new KubeService(chart, 'service', {
+    metadata: { name: WEBHOOK_SERVICE, namespace, labels },
+    spec: {
+      selector,
+      ports: [{ name: 'webhook', port: 443, targetPort: IntOrString.fromString('webhook') }],
+    },
+  });
+  new EvictionWebhookConfiguration(chart, 'configuration', {
+    metadata: { name: WEBHOOK_CONFIGURATION, labels },
+    webhooks: [
+      {
+        name: 'eviction.continuum.dev',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'NoneOnDryRun',
+        failurePolicy: 'Ignore',
+        timeoutSeconds: 5,
+        matchPolicy: 'Equivalent',
+        clientConfig: { service: { name: WEBHOOK_SERVICE, namespace, path: '/evict', port: 443 } },
+        rules: [
+          {
+            operations: ['CREATE'],
+            apiGroups: [''],
+            apiVersions: ['v1'],
+            resources: ['pods/eviction'],
+            scope: 'Namespaced',
+          },
+        ],
+        namespaceSelector: {
+          matchExpressions: [
+            {
+              key: 'kubernetes.io/metadata.name',
+              operator: tpl('empty .Values.watchNamespace | ternary "NotIn" "In" | quote'),
+              values: [], // in toJson below
+            },
+          ],
+        },
+      },
+    ],
+  });
+  return chart;
+}
+
+/** The configuration with the namespaces its selector names, a list only a template can make. */
+class EvictionWebhookConfiguration extends KubeValidatingWebhookConfiguration {
+  override toJson(): { webhooks: { namespaceSelector: { matchExpressions: object[] } }[] } {
+    const json = super.toJson() as {
+      webhooks: { namespaceSelector: { matchExpressions: Record<string, unknown>[] } }[];
+    };
+    json.webhooks[0]!.namespaceSelector.matchExpressions[0]!.values = tpl(
+      'empty .Values.watchNamespace | ternary (list "kube-system" .Values.namespace) (list .Values.watchNamespace) | toJson',
+    );
+    return json;
+  }
 }

@@ -26,6 +26,7 @@ import {
 } from '../reconcilers/api/install.ts';
 import { GROUP } from '../reconcilers/api/types.ts';
 import { str, tpl } from './helm.ts';
+import { WEBHOOK_CONFIGURATION } from './operator.ts';
 
 const READ = ['get', 'list', 'watch'];
 const namespace = str('namespace');
@@ -48,6 +49,13 @@ const operatorClusterRules: PolicyRule[] = [
     verbs: [...READ, 'create', 'patch'],
   },
   { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
+  // the eviction webhook's configuration: the operator puts its CA in
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['validatingwebhookconfigurations'],
+    resourceNames: [WEBHOOK_CONFIGURATION],
+    verbs: ['get', 'update'],
+  },
   {
     apiGroups: [GROUP],
     resources: ['migrations/status', 'migrationpolicies/status', 'edgenodes/status'],
@@ -61,6 +69,8 @@ const operatorClusterRules: PolicyRule[] = [
 ];
 
 const operatorNamespaceRules: PolicyRule[] = [
+  // the webhook's CA and serving certificate (get is granted cluster-wide)
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'update'] },
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],

@@ -27,7 +27,14 @@ export const defaultValues = {
     caConfigMap: '',
     plainHttp: false,
   },
+  'webhook.enabled':
+    'Serve the eviction webhook (every operator replica, port 9443, Service continuum-webhook):\n' +
+    'evictions of pods on EdgeNodes with evictionPolicy Migrate become Migrations. Its\n' +
+    'failurePolicy is Ignore: a webhook that is down never blocks an eviction. The operator makes\n' +
+    'its certificate (Secret continuum-webhook-tls) and keeps the caBundle set (Argo CD: ignore\n' +
+    'differences on webhooks[].clientConfig.caBundle).',
   jobTtlSeconds: 600,
+  webhook: { enabled: true },
   kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
   logLevel: 'info',
   resources: {

@@ -1,6 +1,6 @@
 /** The OpenAPI/CEL schema of EdgeNode (cluster-scoped). */
 import { conditions, duration, labelMap, observedGeneration, typeMeta } from './common-schema.ts';
-import { array, integer, object, RFC3339, string, type Schema } from './schema.ts';
+import { array, integer, object, oneOf, RFC3339, string, type Schema } from './schema.ts';
 import {
   DEFAULT_CHECKPOINT_DIRECTORY,
   DEFAULT_CPU_WINDOW,
@@ -56,6 +56,15 @@ const spec = object<EdgeNodeSpec>(
     checkpointDirectory: string(
       'Directory the kubelet writes checkpoint archives to on these nodes (an absolute path).',
       { default: DEFAULT_CHECKPOINT_DIRECTORY, maxLength: 4096, pattern: '^(/[^/]+)+$' },
+    ),
+    evictionPolicy: oneOf(
+      'What an eviction of a pod on these nodes does (kubectl drain, the descheduler, the ' +
+        'cluster autoscaler). Evict (the default): the pod is evicted. Migrate: the eviction is ' +
+        'answered 429 and a checkpoint Migration (cutover TargetReady) moves the pod instead; the ' +
+        'eviction is retried and succeeds once the pod has moved, or at once if its Migration ' +
+        "failed. Needs the operator's eviction webhook.",
+      ['Evict', 'Migrate'],
+      { default: 'Evict' },
     ),
   },
   {

@@ -11,3 +11,8 @@ export const AGENT_SERVICE_ACCOUNT = 'continuum-agent';
 export const IMAGER_SERVICE_ACCOUNT = 'continuum-imager';
 /** Labels on everything the chart installs and on what the operator composes. */
 export const PART_OF_LABELS = { 'app.kubernetes.io/part-of': 'continuum' } as const;
+
+/** Service of the eviction webhook, in the operator namespace. */
+export const WEBHOOK_SERVICE = 'continuum-webhook';
+/** Secret holding the webhook's CA and serving certificate (the operator makes it). */
+export const WEBHOOK_TLS_SECRET = 'continuum-webhook-tls';

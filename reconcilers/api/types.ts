@@ -221,6 +221,8 @@ export interface EdgeNodeSpec {
   monitoring: EdgeNodeMonitoring;
   /** Where the kubelet writes checkpoint archives on these nodes. */
   checkpointDirectory: string;
+  /** Evict (default): evictions proceed; Migrate: an eviction becomes a Migration. */
+  evictionPolicy?: 'Evict' | 'Migrate';
 }
 
 /** One node of an edge site, as the operator last saw it. */

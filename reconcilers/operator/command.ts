@@ -44,6 +44,12 @@ Environment only (the chart's ConfigMap sets them):
   CONTINUUM_CHECKPOINT_TIMEOUT       seconds the kubelet may take per checkpoint (60)
   CONTINUUM_PULL_GRACE               seconds an imaging or restored pod may fail to pull (60)
   CONTINUUM_WATCH_NAMESPACE          act on the Migrations of this namespace only
+  CONTINUUM_EDGENODE_SELECTOR        manage only the EdgeNodes this label selector matches
+  CONTINUUM_REGISTRY_PLAIN_HTTP      true: the registry speaks plain HTTP
+  CONTINUUM_JOB_TTL                  seconds a finished imaging Job stays (600)
+  CONTINUUM_WEBHOOK_LISTEN           serve the eviction webhook (HTTPS) there, e.g. :9443
+  CONTINUUM_WEBHOOK_HOSTS            names in its certificate (comma-separated DNS names, IPs)
+  CONTINUUM_WEBHOOK_CONFIGURATION    ValidatingWebhookConfiguration to give its CA (caBundle)
   CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
 
 SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),

@@ -1,6 +1,6 @@
 /**
- * The operator process: probe/metrics server, leader election, and the controllers run while
- * leading. Each leadership term builds the controllers afresh from their factories, starts
+ * The operator process: probe/metrics server, the eviction webhook (every replica), leader
+ * election, and the controllers run while leading. Each leadership term builds the controllers afresh from their factories, starts
  * the shared informers, waits until they are synced (a reconcile must never see a half-filled
  * cache), then starts the controllers. Losing leadership ends the term at once.
  */
@@ -12,6 +12,8 @@ import type { Logger } from '../runtime/log.ts';
 import { metrics } from '../runtime/metrics.ts';
 import { startProbeServer, type ProbeServer } from '../runtime/server.ts';
 import type { ControllerFactory, Runnable } from './context.ts';
+import { WEBHOOK_TLS_SECRET } from '../api/install.ts';
+import { startWebhookServer, type WebhookServer } from '../webhook/server.ts';
 
 interface Term {
   informers: InformerFactory;
@@ -36,6 +38,7 @@ export interface OperatorOptions {
 
 export class Operator {
   private server: ProbeServer | undefined;
+  private webhook: WebhookServer | undefined;
   private elector: LeaderElector | undefined;
   private term: Term | undefined;
   private transitions: Promise<void> = Promise.resolve();
@@ -50,6 +53,19 @@ export class Operator {
   async start(): Promise<void> {
     const { config, kc, log } = this.opts;
     this.server = await startProbeServer({ listen: config.listen, ready: () => this.ready() });
+    if (config.webhook) {
+      this.webhook = await startWebhookServer({
+        kc,
+        listen: config.webhook.listen,
+        tls: {
+          namespace: config.namespace,
+          secretName: WEBHOOK_TLS_SECRET,
+          hosts: config.webhook.hosts,
+          ...(config.webhook.configuration ? { configuration: config.webhook.configuration } : {}),
+        },
+        log: log.child({ component: 'webhook' }),
+      });
+    }
     log.info({ port: this.server.port, identity: config.identity }, 'operator started');
     if (!config.leaderElect) return this.beginTerm();
     this.elector = new LeaderElector(
@@ -72,6 +88,7 @@ export class Operator {
     await this.transitions;
     await this.elector?.stop();
     await this.transitions;
+    await this.webhook?.close();
     await this.server?.close();
     this.opts.log.info('operator stopped');
   }

@@ -31,6 +31,15 @@ export interface OperatorConfig {
    * one cluster split the EdgeNodes by it.
    */
   edgeNodeSelector?: string;
+  /** The eviction webhook (webhook/server.ts), served by every replica; undefined: none. */
+  webhook?: {
+    /** `host:port` or `:port` of the HTTPS server. */
+    listen: string;
+    /** DNS names and IP addresses its certificate names (the webhook Service's DNS name). */
+    hosts: string[];
+    /** ValidatingWebhookConfiguration that gets the CA as caBundle. */
+    configuration?: string;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -50,5 +59,14 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
     identity: env.POD_NAME || `${hostname()}-${process.pid}`,
     leaseName: 'continuum-operator',
     edgeNodeSelector: env.CONTINUUM_EDGENODE_SELECTOR || undefined,
+    ...(env.CONTINUUM_WEBHOOK_LISTEN
+      ? {
+          webhook: {
+            listen: env.CONTINUUM_WEBHOOK_LISTEN,
+            hosts: (env.CONTINUUM_WEBHOOK_HOSTS ?? '').split(',').filter(Boolean),
+            configuration: env.CONTINUUM_WEBHOOK_CONFIGURATION || undefined,
+          },
+        }
+      : {}),
   };
 }

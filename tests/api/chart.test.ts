@@ -145,7 +145,8 @@ test('helm template output applies with a server-side dry run', async (t) => {
     ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
     ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],
     ...['CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service'],
-    ...['ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
+    ...['Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
+    'ValidatingWebhookConfiguration',
   ]);
   // a dry run creates no namespace, so the chart's own Namespace is applied for real first
   const namespace = docs.find((d) => d.kind === 'Namespace');

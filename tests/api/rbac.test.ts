@@ -42,6 +42,7 @@ test('the operator can do what a migration needs', (t) => {
     'patch pods',
     'get replicasets.apps',
     'get deployments.apps',
+    'update validatingwebhookconfigurations.admissionregistration.k8s.io',
     'watch nodes',
     'create jobs.batch',
     'delete jobs.batch',
@@ -58,6 +59,8 @@ test('the operator can do what a migration needs', (t) => {
   const namespaced = grants(roles[0]!.rules);
   t.true(namespaced.includes('update leases.coordination.k8s.io'));
   t.true(namespaced.includes('create daemonsets.apps'));
+  t.true(namespaced.includes('create secrets'), 'the webhook TLS Secret, in its namespace only');
+  t.false(cluster.includes('create secrets'), 'no Secret anywhere else');
 });
 
 test('the operator cannot do what it does not need', (t) => {
@@ -73,7 +76,6 @@ test('the operator cannot do what it does not need', (t) => {
     'update pods',
     'patch deployments.apps',
     'patch replicasets.apps',
-    'create secrets',
     'delete migrations.continuum.dev',
     'create tokenreviews.authentication.k8s.io',
     'create subjectaccessreviews.authorization.k8s.io',

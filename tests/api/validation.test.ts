@@ -91,6 +91,7 @@ test('a minimal EdgeNode is accepted with its defaults', async (t) => {
     cloudSelector: { 'continuum.dev/layer': 'cloud' },
     monitoring: { interval: '1s', cpuWindow: '1s' },
     checkpointDirectory: '/var/lib/kubelet/checkpoints',
+    evictionPolicy: 'Evict',
   });
 });
 

@@ -94,6 +94,8 @@ export async function startControlPlane(opts: {
         `--service-account-signing-key-file=${pki.saKey}`,
         `--service-cluster-ip-range=${opts.serviceRange}`,
         '--allow-privileged=true',
+        // Services of webhooks reached at their endpoints: no kube-proxy routes ClusterIPs here
+        '--enable-aggregator-routing=true',
         '--profiling=false',
         '--v=1',
       ],

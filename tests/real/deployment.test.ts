@@ -28,9 +28,8 @@ test('a Deployment pod moves real-edge → real-cloud; its ReplicaSet owns the r
   t.timeout(300_000);
   const { core, namespace } = h;
   const apps = h.kc.makeApiClient(AppsV1Api);
+  // pinned by nodeName, past the scheduler: another test may drain (cordon) real-edge meanwhile
   const { spec } = counterPod('counter', 'real-edge');
-  delete spec!.nodeName;
-  spec!.nodeSelector = { 'kubernetes.io/hostname': 'real-edge' };
   await apps.createNamespacedDeployment({
     namespace,
     body: {

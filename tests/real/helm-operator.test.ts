@@ -6,8 +6,10 @@
  * THEN the operator runs as a real pod on real-cloud — in-cluster configuration through the
  *   `kubernetes` Service, its projected token, probes passing, the leader Lease held by the pod —,
  *   the agent DaemonSet of an EdgeNode runs on real-edge and its metrics reach the operator
- *   through NATS (the EdgeNode's status), and a checkpoint Migration real-edge → real-cloud made
- *   with the chart's registry defaults ends Done with the counter's memory carried over.
+ *   through NATS (the EdgeNode's status), a checkpoint Migration real-edge → real-cloud made
+ *   with the chart's registry defaults ends Done with the counter's memory carried over, and —
+ *   the EdgeNode's evictionPolicy Migrate — `kubectl drain real-edge` moves a counter through the
+ *   chart's eviction webhook instead of killing it, its memory carried over.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,8 +21,12 @@ import {
   AppsV1Api,
   CoordinationV1Api,
   CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
   type V1Pod,
 } from '@kubernetes/client-node';
+import { evictionMigrationName } from '../../reconcilers/webhook/eviction.ts';
+import { kubectl } from '../api/kubectl.ts';
 import { installCrds } from '../api/install-crds.ts';
 import { testEnv } from '../env/info.ts';
 import { adminKubeConfig } from '../env/service-account.ts';
@@ -251,6 +257,59 @@ test.serial(
     t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
     t.true(m.status?.image?.startsWith(`${testEnv().tlsRegistry.host}/continuum/${RELEASE}`));
     const target = m.status!.targetPod!;
+    const lines = await waitFor(
+      'the restored counter past the checkpoint',
+      async () => {
+        const all = counts(await logsOf(core, WORK, target));
+        return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
+      },
+      60_000,
+    );
+    t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
+  },
+);
+
+test.serial(
+  'kubectl drain real-edge moves the pod through the webhook: its memory carried over',
+  async (t) => {
+    if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+    t.timeout(300_000);
+    await custom.patchClusterCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: EDGE_NODE_PLURAL,
+        name: EDGE_NODE,
+        body: { spec: { evictionPolicy: 'Migrate' } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const pod = await core.createNamespacedPod({
+      namespace: WORK,
+      body: counterPod('drain-counter', 'real-edge'),
+    });
+    await waitFor(
+      'the counter at 3',
+      async () => (lastCount(await logsOf(core, WORK, 'drain-counter'))?.count ?? 0) >= 3,
+    );
+    const before = lastCount(await logsOf(core, WORK, 'drain-counter'))!;
+    const drained = await kubectl([
+      ...['drain', 'real-edge', '--pod-selector', 'app=drain-counter', '--force'],
+      ...['--ignore-daemonsets', '--timeout=240s'],
+    ]).finally(() => kubectl(['uncordon', 'real-edge']));
+    t.is(drained.code, 0, drained.stderr + (await operatorState()));
+    t.regex(drained.stderr, /instead of being evicted/, 'the eviction was answered 429');
+    const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
+    const m = (await custom.getNamespacedCustomObject({
+      ...ref,
+      name: evictionMigrationName('drain-counter', pod.metadata!.uid!),
+    })) as Migration;
+    t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+    const target = m.status!.targetPod!;
+    t.is(
+      (await core.readNamespacedPod({ namespace: WORK, name: target })).spec?.nodeName,
+      'real-cloud',
+    );
     const lines = await waitFor(
       'the restored counter past the checkpoint',
       async () => {
