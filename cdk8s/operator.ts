@@ -9,6 +9,7 @@ import {
   KubeDeployment,
   KubeNamespace,
   KubeService,
+  KubeMutatingWebhookConfiguration,
   KubeValidatingWebhookConfiguration,
   Quantity,
 } from 'cdk8s-plus-27/lib/imports/k8s.js';
@@ -30,8 +31,9 @@ const selector = {
 const labels = { ...selector, ...PART_OF_LABELS };
 const PORT = 8080;
 const WEBHOOK_PORT = 9443;
-/** The ValidatingWebhookConfiguration, named after the release (it is cluster-wide). */
+/** The webhook configurations, named after the release (they are cluster-wide). */
 export const WEBHOOK_CONFIGURATION = tpl('printf "%s-eviction" .Release.Name | quote');
+export const RESTORE_CONFIGURATION = tpl('printf "%s-restore" .Release.Name | quote');
 /** Where the registry CA ConfigMap (registry.caConfigMap) is mounted in the operator. */
 const REGISTRY_CA_DIR = '/etc/continuum/registry-ca';
 /** `repository:tag`, the tag defaulting to the chart's appVersion. */
@@ -68,6 +70,7 @@ export function configMapChart(scope: Construct): Chart {
       ),
       CONTINUUM_WEBHOOK_HOSTS: tpl(`printf "${WEBHOOK_SERVICE}.%s.svc" .Values.namespace | quote`),
       CONTINUUM_WEBHOOK_CONFIGURATION: WEBHOOK_CONFIGURATION,
+      CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION: RESTORE_CONFIGURATION,
       CONTINUUM_REGISTRY_CA: tpl(
         `empty .Values.registry.caConfigMap | ternary "" "${REGISTRY_CA_DIR}/ca.crt" | quote`,
       ),
@@ -222,9 +225,9 @@ export function serviceChart(scope: Construct): Chart {
 }
 
 /**
- * The eviction webhook: its Service (every operator replica) and the configuration that sends
- * it the evictions of pods — of `watchNamespace` if set, else of every namespace but
- * kube-system and the operator's. Ignore on
+ * The webhooks: their Service (every operator replica), the configuration that sends it the
+ * evictions of pods, and the one that sends it the pods StatefulSets create (restored in place)
+ * — of `watchNamespace` if set, else of every namespace but kube-system and the operator's. Ignore on
  * failure and a 5 s timeout: a webhook that is down never blocks an eviction. No caBundle here:
  * the operator puts its own CA in.
  */
@@ -257,30 +260,73 @@ export function webhookChart(scope: Construct): Chart {
             scope: 'Namespaced',
           },
         ],
-        namespaceSelector: {
-          matchExpressions: [
-            {
-              key: 'kubernetes.io/metadata.name',
-              operator: tpl('empty .Values.watchNamespace | ternary "NotIn" "In" | quote'),
-              values: [], // in toJson below
-            },
-          ],
+        namespaceSelector: NAMESPACES,
+      },
+    ],
+  });
+  new RestoreWebhookConfiguration(chart, 'restore', {
+    metadata: { name: RESTORE_CONFIGURATION, labels },
+    webhooks: [
+      {
+        name: 'restore.continuum.dev',
+        admissionReviewVersions: ['v1'],
+        sideEffects: 'None',
+        failurePolicy: 'Ignore',
+        timeoutSeconds: 5,
+        reinvocationPolicy: 'Never',
+        clientConfig: {
+          service: { name: WEBHOOK_SERVICE, namespace, path: '/restore', port: 443 },
         },
+        rules: [
+          {
+            operations: ['CREATE'],
+            apiGroups: [''],
+            apiVersions: ['v1'],
+            resources: ['pods'],
+            scope: 'Namespaced',
+          },
+        ],
+        // the pods of StatefulSets only
+        objectSelector: {
+          matchExpressions: [{ key: 'statefulset.kubernetes.io/pod-name', operator: 'Exists' }],
+        },
+        namespaceSelector: NAMESPACES,
       },
     ],
   });
   return chart;
 }
 
-/** The configuration with the namespaces its selector names, a list only a template can make. */
+/** Filled in by scoped(), after the typed conversion. */
+const NAMESPACES = {
+  matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: [] }],
+};
+
+type WebhooksJson = {
+  webhooks: { namespaceSelector: { matchExpressions: Record<string, unknown>[] } }[];
+};
+
+/**
+ * The namespaces a webhook's selector names — `watchNamespace`, else all but kube-system and
+ * the operator's — a list only a template can make, set after the typed conversion.
+ */
+function scoped(json: WebhooksJson): WebhooksJson {
+  const expression = json.webhooks[0]!.namespaceSelector.matchExpressions[0]!;
+  expression.operator = tpl('empty .Values.watchNamespace | ternary "NotIn" "In" | quote');
+  expression.values = tpl(
+    'empty .Values.watchNamespace | ternary (list "kube-system" .Values.namespace) (list .Values.watchNamespace) | toJson',
+  );
+  return json;
+}
+
 class EvictionWebhookConfiguration extends KubeValidatingWebhookConfiguration {
-  override toJson(): { webhooks: { namespaceSelector: { matchExpressions: object[] } }[] } {
-    const json = super.toJson() as {
-      webhooks: { namespaceSelector: { matchExpressions: Record<string, unknown>[] } }[];
-    };
-    json.webhooks[0]!.namespaceSelector.matchExpressions[0]!.values = tpl(
-      'empty .Values.watchNamespace | ternary (list "kube-system" .Values.namespace) (list .Values.watchNamespace) | toJson',
-    );
-    return json;
+  override toJson(): WebhooksJson {
+    return scoped(super.toJson() as WebhooksJson);
+  }
+}
+
+class RestoreWebhookConfiguration extends KubeMutatingWebhookConfiguration {
+  override toJson(): WebhooksJson {
+    return scoped(super.toJson() as WebhooksJson);
   }
 }

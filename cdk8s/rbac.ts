@@ -26,7 +26,7 @@ import {
 } from '../reconcilers/api/install.ts';
 import { GROUP } from '../reconcilers/api/types.ts';
 import { str, tpl } from './helm.ts';
-import { WEBHOOK_CONFIGURATION } from './operator.ts';
+import { RESTORE_CONFIGURATION, WEBHOOK_CONFIGURATION } from './operator.ts';
 
 const READ = ['get', 'list', 'watch'];
 const namespace = str('namespace');
@@ -35,7 +35,11 @@ const operatorClusterRules: PolicyRule[] = [
   // patch: a ReplicaSet's source and restored pod at the handover (deletion cost, template hash)
   { apiGroups: [''], resources: ['pods'], verbs: [...READ, 'create', 'delete', 'patch'] },
   // whether a source pod's ReplicaSet and Deployment allow the move (no rollout under way)
-  { apiGroups: ['apps'], resources: ['replicasets', 'deployments'], verbs: ['get'] },
+  {
+    apiGroups: ['apps'],
+    resources: ['replicasets', 'deployments', 'statefulsets'],
+    verbs: ['get'],
+  },
   { apiGroups: [''], resources: ['nodes', 'namespaces'], verbs: READ },
   { apiGroups: [''], resources: ['nodes/checkpoint'], verbs: ['create'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
@@ -49,11 +53,17 @@ const operatorClusterRules: PolicyRule[] = [
     verbs: [...READ, 'create', 'patch'],
   },
   { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
-  // the eviction webhook's configuration: the operator puts its CA in
+  // the webhooks' configurations: the operator puts its CA in
   {
     apiGroups: ['admissionregistration.k8s.io'],
     resources: ['validatingwebhookconfigurations'],
     resourceNames: [WEBHOOK_CONFIGURATION],
+    verbs: ['get', 'update'],
+  },
+  {
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: ['mutatingwebhookconfigurations'],
+    resourceNames: [RESTORE_CONFIGURATION],
     verbs: ['get', 'update'],
   },
   {

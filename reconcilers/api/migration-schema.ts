@@ -162,18 +162,19 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
     },
     { required: ['reason', 'message'] },
   ),
-  owner: object<NonNullable<MigrationStatus['owner']>>(
-    'The ReplicaSet that owns the source pod (a Deployment): it adopts the restored pod once ' +
-      'that is Ready and removes the source.',
+  owner: object<{ kind: string; name: string; uid: string; podTemplateHash?: string }>(
+    'The controller of the source pod. A ReplicaSet (a Deployment) adopts the restored pod ' +
+      'once that is Ready and removes the source; a StatefulSet re-creates the pod under its ' +
+      'name once the source is gone, restored on the target by the restore webhook.',
     {
-      kind: oneOf('Kind of the owner.', ['ReplicaSet']),
-      name: string('Name of the ReplicaSet.', { maxLength: 253 }),
-      uid: string('UID of the ReplicaSet.', { maxLength: 64 }),
-      podTemplateHash: string('The pod-template-hash label the restored pod gets.', {
+      kind: oneOf('Kind of the owner.', ['ReplicaSet', 'StatefulSet']),
+      name: string('Name of the owner.', { maxLength: 253 }),
+      uid: string('UID of the owner.', { maxLength: 64 }),
+      podTemplateHash: string('ReplicaSet: the pod-template-hash label the restored pod gets.', {
         maxLength: 63,
       }),
     },
-    { required: ['kind', 'name', 'uid', 'podTemplateHash'] },
+    { required: ['kind', 'name', 'uid'] },
   ),
   checkpoint: object<NonNullable<MigrationStatus['checkpoint']>>(
     'Checkpoint archives taken on the source node.',

@@ -134,10 +134,14 @@ export interface MigrationStatus {
    */
   restoreFallback?: { reason: string; message: string };
   /**
-   * The ReplicaSet that owns the source pod (a Deployment's): it adopts the restored pod and
-   * removes the source. `podTemplateHash` is the source's `pod-template-hash` label.
+   * The controller of the source pod. A ReplicaSet (a Deployment's) adopts the restored pod and
+   * removes the source (`podTemplateHash`: the source's `pod-template-hash` label); a
+   * StatefulSet re-creates the pod under its name once the source is gone, and the restore
+   * webhook makes that pod the restored one.
    */
-  owner?: { kind: 'ReplicaSet'; name: string; uid: string; podTemplateHash: string };
+  owner?:
+    | { kind: 'ReplicaSet'; name: string; uid: string; podTemplateHash: string }
+    | { kind: 'StatefulSet'; name: string; uid: string };
   checkpoint?: { archives: CheckpointArchive[] };
   /** Pushed checkpoint image, `repository@sha256:…`. */
   image?: string;

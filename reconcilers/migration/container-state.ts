@@ -44,3 +44,16 @@ export function stuckContainer(pod: V1Pod, now: Date, pullGraceMs: number): Stuc
   }
   return undefined;
 }
+
+/** A restored pod's trouble: terminated is as stuck as a container that cannot start. */
+export function restoredPodState(pod: V1Pod, now: Date, pullGraceMs: number): Stuck | undefined {
+  const phase = pod.status?.phase;
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    return {
+      reason: `Pod${phase}`,
+      message: `terminated (${phase}) before it became Ready`,
+      hopeless: true,
+    };
+  }
+  return stuckContainer(pod, now, pullGraceMs);
+}

@@ -14,6 +14,7 @@ import {
 } from '../api/types.ts';
 import { KubeletError, createKubeletClient, type KubeletClient } from '../kubelet/client.ts';
 import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
+import type { OperatorConfig } from '../runtime/config.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { MigrationConfig } from './model.ts';
 import { MIGRATION_LABEL } from './names.ts';
@@ -31,14 +32,12 @@ import { registryCheck } from './registry-check.ts';
  * pod may fail to pull an image before the Migration stops waiting), CONTINUUM_JOB_TTL (seconds
  * a finished Job stays). The registry CA bundle is read once, here.
  */
-export function migrationConfig(ctx: ControllerContext, env = process.env): MigrationConfig {
+export function migrationConfig(config: OperatorConfig, env = process.env): MigrationConfig {
   return {
-    defaultRepository: ctx.config.registryRepository,
+    defaultRepository: config.registryRepository,
     defaultPushSecret: env.CONTINUUM_REGISTRY_PUSH_SECRET || undefined,
     defaultPullSecret: env.CONTINUUM_REGISTRY_PULL_SECRET || undefined,
-    ...(ctx.config.registryCA
-      ? { registryCaPem: readFileSync(ctx.config.registryCA, 'utf8') }
-      : {}),
+    ...(config.registryCA ? { registryCaPem: readFileSync(config.registryCA, 'utf8') } : {}),
     registryPlainHttp: env.CONTINUUM_REGISTRY_PLAIN_HTTP === 'true',
     imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
     imagePullSecret: env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
@@ -75,7 +74,7 @@ export const migrationControllerFactory: ControllerFactory = {
       }),
       edgeNodes: informers.informer<EdgeNode>({ path: `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}` }),
     };
-    const config = migrationConfig(ctx);
+    const config = migrationConfig(ctx.config);
     const reconciler = new MigrationReconciler({
       kc: ctx.kc,
       caches,

@@ -78,7 +78,9 @@ export function guard(
       };
     }
   }
-  if (phase === 'Restoring' && !o.targetPod && !isAlive(o.pod)) {
+  // a StatefulSet's pod is deleted first, its replacement created after (restoring-in-place.ts)
+  const inPlace = m.status?.owner?.kind === 'StatefulSet';
+  if (phase === 'Restoring' && !o.targetPod && !isAlive(o.pod) && !inPlace) {
     return {
       reason: 'SourcePodGone',
       message: `${pod} was deleted before its replacement was created`,

@@ -2,7 +2,8 @@
  * The vocabulary of the Migration state machine: what `observe` reads, what `decide` returns,
  * the actions only the reconciler shell performs, and their typed outcomes.
  */
-import type { V1Deployment, V1Job, V1Node, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { OwnerObjects } from './owner.ts';
 import type {
   CheckpointArchive,
   EdgeNode,
@@ -28,9 +29,9 @@ export interface Observed {
   targetPod?: V1Pod;
   /** Registry answers for the image references {@link imageRefsToVerify} asked about. */
   images: Record<string, ImageCheck>;
-  /** In Pending, for a source pod of a ReplicaSet: it, and its Deployment if it has one. */
-  owner?: { replicaSet?: V1ReplicaSet; deployment?: V1Deployment };
-  /** Other Migrations of the namespace moving a pod of the same ReplicaSet. */
+  /** In Pending, for a source pod with a controller: its ReplicaSet and Deployment, or StatefulSet. */
+  owner?: OwnerObjects;
+  /** Other Migrations of the namespace moving a pod of the same controller. */
   ownerMigrations: Migration[];
 }
 

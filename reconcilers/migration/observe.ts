@@ -2,7 +2,7 @@
  * observe: everything one pass needs, read fresh. The Migration and the source pod are read
  * from the API server, the restored pod too unless the cache has it Ready; nodes, Jobs, imaging
  * pods, sibling Migrations and EdgeNodes come from the informer caches (a stale read there
- * only delays a step). In Pending, a source pod's ReplicaSet and Deployment are read fresh. Registry lookups happen here too, so that decide
+ * only delays a step). In Pending, a source pod's controllers are read fresh. Registry lookups happen here too, so that decide
  * stays pure.
  */
 import type {
@@ -13,6 +13,7 @@ import type {
   V1Pod,
   V1ReplicaSet,
   V1Secret,
+  V1StatefulSet,
 } from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
@@ -118,7 +119,7 @@ export async function observe(
 }
 
 /**
- * In Pending, the ReplicaSet controlling the source pod and the Deployment controlling that,
+ * In Pending, the StatefulSet, or the ReplicaSet and its Deployment, controlling the source pod,
  * read fresh (a rollout that just began must be seen); undefined for a pod without one.
  */
 async function ownerObjects(
@@ -127,10 +128,14 @@ async function ownerObjects(
   pod: V1Pod | undefined,
 ): Promise<Observed['owner']> {
   const controller = pod && controllerOf(pod);
-  if ((m.status?.phase ?? 'Pending') !== 'Pending' || controller?.kind !== 'ReplicaSet') {
-    return undefined;
-  }
+  if ((m.status?.phase ?? 'Pending') !== 'Pending' || !controller) return undefined;
   const apps = `/apis/apps/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}`;
+  if (controller.kind === 'StatefulSet') {
+    const path = `${apps}/statefulsets/${encodeURIComponent(controller.name)}`;
+    const statefulSet = await getOrUndefined<V1StatefulSet>(kc, path);
+    return statefulSet ? { statefulSet } : {};
+  }
+  if (controller.kind !== 'ReplicaSet') return undefined;
   const replicaSet = await getOrUndefined<V1ReplicaSet>(
     kc,
     `${apps}/replicasets/${encodeURIComponent(controller.name)}`,

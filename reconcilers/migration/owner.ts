@@ -1,4 +1,8 @@
 /**
+ * Pods with a controller. A StatefulSet's pod keeps its name, so its source goes first and the
+ * StatefulSet's re-creation becomes the restored pod (phases/restoring-in-place.ts); it moves
+ * only without volumes that stay on the node.
+ *
  * Pods of a ReplicaSet (a Deployment's): the ReplicaSet must own the restored pod afterwards and
  * never see more than one extra replica. The restored pod is created without the
  * `pod-template-hash` label, so the ReplicaSet neither counts nor adopts it while it starts;
@@ -7,7 +11,7 @@
  * deletes the source itself once the adoption shows, in case the ReplicaSet has not). The
  * Deployment's template is never touched, so nothing rolls out.
  */
-import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
 import type { Migration, MigrationStatus } from '../api/types.ts';
 import { TERMINAL } from './model.ts';
 import { controllerOf } from './pods.ts';
@@ -18,23 +22,31 @@ export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 export const FIRST_TO_GO = '-2147483647';
 
 export type PodOwner = NonNullable<MigrationStatus['owner']>;
+export type ReplicaSetOwner = Extract<PodOwner, { kind: 'ReplicaSet' }>;
 
-/** The owner the source's ReplicaSet and Deployment allow to record, or why not. */
-export function ownerOf(
-  pod: V1Pod,
-  replicaSet: V1ReplicaSet | undefined,
-  deployment: V1Deployment | undefined,
-): { owner: PodOwner } | { reason: string; message: string } {
+/** What observe read of the source's controllers (Pending only). */
+export interface OwnerObjects {
+  replicaSet?: V1ReplicaSet;
+  deployment?: V1Deployment;
+  statefulSet?: V1StatefulSet;
+}
+
+type Refusal = { reason: string; message: string };
+
+/** The owner the source's controllers allow to record, or why not. */
+export function ownerOf(pod: V1Pod, objects: OwnerObjects = {}): { owner: PodOwner } | Refusal {
   const controller = controllerOf(pod)!;
   const name = `pod "${pod.metadata?.name}"`;
+  if (controller.kind === 'StatefulSet') return statefulSetOwner(pod, objects.statefulSet);
   if (controller.kind !== 'ReplicaSet') {
     return {
       reason: 'PodHasController',
       message:
         `${name} is controlled by ${controller.kind} "${controller.name}"; only pods without a ` +
-        'controller and pods of a ReplicaSet (Deployment) can be migrated',
+        'controller and pods of a ReplicaSet (Deployment) or StatefulSet can be migrated',
     };
   }
+  const { replicaSet, deployment } = objects;
   const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH];
   if (!replicaSet || replicaSet.metadata?.uid !== controller.uid || !hash) {
     return {
@@ -51,6 +63,41 @@ export function ownerOf(
   }
   const owner = { kind: 'ReplicaSet' as const, name: controller.name, uid: controller.uid };
   return { owner: { ...owner, podTemplateHash: hash } };
+}
+
+/** Volumes whose contents cannot follow a pod to another node, nor are in a checkpoint. */
+const UNMOVABLE = ['persistentVolumeClaim', 'hostPath', 'emptyDir', 'ephemeral'] as const;
+
+/** A StatefulSet's pod: its set not rolling out, and no volume that stays behind. */
+function statefulSetOwner(
+  pod: V1Pod,
+  set: V1StatefulSet | undefined,
+): { owner: PodOwner } | Refusal {
+  const controller = controllerOf(pod)!;
+  const name = `pod "${pod.metadata?.name}"`;
+  if (!set || set.metadata?.uid !== controller.uid) {
+    return {
+      reason: 'OwnerNotFound',
+      message: `StatefulSet "${controller.name}" of ${name} is gone`,
+    };
+  }
+  const { currentRevision, updateRevision } = set.status ?? {};
+  if (updateRevision && currentRevision !== updateRevision) {
+    return {
+      reason: 'OwnerRollingOut',
+      message: `StatefulSet "${controller.name}" of ${name} is rolling out (revision ${currentRevision} → ${updateRevision}); migrate once it is done`,
+    };
+  }
+  for (const v of pod.spec?.volumes ?? []) {
+    const kind = UNMOVABLE.find((k) => v[k] !== undefined);
+    if (kind) {
+      return {
+        reason: 'VolumeNotMovable',
+        message: `${name} has volume "${v.name}" (${kind}), whose contents stay on the node: a checkpoint holds the container's memory and writable layer, not its volumes`,
+      };
+    }
+  }
+  return { owner: { kind: 'StatefulSet', name: controller.name, uid: controller.uid } };
 }
 
 /** What shows a Deployment rolling out, if it is. */

@@ -58,6 +58,11 @@ export function targetPod(
     tools?: { image: string; pullSecret?: string };
     /** The source's ReplicaSet: the pod starts without its template hash (owner.ts). */
     owner?: PodOwner;
+    /**
+     * `source` is the pod being admitted (a StatefulSet's re-creation, webhook/restore.ts): the
+     * ServiceAccount token volume the API server just added is its own, and stays.
+     */
+    admitting?: boolean;
   } = {},
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
@@ -67,7 +72,9 @@ export function targetPod(
   if (spec.affinity?.nodeAffinity) delete spec.affinity.nodeAffinity;
   Object.assign(spec, placement);
   const injected = new Set(
-    (spec.volumes ?? []).filter((v) => v.name.startsWith('kube-api-access-')).map((v) => v.name),
+    (opts.admitting ? [] : (spec.volumes ?? []))
+      .filter((v) => v.name.startsWith('kube-api-access-'))
+      .map((v) => v.name),
   );
   spec.volumes = spec.volumes?.filter((v) => !injected.has(v.name));
   const replaced: Record<string, string> = {};
@@ -96,7 +103,7 @@ export function targetPod(
   delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
   delete annotations[DELETION_COST];
   const labels = { ...source.metadata?.labels };
-  if (opts.owner) delete labels[POD_TEMPLATE_HASH];
+  if (opts.owner?.kind === 'ReplicaSet') delete labels[POD_TEMPLATE_HASH];
   delete annotations[SOURCE_IMAGES_ANNOTATION];
   if (Object.keys(replaced).length)
     annotations[SOURCE_IMAGES_ANNOTATION] = JSON.stringify(replaced);

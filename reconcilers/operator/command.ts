@@ -49,7 +49,9 @@ Environment only (the chart's ConfigMap sets them):
   CONTINUUM_JOB_TTL                  seconds a finished imaging Job stays (600)
   CONTINUUM_WEBHOOK_LISTEN           serve the eviction webhook (HTTPS) there, e.g. :9443
   CONTINUUM_WEBHOOK_HOSTS            names in its certificate (comma-separated DNS names, IPs)
-  CONTINUUM_WEBHOOK_CONFIGURATION    ValidatingWebhookConfiguration to give its CA (caBundle)
+  CONTINUUM_WEBHOOK_CONFIGURATION    its eviction ValidatingWebhookConfiguration (gets its CA)
+  CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION
+                                     its restore MutatingWebhookConfiguration (gets its CA)
   CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
 
 SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),

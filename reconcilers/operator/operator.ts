@@ -56,12 +56,13 @@ export class Operator {
     if (config.webhook) {
       this.webhook = await startWebhookServer({
         kc,
+        config,
         listen: config.webhook.listen,
         tls: {
           namespace: config.namespace,
           secretName: WEBHOOK_TLS_SECRET,
           hosts: config.webhook.hosts,
-          ...(config.webhook.configuration ? { configuration: config.webhook.configuration } : {}),
+          configurations: config.webhook.configurations,
         },
         log: log.child({ component: 'webhook' }),
       });

@@ -37,8 +37,8 @@ export interface OperatorConfig {
     listen: string;
     /** DNS names and IP addresses its certificate names (the webhook Service's DNS name). */
     hosts: string[];
-    /** ValidatingWebhookConfiguration that gets the CA as caBundle. */
-    configuration?: string;
+    /** The eviction (validating) and restore (mutating) configurations that get its CA. */
+    configurations: { validating?: string; mutating?: string };
   };
 }
 
@@ -64,7 +64,14 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
           webhook: {
             listen: env.CONTINUUM_WEBHOOK_LISTEN,
             hosts: (env.CONTINUUM_WEBHOOK_HOSTS ?? '').split(',').filter(Boolean),
-            configuration: env.CONTINUUM_WEBHOOK_CONFIGURATION || undefined,
+            configurations: {
+              ...(env.CONTINUUM_WEBHOOK_CONFIGURATION
+                ? { validating: env.CONTINUUM_WEBHOOK_CONFIGURATION }
+                : {}),
+              ...(env.CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION
+                ? { mutating: env.CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION }
+                : {}),
+            },
           },
         }
       : {}),

@@ -1,8 +1,8 @@
 /**
  * The operator's admission webhook server (every replica serves it, leader or not): HTTPS with
  * the certificate of tls.ts (checked every minute, the caBundle re-published if a `helm
- * upgrade` reset it), and `POST /evict` answering
- * AdmissionReviews of `pods/eviction` (eviction.ts). What it reads it reads fresh from the API
+ * upgrade` reset it); `POST /evict` answers AdmissionReviews of `pods/eviction` (eviction.ts),
+ * `POST /restore` those of pods a StatefulSet creates (restore.ts). What it reads it reads fresh from the API
  * server — evictions are rare — within the few seconds the API server waits.
  */
 import { createServer, type Server } from 'node:https';
@@ -26,7 +26,11 @@ import { apiErrorCode } from '../runtime/kube.ts';
 import { getJson } from '../runtime/list.ts';
 import type { Logger } from '../runtime/log.ts';
 import { parseListen } from '../runtime/server.ts';
+import { migrationConfig } from '../migration/controller.ts';
+import type { MigrationConfig } from '../migration/model.ts';
+import type { OperatorConfig } from '../runtime/config.ts';
 import { answerEviction, type EvictionFacts } from './eviction.ts';
+import { restorePatch, restoringMigration } from './restore.ts';
 import { ensureWebhookTls, publishCaBundle, type WebhookTlsOptions } from './tls.ts';
 
 /** How often the certificate is checked and the caBundle re-published (a helm upgrade resets it). */
@@ -37,6 +41,8 @@ interface AdmissionRequest {
   name?: string;
   namespace?: string;
   dryRun?: boolean;
+  /** The object being admitted: an Eviction, or the pod being created. */
+  object?: unknown;
 }
 
 export interface WebhookServer {
@@ -81,10 +87,53 @@ async function facts(kc: KubeConfig, r: AdmissionRequest): Promise<EvictionFacts
   };
 }
 
-async function review(kc: KubeConfig, r: AdmissionRequest, log: Logger): Promise<object> {
-  // an operator acting on one namespace leaves the others' evictions alone
-  const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
-  if (watched && r.namespace !== watched) return { uid: r.uid, allowed: true };
+/** A StatefulSet's pod being created: restored if its Migration is Restoring (restore.ts). */
+async function reviewPod(
+  kc: KubeConfig,
+  r: AdmissionRequest,
+  cfg: MigrationConfig,
+  log: Logger,
+): Promise<object> {
+  const pod = r.object as V1Pod;
+  pod.metadata = { ...pod.metadata, namespace: r.namespace };
+  if (pod.metadata.ownerReferences?.find((o) => o.controller)?.kind !== 'StatefulSet') {
+    return { uid: r.uid, allowed: true };
+  }
+  const ns = encodeURIComponent(r.namespace ?? '');
+  const migrations = await getJson<{ items: Migration[] }>(
+    kc,
+    `/apis/${API_VERSION}/namespaces/${ns}/${MIGRATION_PLURAL}`,
+  );
+  const m = restoringMigration(pod, migrations.items);
+  if (!m) return { uid: r.uid, allowed: true };
+  const source = m.status?.sourceNode;
+  const [sourceNode, edgeNodes] = await Promise.all([
+    source
+      ? orUndefined(getJson<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(source)}`))
+      : undefined,
+    getJson<{ items: EdgeNode[] }>(kc, `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}`),
+  ]);
+  const patch = restorePatch({
+    pod,
+    migrations: [m],
+    edgeNodes: edgeNodes.items,
+    cfg,
+    ...(sourceNode ? { sourceNode } : {}),
+  });
+  if (!patch) return { uid: r.uid, allowed: true };
+  log.info(
+    { pod: `${r.namespace}/${r.name}`, migration: m.metadata.name },
+    'pod restored in place',
+  );
+  return {
+    uid: r.uid,
+    allowed: true,
+    patchType: 'JSONPatch',
+    patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+  };
+}
+
+async function reviewEviction(kc: KubeConfig, r: AdmissionRequest, log: Logger): Promise<object> {
   const answer = answerEviction(await facts(kc, r));
   if (answer.allowed) {
     log.debug({ pod: `${r.namespace}/${r.name}`, why: answer.why }, 'eviction allowed');
@@ -115,6 +164,8 @@ async function review(kc: KubeConfig, r: AdmissionRequest, log: Logger): Promise
 
 export async function startWebhookServer(opts: {
   kc: KubeConfig;
+  /** The operator's settings: the restored pods' image, Secrets and registry. */
+  config: OperatorConfig;
   listen: string;
   tls: WebhookTlsOptions;
   log: Logger;
@@ -122,8 +173,15 @@ export async function startWebhookServer(opts: {
   const { kc, log } = opts;
   const refresh = async () => {
     const { ca, server } = await ensureWebhookTls(kc, opts.tls, log);
-    if (opts.tls.configuration) await publishCaBundle(kc, opts.tls.configuration, ca);
+    await publishCaBundle(kc, opts.tls.configurations, ca);
     return server;
+  };
+  const cfg = migrationConfig(opts.config);
+  const review = (path: string, r: AdmissionRequest): Promise<object> => {
+    // an operator acting on one namespace leaves the others' pods alone
+    const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+    if (watched && r.namespace !== watched) return Promise.resolve({ uid: r.uid, allowed: true });
+    return path === '/evict' ? reviewEviction(kc, r, log) : reviewPod(kc, r, cfg, log);
   };
   const first = await refresh();
   let served = first.cert;
@@ -140,16 +198,19 @@ export async function startWebhookServer(opts: {
       } catch {
         // answered below
       }
-      if (req.method !== 'POST' || req.url?.split('?')[0] !== '/evict' || !request?.uid) {
-        return reply(400, { message: 'expected a POST of an AdmissionReview to /evict' });
+      const path = req.url?.split('?')[0] ?? '';
+      if (req.method !== 'POST' || !['/evict', '/restore'].includes(path) || !request?.uid) {
+        return reply(400, {
+          message: 'expected a POST of an AdmissionReview to /evict or /restore',
+        });
       }
       const respond = (response: object) =>
         reply(200, { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response });
-      review(kc, request, log).then(respond, (err: unknown) => {
-        // cannot tell: let the eviction happen, as failurePolicy Ignore would
+      review(path, request).then(respond, (err: unknown) => {
+        // cannot tell: let it happen unchanged, as failurePolicy Ignore would
         log.warn(
-          { err: String(err), pod: `${request.namespace}/${request.name}` },
-          'eviction review failed',
+          { err: String(err), pod: `${request.namespace}/${request.name}`, path },
+          'admission review failed',
         );
         respond({ uid: request.uid, allowed: true, warnings: [`continuum: ${String(err)}`] });
       });

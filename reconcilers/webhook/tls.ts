@@ -25,8 +25,8 @@ export interface WebhookTlsOptions {
   secretName: string;
   /** DNS names and IP addresses the serving certificate must name. */
   hosts: string[];
-  /** ValidatingWebhookConfiguration whose webhooks get the CA as caBundle, if any. */
-  configuration?: string;
+  /** The webhook configurations whose webhooks get the CA as caBundle. */
+  configurations: WebhookConfigurations;
 }
 
 const text = (s: V1Secret, key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString();
@@ -101,24 +101,47 @@ export async function ensureWebhookTls(
   }
 }
 
-/** Puts `ca` into every webhook of the configuration whose caBundle differs. */
+/** The webhook configurations that get the CA: the eviction (validating) and restore (mutating) one. */
+export interface WebhookConfigurations {
+  validating?: string;
+  mutating?: string;
+}
+
+type Configuration = { webhooks?: { clientConfig: { caBundle?: string } }[] };
+
+/** Puts `ca` into every webhook of the configurations whose caBundle differs. */
 export async function publishCaBundle(
   kc: KubeConfig,
-  configuration: string,
+  names: WebhookConfigurations,
   ca: string,
 ): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
   const bundle = Buffer.from(ca).toString('base64');
-  for (let attempt = 0; ; attempt++) {
-    const config = await api.readValidatingWebhookConfiguration({ name: configuration });
-    const stale = (config.webhooks ?? []).filter((w) => w.clientConfig.caBundle !== bundle);
-    if (!stale.length) return;
-    for (const w of stale) w.clientConfig.caBundle = bundle;
-    try {
-      await api.replaceValidatingWebhookConfiguration({ name: configuration, body: config });
-      return;
-    } catch (err) {
-      if (apiErrorCode(err) !== 409 || attempt >= 3) throw err;
+  const kinds = [
+    names.validating && {
+      read: () => api.readValidatingWebhookConfiguration({ name: names.validating! }),
+      replace: (body: Configuration) =>
+        api.replaceValidatingWebhookConfiguration({ name: names.validating!, body: body as never }),
+    },
+    names.mutating && {
+      read: () => api.readMutatingWebhookConfiguration({ name: names.mutating! }),
+      replace: (body: Configuration) =>
+        api.replaceMutatingWebhookConfiguration({ name: names.mutating!, body: body as never }),
+    },
+  ];
+  for (const kind of kinds) {
+    if (!kind) continue;
+    for (let attempt = 0; ; attempt++) {
+      const config: Configuration = await kind.read();
+      const stale = (config.webhooks ?? []).filter((w) => w.clientConfig.caBundle !== bundle);
+      if (!stale.length) break;
+      for (const w of stale) w.clientConfig.caBundle = bundle;
+      try {
+        await kind.replace(config);
+        break;
+      } catch (err) {
+        if (apiErrorCode(err) !== 409 || attempt >= 3) throw err;
+      }
     }
   }
 }

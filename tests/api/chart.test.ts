@@ -144,7 +144,8 @@ test('helm template output applies with a server-side dry run', async (t) => {
   t.deepEqual(docs.map((d) => d.kind).sort(), [
     ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
     ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],
-    ...['CustomResourceDefinition', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service'],
+    ...['CustomResourceDefinition', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace'],
+    ...['Role', 'RoleBinding', 'Service'],
     ...['Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
     'ValidatingWebhookConfiguration',
   ]);

@@ -95,8 +95,8 @@ const rows: Row[] = [
       ),
   },
   {
-    name: 'a pod owned by a StatefulSet fails fast',
-    given: observed(m(), { pod: pod({ owner: 'StatefulSet' }) }),
+    name: 'a pod of a Job fails fast',
+    given: observed(m(), { pod: pod({ owner: 'Job' }) }),
     phase: 'Failed',
     reason: 'PodHasController',
     actions: [],

@@ -63,7 +63,7 @@ function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined)
     status.phase !== 'Done' &&
     target &&
     ownedBy(target, o.migration) &&
-    !(owner && isAdopted(target, owner)) &&
+    !(owner?.kind === 'ReplicaSet' && isAdopted(target, owner)) &&
     isAlive(o.pod) &&
     isAlive(target)
   ) {
@@ -74,8 +74,28 @@ function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined)
       why: 'rollback',
     });
   }
+  // a StatefulSet's restored pod that failed goes: the StatefulSet starts the pod afresh
+  if (
+    status.phase === 'Failed' &&
+    owner?.kind === 'StatefulSet' &&
+    target &&
+    ownedBy(target, o.migration) &&
+    isAlive(target)
+  ) {
+    actions.push({
+      type: 'deletePod',
+      name: target.metadata!.name!,
+      uid: target.metadata!.uid!,
+      why: 'rollback',
+    });
+  }
   // a ReplicaSet's source that stays loses the lowest deletion cost the handover gave it
-  if (status.phase !== 'Done' && owner && isAlive(o.pod) && markedFirstToGo(o.pod)) {
+  if (
+    status.phase !== 'Done' &&
+    owner?.kind === 'ReplicaSet' &&
+    isAlive(o.pod) &&
+    markedFirstToGo(o.pod)
+  ) {
     actions.push({
       type: 'patchPod',
       name: o.pod.metadata!.name!,

@@ -24,15 +24,15 @@ export function pending(
   enter(m, status, 'Pending', now);
 
   if (controllerOf(pod)) {
-    const checked = ownerOf(pod, o.owner?.replicaSet, o.owner?.deployment);
+    const checked = ownerOf(pod, o.owner);
     if (!('owner' in checked)) {
       fail(m, status, checked.reason, checked.message, now);
       return { status, actions: [] };
     }
-    // never more than one extra replica: one pod of a ReplicaSet moves at a time
+    // never more than one extra replica, nor two away: one pod of a controller moves at a time
     const busy = busyWith(checked.owner, m, o.ownerMigrations);
     if (busy) {
-      const msg = `ReplicaSet "${checked.owner.name}" is already moving a pod (Migration "${busy.metadata.name}")`;
+      const msg = `${checked.owner.kind} "${checked.owner.name}" is already moving a pod (Migration "${busy.metadata.name}")`;
       fail(m, status, 'AlreadyMigrating', msg, now);
       return { status, actions: [] };
     }

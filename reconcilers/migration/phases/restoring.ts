@@ -14,22 +14,24 @@
  *
  * A ReplicaSet's pod (status.owner) is cut over by its ReplicaSet, once the restored pod is
  * Ready, whatever spec.cutover says (owner.ts): the source runs until then, so a restored pod
- * that cannot run fails the Migration and is removed.
+ * that cannot run fails the Migration and is removed. A StatefulSet's pod is restored in place
+ * of its source (restoring-in-place.ts).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
 import { archivesOf, imageOf } from '../images.ts';
 import { targetPodName } from '../names.ts';
-import { stuckContainer, type Stuck } from '../container-state.ts';
+import { restoredPodState, type Stuck } from '../container-state.ts';
 import {
   DELETION_COST,
   FIRST_TO_GO,
   POD_TEMPLATE_HASH,
   isAdopted,
   markedFirstToGo,
-  type PodOwner,
+  type ReplicaSetOwner,
 } from '../owner.ts';
+import { restoringInPlace } from './restoring-in-place.ts';
 import { isAlive, isReady, ownedBy } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';
@@ -40,6 +42,7 @@ export function restoring(
   now: Date,
   cfg: MigrationConfig,
 ): Decision {
+  if (status.owner?.kind === 'StatefulSet') return restoringInPlace(o, status, now, cfg);
   const m = o.migration;
   const name = status.targetPod ?? targetPodName(m);
   status.targetPod = name;
@@ -73,7 +76,7 @@ export function restoring(
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
     if (status.owner && isAdopted(target, status.owner)) return handedOver(o, status, now);
-    const stuck = isAlive(target) ? stateOf(target, now, cfg) : undefined;
+    const stuck = isAlive(target) ? restoredPodState(target, now, cfg.pullGraceMs) : undefined;
     if (stuck?.hopeless) return cannotRun(o, target, stuck, status, actions, now, cfg);
     if (stuck) {
       const problem = {
@@ -118,7 +121,7 @@ export function restoring(
  * The source gets the lowest deletion cost, then the restored pod the template hash: the
  * ReplicaSet adopts it and, one replica over, removes the source first.
  */
-function handover(source: V1Pod | undefined, target: V1Pod, owner: PodOwner): Action[] {
+function handover(source: V1Pod | undefined, target: V1Pod, owner: ReplicaSetOwner): Action[] {
   const actions: Action[] = [];
   if (source && !markedFirstToGo(source)) {
     actions.push({
@@ -159,19 +162,6 @@ function handedOver(o: Observed, status: MigrationStatus, now: Date): Decision {
   }
   enter(m, status, 'Done', now);
   return { status, actions };
-}
-
-/** A terminated restored pod is as stuck as one whose container cannot start. */
-function stateOf(pod: V1Pod, now: Date, cfg: MigrationConfig): Stuck | undefined {
-  const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Succeeded') {
-    return {
-      reason: `Pod${phase}`,
-      message: `terminated (${phase}) before it became Ready`,
-      hopeless: true,
-    };
-  }
-  return stuckContainer(pod, now, cfg.pullGraceMs);
 }
 
 /**

@@ -1,0 +1,75 @@
+/**
+ * Restoring a StatefulSet's pod, which keeps its name (its identity: hostname, ordinal, labels):
+ * the source goes first (a checkpointed one with a 1 s grace period); the StatefulSet re-creates
+ * the pod under that name, and the operator's restore webhook (webhook/restore.ts) makes that
+ * pod the restored one — on the target, from the checkpoint images, annotated with this
+ * Migration. Done once it is Ready.
+ *
+ * The pod is down from the source's deletion until the restored container runs. A re-created
+ * pod the webhook did not restore (the webhook down: its failurePolicy is Ignore) runs afresh
+ * where the scheduler put it: the Migration fails (RestoreNotIntercepted), the workload runs. A
+ * restored pod that cannot run fails the Migration and is deleted: the StatefulSet then starts
+ * it afresh (the webhook leaves the pods of ended Migrations alone).
+ */
+import type { MigrationStatus } from '../../api/types.ts';
+import type { Decision, MigrationConfig, Observed } from '../model.ts';
+import { restoredPodState } from '../container-state.ts';
+import { isAlive, isReady, ownedBy } from '../pods.ts';
+import { enter, fail } from '../status.ts';
+
+export function restoringInPlace(
+  o: Observed,
+  status: MigrationStatus,
+  now: Date,
+  cfg: MigrationConfig,
+): Decision {
+  const m = o.migration;
+  const name = m.spec.podName;
+  status.targetPod = name;
+  if (isAlive(o.pod)) {
+    return {
+      status,
+      actions: [
+        {
+          type: 'deletePod',
+          name,
+          uid: o.pod.metadata!.uid!,
+          why: 'cutover',
+          ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
+        },
+      ],
+      requeueAfterMs: cfg.pollMs,
+    };
+  }
+  const pod = o.targetPod;
+  // the source still going, or the StatefulSet not there yet
+  if (!pod || pod.metadata?.uid === status.sourcePodUID) {
+    return { status, actions: [], requeueAfterMs: cfg.pollMs };
+  }
+  if (!ownedBy(pod, m)) {
+    fail(
+      m,
+      status,
+      'RestoreNotIntercepted',
+      `the StatefulSet re-created pod "${name}" without the restore (the restore webhook did not answer): it runs afresh, its memory state is lost`,
+      now,
+    );
+    return { status, actions: [] };
+  }
+  if (pod.spec?.nodeName) status.targetNode = pod.spec.nodeName;
+  const stuck = isAlive(pod) ? restoredPodState(pod, now, cfg.pullGraceMs) : undefined;
+  if (stuck?.hopeless) {
+    const msg = `restored pod "${name}" cannot run: ${stuck.message}; the StatefulSet starts it afresh`;
+    fail(m, status, 'TargetFailed', msg, now);
+    return { status, actions: [] };
+  }
+  if (isReady(pod)) {
+    enter(m, status, 'Done', now);
+    return { status, actions: [] };
+  }
+  const problem = stuck && {
+    reason: 'TargetNotRunning',
+    message: `restored pod "${name}": ${stuck.message}`,
+  };
+  return { status, actions: [], requeueAfterMs: cfg.eventPollMs, ...(problem ? { problem } : {}) };
+}
