@@ -9,7 +9,8 @@
  *   through NATS (the EdgeNode's status), a checkpoint Migration real-edge → real-cloud made
  *   with the chart's registry defaults ends Done with the counter's memory carried over, and —
  *   the EdgeNode's evictionPolicy Migrate — `kubectl drain real-edge` moves a counter through the
- *   chart's eviction webhook instead of killing it, its memory carried over.
+ *   chart's eviction webhook instead of killing it, its memory carried over; and a StatefulSet's
+ *   counter moves keeping its name through the chart's restore webhook, its memory carried over.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -321,3 +322,67 @@ test.serial(
     t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   },
 );
+
+test.serial('a StatefulSet pod moves keeping its name through the restore webhook', async (t) => {
+  if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+  t.timeout(300_000);
+  const { spec } = counterPod('ss', 'real-edge');
+  await apps.createNamespacedStatefulSet({
+    namespace: WORK,
+    body: {
+      metadata: { name: 'ss' },
+      spec: {
+        replicas: 1,
+        serviceName: 'ss',
+        selector: { matchLabels: { app: 'ss' } },
+        template: { metadata: { labels: { app: 'ss' } }, spec },
+      },
+    },
+  });
+  const source = await waitFor('the counter of ss-0 at 3', async () => {
+    const logs = await logsOf(core, WORK, 'ss-0').catch(() => '');
+    return (
+      (lastCount(logs)?.count ?? 0) >= 3 &&
+      core.readNamespacedPod({ namespace: WORK, name: 'ss-0' })
+    );
+  });
+  const before = lastCount(await logsOf(core, WORK, 'ss-0'))!;
+  const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
+  await custom.createNamespacedCustomObject({
+    ...ref,
+    body: {
+      apiVersion: API_VERSION,
+      kind: 'Migration',
+      metadata: { name: 'move-ss-0' },
+      spec: { podName: 'ss-0', restorePolicy: 'checkpoint', target: { nodeName: 'real-cloud' } },
+    },
+  });
+  const m = await waitFor(
+    'the Migration Done or Failed',
+    async () => {
+      const x = (await custom.getNamespacedCustomObject({
+        ...ref,
+        name: 'move-ss-0',
+      })) as Migration;
+      return ['Done', 'Failed'].includes(x.status?.phase ?? '') ? x : undefined;
+    },
+    240_000,
+    operatorState,
+  );
+  t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+  const restored = await core.readNamespacedPod({ namespace: WORK, name: 'ss-0' });
+  t.not(restored.metadata?.uid, source.metadata?.uid);
+  t.is(restored.spec?.nodeName, 'real-cloud');
+  t.is(restored.metadata?.ownerReferences?.[0]?.kind, 'StatefulSet');
+  const lines = await waitFor(
+    'the restored counter past the checkpoint',
+    async () => {
+      const all = counts(await logsOf(core, WORK, 'ss-0'));
+      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
+    },
+    60_000,
+  );
+  t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
+  const set = await apps.readNamespacedStatefulSet({ namespace: WORK, name: 'ss' });
+  t.is(set.status?.readyReplicas, 1);
+});
