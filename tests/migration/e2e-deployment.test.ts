@@ -2,7 +2,8 @@
  * GIVEN a Deployment of 3 replicas on the kwok edge nodes (the real ReplicaSet and Deployment
  *   controllers of kube-controller-manager)
  * WHEN one of its pods is migrated (restart, then checkpoint through the simulated kubelet), and
- *   one Migration fails (its restored pod never scheduled)
+ *   Migrations fail while checkpointing (the kubelet answers 500) and while restoring (the
+ *   restored pod never scheduled)
  * THEN the ReplicaSet owns the restored pod on cloud-1 and removed the source: 3 pods, all the
  *   ReplicaSet's, never more than 4 at once; the Deployment never rolls out (one ReplicaSet,
  *   the same generation); the failed one leaves the 3 pods of the ReplicaSet and no orphan.
@@ -158,6 +159,59 @@ test.serial(
     t.true(
       pods.some((p) => p.metadata?.uid === source.metadata?.uid),
       'the source stays',
+    );
+  },
+);
+
+test.serial(
+  'a checkpoint the kubelet refuses: Failed, the ReplicaSet pods untouched, no orphan',
+  async (t) => {
+    t.timeout(300_000);
+    const apps = h.kc.makeApiClient(AppsV1Api);
+    await apps.createNamespacedDeployment({
+      namespace: h.namespace,
+      body: {
+        metadata: { name: 'faulty' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'faulty' } },
+          template: {
+            metadata: {
+              labels: { app: 'faulty' },
+              annotations: { 'sim.continuum.dev/checkpoint-fault': '500' },
+            },
+            spec: {
+              nodeSelector: { 'continuum.dev/layer': 'edge' },
+              containers: [{ name: 'worker', image: 'busybox:1.36' }],
+            },
+          },
+        },
+      },
+    });
+    const ofFaulty = async () => (await live()).filter((p) => p.metadata?.labels?.app === 'faulty');
+    const before = await waitFor('2 pods of faulty', async () => {
+      const pods = await ofFaulty();
+      return pods.length === 2 && pods;
+    });
+    await h.createMigration('move-faulty', {
+      podName: before[0]!.metadata!.name!,
+      restorePolicy: 'checkpoint',
+      image: {
+        repository: h.repository,
+        pushSecretRef: { name: PUSH_SECRET },
+        pullSecretRef: { name: PULL_SECRET },
+      },
+    });
+    const m = await h.waitForMigration('move-faulty', isPhase('Done', 'Failed'), 240_000);
+    t.is(m.status?.failureReason, 'CheckpointFailed');
+    const after = (await h.pods()).filter((p) => p.metadata?.labels?.app === 'faulty');
+    t.deepEqual(
+      after.map((p) => p.metadata?.uid).sort(),
+      before.map((p) => p.metadata?.uid).sort(),
+      'the same 2 pods, nothing added or deleted',
+    );
+    t.true(
+      after.every((p) => !p.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost']),
     );
   },
 );

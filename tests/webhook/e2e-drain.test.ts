@@ -4,11 +4,17 @@
  * WHEN `kubectl drain` (the real binary) drains the node
  * THEN the eviction is answered 429 and a Migration created instead; the drain retries; this
  *   node has no kubelet, so the Migration fails, and the next eviction goes ahead: the drain
- *   completes. With the webhook down, a drain evicts at once (failurePolicy Ignore).
+ *   completes. With the EdgeNode back to Evict, or the webhook down (failurePolicy Ignore), a
+ *   drain evicts at once.
  */
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { AdmissionregistrationV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import {
+  AdmissionregistrationV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
 import { API_VERSION, EDGE_NODE_PLURAL, GROUP, VERSION } from '../../reconcilers/api/types.ts';
 import { evictionMigrationName } from '../../reconcilers/webhook/eviction.ts';
 import { kubectl } from '../api/kubectl.ts';
@@ -106,6 +112,18 @@ test.after.always(async () => {
   await h?.cleanup();
 });
 
+const evictionPolicy = (policy: 'Evict' | 'Migrate') =>
+  h.kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject(
+    {
+      group: GROUP,
+      version: VERSION,
+      plural: EDGE_NODE_PLURAL,
+      name: id,
+      body: { spec: { evictionPolicy: policy } },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
+
 const drain = () =>
   kubectl([
     'drain',
@@ -139,8 +157,19 @@ test.serial(
   },
 );
 
+test.serial('the EdgeNode back to evictionPolicy Evict: a drain evicts at once', async (t) => {
+  t.timeout(120_000);
+  await evictionPolicy('Evict');
+  const pod = await h.createPod('evicted', { node: id });
+  const drained = await drain();
+  t.is(drained.code, 0, drained.stderr);
+  t.notRegex(drained.stderr, /will retry/);
+  t.is(await h.getMigration(evictionMigrationName('evicted', pod.metadata!.uid!)), undefined);
+});
+
 test.serial('the webhook down: a drain evicts at once, no Migration', async (t) => {
   t.timeout(120_000);
+  await evictionPolicy('Migrate');
   await operator.kill('SIGKILL');
   const pod = await h.createPod('unguarded', { node: id });
   const drained = await drain();
