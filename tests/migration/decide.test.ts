@@ -508,6 +508,16 @@ const rows: Row[] = [
     actions: [],
   },
   {
+    name: 'Done while the cached Job does not say Complete yet: it stays too',
+    given: observed(m({}, inPhase('Done')), {
+      pod: undefined,
+      job: job(),
+      targetPod: target({ ready: true }),
+    }),
+    phase: 'Done',
+    actions: [],
+  },
+  {
     name: 'Failed with the imaging Job still running: the Job goes',
     given: observed(
       m({}, { ...inPhase('Imaging'), phase: 'Failed', failureReason: 'DeadlineExceeded' }),

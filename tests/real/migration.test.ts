@@ -82,8 +82,11 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   // the imaging Job stays for its TTL, and the imager's log with it
   const batch = h.kc.makeApiClient(BatchV1Api);
-  const job = await batch.readNamespacedJob({ namespace, name: jobName(m) });
-  t.like(job, { spec: { ttlSecondsAfterFinished: 600 }, status: { succeeded: 1 } });
+  const job = await waitFor('the imaging Job finished', async () => {
+    const j = await batch.readNamespacedJob({ namespace, name: jobName(m) });
+    return j.status?.succeeded === 1 && j;
+  });
+  t.is(job.spec?.ttlSecondsAfterFinished, 600);
   const [imagingPod] = (
     await core.listNamespacedPod({ namespace, labelSelector: `job-name=${jobName(m)}` })
   ).items;

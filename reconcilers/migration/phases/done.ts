@@ -16,9 +16,14 @@ import { archivesOf, imageOf } from '../images.ts';
 import { DELETION_COST, isAdopted, markedFirstToGo } from '../owner.ts';
 import { isAlive, jobIs, ownedBy, wantedContainers } from '../pods.ts';
 
-/** Cleanup of a Migration that has ended. */
+/**
+ * Cleanup of a Migration that has ended. Done needs its imaging Job no more, and it has done its
+ * work (the images are verified): it finishes by itself, even where the cached Job does not say
+ * Complete yet. A Failed Migration stops a Job still running.
+ */
 export function terminal(o: Observed, status: MigrationStatus): Decision {
-  const running = o.job && !jobIs(o.job, 'Complete') && !jobIs(o.job, 'Failed');
+  const running =
+    status.phase === 'Failed' && o.job && !jobIs(o.job, 'Complete') && !jobIs(o.job, 'Failed');
   return { status, actions: leftovers(o, status, running ? o.job : undefined) };
 }
 
