@@ -13,11 +13,11 @@ import { counterContinuity } from './counter-continuity.ts';
 import { realHarness } from './hooks.ts';
 import {
   counterPod,
-  counts,
   lastCount,
   logsOf,
   realImageSpec,
   realNodeAvailable,
+  restoredCounter,
 } from './helpers.ts';
 
 let h: Harness;
@@ -62,14 +62,7 @@ test('a Deployment pod moves real-edge → real-cloud; its ReplicaSet owns the r
   const [replicaSet] = (await apps.listNamespacedReplicaSet({ namespace })).items;
   t.is(restored.spec?.nodeName, 'real-cloud');
   t.is(restored.metadata?.ownerReferences?.[0]?.uid, replicaSet?.metadata?.uid, 'adopted');
-  const lines = await waitFor(
-    'the restored counter past the checkpoint',
-    async () => {
-      const all = counts(await logsOf(core, namespace, target));
-      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-    },
-    60_000,
-  );
+  const lines = await restoredCounter(core, namespace, target, before);
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   await waitFor('the source gone', async () =>
     core.readNamespacedPod({ namespace, name }).then(

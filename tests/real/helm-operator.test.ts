@@ -47,11 +47,11 @@ import {
   REAL_NODE_TOLERATION,
   REAL_PULL_SECRET,
   counterPod,
-  counts,
   createPullSecret,
   lastCount,
   logsOf,
   realNodeAvailable,
+  restoredCounter,
 } from './helpers.ts';
 
 const CHART = fileURLToPath(new URL('../../charts/continuum', import.meta.url));
@@ -86,6 +86,30 @@ async function operatorState(): Promise<string> {
     }),
   );
   return lines.join('\n') || 'no pods';
+}
+
+const MIGRATIONS = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
+
+/** A checkpoint Migration of `pod` to real-cloud, once it is Done or Failed. */
+async function migrate(name: string, pod: string): Promise<Migration> {
+  await custom.createNamespacedCustomObject({
+    ...MIGRATIONS,
+    body: {
+      apiVersion: API_VERSION,
+      kind: 'Migration',
+      metadata: { name },
+      spec: { podName: pod, restorePolicy: 'checkpoint', target: { nodeName: 'real-cloud' } },
+    },
+  });
+  return waitFor(
+    'the Migration Done or Failed',
+    async () => {
+      const m = (await custom.getNamespacedCustomObject({ ...MIGRATIONS, name })) as Migration;
+      return ['Done', 'Failed'].includes(m.status?.phase ?? '') ? m : undefined;
+    },
+    240_000,
+    operatorState,
+  );
 }
 
 test.before(async (t) => {
@@ -229,43 +253,11 @@ test.serial(
       async () => (lastCount(await logsOf(core, WORK, 'counter'))?.count ?? 0) >= 3,
     );
     const before = lastCount(await logsOf(core, WORK, 'counter'))!;
-    const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
-    await custom.createNamespacedCustomObject({
-      ...ref,
-      body: {
-        apiVersion: API_VERSION,
-        kind: 'Migration',
-        metadata: { name: 'move-counter' },
-        spec: {
-          podName: 'counter',
-          restorePolicy: 'checkpoint',
-          target: { nodeName: 'real-cloud' },
-        },
-      },
-    });
-    const m = await waitFor(
-      'the Migration Done or Failed',
-      async () => {
-        const x = (await custom.getNamespacedCustomObject({
-          ...ref,
-          name: 'move-counter',
-        })) as Migration;
-        return ['Done', 'Failed'].includes(x.status?.phase ?? '') ? x : undefined;
-      },
-      240_000,
-      operatorState,
-    );
+    const m = await migrate('move-counter', 'counter');
     t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
     t.true(m.status?.image?.startsWith(`${testEnv().tlsRegistry.host}/continuum/${RELEASE}`));
     const target = m.status!.targetPod!;
-    const lines = await waitFor(
-      'the restored counter past the checkpoint',
-      async () => {
-        const all = counts(await logsOf(core, WORK, target));
-        return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-      },
-      60_000,
-    );
+    const lines = await restoredCounter(core, WORK, target, before);
     t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   },
 );
@@ -300,9 +292,8 @@ test.serial(
     ]).finally(() => kubectl(['uncordon', 'real-edge']));
     t.is(drained.code, 0, drained.stderr + (await operatorState()));
     t.regex(drained.stderr, /instead of being evicted/, 'the eviction was answered 429');
-    const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
     const m = (await custom.getNamespacedCustomObject({
-      ...ref,
+      ...MIGRATIONS,
       name: evictionMigrationName('drain-counter', pod.metadata!.uid!),
     })) as Migration;
     t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
@@ -311,14 +302,7 @@ test.serial(
       (await core.readNamespacedPod({ namespace: WORK, name: target })).spec?.nodeName,
       'real-cloud',
     );
-    const lines = await waitFor(
-      'the restored counter past the checkpoint',
-      async () => {
-        const all = counts(await logsOf(core, WORK, target));
-        return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-      },
-      60_000,
-    );
+    const lines = await restoredCounter(core, WORK, target, before);
     t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   },
 );
@@ -347,41 +331,13 @@ test.serial('a StatefulSet pod moves keeping its name through the restore webhoo
     );
   });
   const before = lastCount(await logsOf(core, WORK, 'ss-0'))!;
-  const ref = { group: GROUP, version: VERSION, namespace: WORK, plural: MIGRATION_PLURAL };
-  await custom.createNamespacedCustomObject({
-    ...ref,
-    body: {
-      apiVersion: API_VERSION,
-      kind: 'Migration',
-      metadata: { name: 'move-ss-0' },
-      spec: { podName: 'ss-0', restorePolicy: 'checkpoint', target: { nodeName: 'real-cloud' } },
-    },
-  });
-  const m = await waitFor(
-    'the Migration Done or Failed',
-    async () => {
-      const x = (await custom.getNamespacedCustomObject({
-        ...ref,
-        name: 'move-ss-0',
-      })) as Migration;
-      return ['Done', 'Failed'].includes(x.status?.phase ?? '') ? x : undefined;
-    },
-    240_000,
-    operatorState,
-  );
+  const m = await migrate('move-ss-0', 'ss-0');
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
   const restored = await core.readNamespacedPod({ namespace: WORK, name: 'ss-0' });
   t.not(restored.metadata?.uid, source.metadata?.uid);
   t.is(restored.spec?.nodeName, 'real-cloud');
   t.is(restored.metadata?.ownerReferences?.[0]?.kind, 'StatefulSet');
-  const lines = await waitFor(
-    'the restored counter past the checkpoint',
-    async () => {
-      const all = counts(await logsOf(core, WORK, 'ss-0'));
-      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-    },
-    60_000,
-  );
+  const lines = await restoredCounter(core, WORK, 'ss-0', before);
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   const set = await apps.readNamespacedStatefulSet({ namespace: WORK, name: 'ss' });
   t.is(set.status?.readyReplicas, 1);

@@ -14,6 +14,7 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { testEnv, type RealNode } from '../env/info.ts';
 import { pushLayout } from '../env/registry.ts';
 import { ignoreConflict } from '../env/service-account.ts';
+import { waitFor } from '../env/wait.ts';
 import type { Harness } from '../migration/harness.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
 import type { MigrationSpec } from '../../reconcilers/api/types.ts';
@@ -199,4 +200,24 @@ export async function freshBaseImage(name: string): Promise<string> {
   } finally {
     rmSync(layout, { recursive: true, force: true });
   }
+}
+
+/**
+ * The `token=… count=…` lines of restored counter `pod` once it has counted on past `before`
+ * (the last line seen before the checkpoint): waits up to 60 s.
+ */
+export function restoredCounter(
+  core: CoreV1Api,
+  namespace: string,
+  pod: string,
+  before: { count: number },
+): Promise<Array<{ token: string; count: number }>> {
+  return waitFor(
+    'the restored counter past the checkpoint',
+    async () => {
+      const all = counts(await logsOf(core, namespace, pod));
+      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
+    },
+    60_000,
+  );
 }

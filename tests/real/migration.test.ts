@@ -20,13 +20,13 @@ import { isPhase, type Harness } from '../migration/harness.ts';
 import { realHarness } from './hooks.ts';
 import {
   counterPod,
-  counts,
   freshBaseImage,
   lastCount,
   logsOf,
   realNode,
   realImageSpec,
   realNodeAvailable,
+  restoredCounter,
 } from './helpers.ts';
 
 let h: Harness;
@@ -71,14 +71,7 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
     { image, state: { terminated: { exitCode: 0 } } },
     'the kubelet pulled the base image',
   );
-  const lines = await waitFor(
-    'the restored counter past the checkpoint',
-    async () => {
-      const all = counts(await logsOf(core, namespace, target));
-      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-    },
-    60_000,
-  );
+  const lines = await restoredCounter(core, namespace, target, before);
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
   // the imaging Job stays for its TTL, and the imager's log with it
   const batch = h.kc.makeApiClient(BatchV1Api);

@@ -15,10 +15,10 @@ import { realHarness } from './hooks.ts';
 import {
   REAL_PULL_SECRET,
   counterPod,
-  counts,
   lastCount,
   logsOf,
   realNodeAvailable,
+  restoredCounter,
 } from './helpers.ts';
 
 let h: Harness;
@@ -49,13 +49,6 @@ test('checkpoint Migration through a plain-HTTP registry in the cluster', async 
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
   t.true(m.status?.image?.startsWith(`${repository}@sha256:`), m.status?.image);
   const target = m.status!.targetPod!;
-  const lines = await waitFor(
-    'the restored counter past the checkpoint',
-    async () => {
-      const all = counts(await logsOf(core, namespace, target));
-      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-    },
-    60_000,
-  );
+  const lines = await restoredCounter(core, namespace, target, before);
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
 });

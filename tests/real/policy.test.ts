@@ -22,13 +22,13 @@ import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import { createPolicy, deletePolicy, podMigrations } from '../trigger/harness.ts';
 import {
   counterPod,
-  counts,
   lastCount,
   logsOf,
   realImageSpec,
   realNode,
   realNodeAvailable,
   startRealOperator,
+  restoredCounter,
 } from './helpers.ts';
 import { counterContinuity } from './counter-continuity.ts';
 import { HOT_COUNTER_CPU_LIMIT, hotCounterPod } from './hot-counter.ts';
@@ -118,14 +118,7 @@ test('a policy on real cgroup metrics moves a hot counter real-edge → real-clo
   t.is(m.status?.targetNode, 'real-cloud');
   t.is((await podMigrations(h.kc, namespace, uid)).length, 1, 'one Migration for the hot pod');
   const target = m.status!.targetPod!;
-  const lines = await waitFor(
-    'the restored counter past the checkpoint',
-    async () => {
-      const all = counts(await logsOf(core, namespace, target));
-      return (all.at(-1)?.count ?? 0) > before.count + 1 && all;
-    },
-    60_000,
-  );
+  const lines = await restoredCounter(core, namespace, target, before);
   const continuity = counterContinuity(lines, before.token);
   const seen = lines.map((l) => l.count).join(' ');
   t.true(continuity.sameToken, 'one token: the memory came along');

@@ -64,33 +64,20 @@ function leftovers(o: Observed, status: MigrationStatus, job: V1Job | undefined)
   if (job) actions.push({ type: 'deleteJob', name: job.metadata!.name! });
   const target = o.targetPod;
   const owner = status.owner;
-  if (
+  const ours = target && ownedBy(target, o.migration) && isAlive(target) ? target : undefined;
+  // rolled back: a restored pod whose source still runs (not one its ReplicaSet adopted), and a
+  // StatefulSet's restored pod that failed (the StatefulSet starts the pod afresh)
+  const rollback =
+    ours &&
     status.phase !== 'Done' &&
-    target &&
-    ownedBy(target, o.migration) &&
-    !(owner?.kind === 'ReplicaSet' && isAdopted(target, owner)) &&
-    isAlive(o.pod) &&
-    isAlive(target)
-  ) {
+    (owner?.kind === 'StatefulSet'
+      ? status.phase === 'Failed'
+      : isAlive(o.pod) && !(owner?.kind === 'ReplicaSet' && isAdopted(ours, owner)));
+  if (rollback) {
     actions.push({
       type: 'deletePod',
-      name: target.metadata!.name!,
-      uid: target.metadata!.uid!,
-      why: 'rollback',
-    });
-  }
-  // a StatefulSet's restored pod that failed goes: the StatefulSet starts the pod afresh
-  if (
-    status.phase === 'Failed' &&
-    owner?.kind === 'StatefulSet' &&
-    target &&
-    ownedBy(target, o.migration) &&
-    isAlive(target)
-  ) {
-    actions.push({
-      type: 'deletePod',
-      name: target.metadata!.name!,
-      uid: target.metadata!.uid!,
+      name: ours.metadata!.name!,
+      uid: ours.metadata!.uid!,
       why: 'rollback',
     });
   }
