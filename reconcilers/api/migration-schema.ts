@@ -75,6 +75,13 @@ const spec = object<MigrationSpec>(
       ['AfterCheckpoint', 'TargetReady'],
       { default: DEFAULT_CUTOVER },
     ),
+    volumes: oneOf(
+      'Volumes whose contents stay on the node (persistentVolumeClaim, hostPath, emptyDir, ' +
+        'ephemeral: a checkpoint holds memory and the writable layer, not volumes). Keep (or ' +
+        'absent): such a pod is refused (VolumeNotMovable). Detach: the restored pod gets an ' +
+        'empty emptyDir in their place; their contents are lost.',
+      ['Keep', 'Detach'],
+    ),
     timeoutSeconds: integer(
       'Seconds the whole migration may take before it fails (the source pod is kept). Default 600.',
       { default: DEFAULT_TIMEOUT_SECONDS, minimum: 10, maximum: 86400 },

@@ -93,6 +93,8 @@ export interface MigrationSpec {
   image?: MigrationImage;
   /** Defaulted by the API server to 'AfterCheckpoint'. */
   cutover: Cutover;
+  /** Keep (absent): refuse a pod with volumes that stay on the node; Detach: empty ones instead. */
+  volumes?: 'Keep' | 'Detach';
   /** Defaulted by the API server to 600. */
   timeoutSeconds: number;
   /** The MigrationPolicy that created this Migration (set by the trigger). */

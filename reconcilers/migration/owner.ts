@@ -65,10 +65,7 @@ export function ownerOf(pod: V1Pod, objects: OwnerObjects = {}): { owner: PodOwn
   return { owner: { ...owner, podTemplateHash: hash } };
 }
 
-/** Volumes whose contents cannot follow a pod to another node, nor are in a checkpoint. */
-const UNMOVABLE = ['persistentVolumeClaim', 'hostPath', 'emptyDir', 'ephemeral'] as const;
-
-/** A StatefulSet's pod: its set not rolling out, and no volume that stays behind. */
+/** A StatefulSet's pod: its set not rolling out. */
 function statefulSetOwner(
   pod: V1Pod,
   set: V1StatefulSet | undefined,
@@ -87,15 +84,6 @@ function statefulSetOwner(
       reason: 'OwnerRollingOut',
       message: `StatefulSet "${controller.name}" of ${name} is rolling out (revision ${currentRevision} → ${updateRevision}); migrate once it is done`,
     };
-  }
-  for (const v of pod.spec?.volumes ?? []) {
-    const kind = UNMOVABLE.find((k) => v[k] !== undefined);
-    if (kind) {
-      return {
-        reason: 'VolumeNotMovable',
-        message: `${name} has volume "${v.name}" (${kind}), whose contents stay on the node: a checkpoint holds the container's memory and writable layer, not its volumes`,
-      };
-    }
   }
   return { owner: { kind: 'StatefulSet', name: controller.name, uid: controller.uid } };
 }

@@ -9,6 +9,7 @@ import type { V1Node, V1Pod, V1PodSpec } from '@kubernetes/client-node';
 import { pullBaseImagesFirst, withoutBaseImagePulls } from './base-image-pull.ts';
 import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
 import { DELETION_COST, POD_TEMPLATE_HASH, type PodOwner } from './owner.ts';
+import { detachVolumes } from './volumes.ts';
 import {
   fallbackPodName,
   MIGRATION_LABEL,
@@ -77,6 +78,7 @@ export function targetPod(
       .map((v) => v.name),
   );
   spec.volumes = spec.volumes?.filter((v) => !injected.has(v.name));
+  if (m.spec.volumes === 'Detach') detachVolumes(spec);
   const replaced: Record<string, string> = {};
   for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
     c.volumeMounts = c.volumeMounts?.filter((v) => !injected.has(v.name));

@@ -39,7 +39,7 @@ const set = (
 });
 const source = (volumes: V1Volume[] = []) => {
   const p = pod({ owner: 'StatefulSet' });
-  p.spec!.volumes = [...(p.spec!.volumes ?? []).filter((v) => !v.emptyDir), ...volumes];
+  p.spec!.volumes = [...(p.spec!.volumes ?? []), ...volumes];
   return p;
 };
 /** The pod the StatefulSet re-created: restored by the webhook (ours) or not. */

@@ -694,7 +694,7 @@ test('decide: the restored pod has the checkpoint image, the pull Secret and the
   t.is(spec.nodeName, undefined);
   t.deepEqual(
     spec.volumes?.map((v) => v.name),
-    ['data', 'continuum-tools'],
+    ['config', 'continuum-tools'],
   );
   t.deepEqual(spec.containers[0]!.volumeMounts, []);
   // the kubelet pulls the original image (the checkpoint's base) with the pull Secrets first,
@@ -886,5 +886,29 @@ test('decide: the imaging Job first sweeps the unrecorded archives of every chec
   t.deepEqual(
     sweep?.volumeMounts?.map((v) => v.mountPath),
     ['/var/lib/kubelet/checkpoints'],
+  );
+});
+
+test('a volume whose contents stay on the node: refused, unless Detach gives the restored pod an empty one', (t) => {
+  const withClaim = pod();
+  withClaim.spec!.volumes!.push({ name: 'db', persistentVolumeClaim: { claimName: 'db' } });
+  const refused = decide(
+    observed(m({ restorePolicy: 'restart' }), { pod: withClaim }),
+    at(1),
+    config,
+  );
+  t.is(refused.status.failureReason, 'VolumeNotMovable');
+  t.regex(
+    refused.status.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+    /volume "db" \(persistentVolumeClaim\)/,
+  );
+  const detached = m({ restorePolicy: 'restart', volumes: 'Detach' }, inPhase('Restoring'));
+  const d = decide(observed(detached, { pod: withClaim }), at(1), config);
+  const created = d.actions.find((a) => a.type === 'createPod');
+  t.deepEqual(
+    created?.type === 'createPod'
+      ? created.pod.spec?.volumes?.find((v) => v.name === 'db')
+      : undefined,
+    { name: 'db', emptyDir: {} },
   );
 });

@@ -111,7 +111,7 @@ export function pod(
       })),
       volumes: [
         { name: 'kube-api-access-x1', projected: { sources: [] } },
-        { name: 'data', emptyDir: {} },
+        { name: 'config', configMap: { name: 'app-config' } },
       ],
     },
     status: { phase: opts.phase ?? 'Running' },

@@ -1,6 +1,7 @@
 /**
  * GIVEN a counter on real-edge that holds a file of its emptyDir volume open — CRIU dumps the
- *   open file by its path, an emptyDir does not travel, so CRIU cannot restore it on real-cloud
+ *   open file by its path, an emptyDir does not travel (the Migration says volumes: Detach, or
+ *   it would be refused), so CRIU cannot restore it on real-cloud
  *   and the restore fails (the runtime's error), as any restore the runtime refuses
  *   (containerd 2.4, CRI-O's checkpoint_only, a base image it cannot pull)
  * WHEN a checkpoint Migration moves it to real-cloud
@@ -48,6 +49,8 @@ test('AfterCheckpoint: a restore that fails after the source is gone starts the 
     podName: 'lost-base',
     restorePolicy: 'checkpoint',
     target: { nodeName: 'real-cloud' },
+    // the emptyDir stays behind, empty on real-cloud: CRIU cannot reopen the held file
+    volumes: 'Detach',
     image: realImageSpec(h),
   });
   const m = await h.waitForMigration('move-lost-base', isPhase('Done', 'Failed'), 240_000);
@@ -87,6 +90,7 @@ test('TargetReady: a restore that fails leaves the source running and no restore
     restorePolicy: 'checkpoint',
     cutover: 'TargetReady',
     target: { nodeName: 'real-cloud' },
+    volumes: 'Detach',
     image: realImageSpec(h),
   });
   const m = await h.waitForMigration('move-kept', isPhase('Done', 'Failed'), 240_000);

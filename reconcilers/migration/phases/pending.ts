@@ -1,7 +1,8 @@
 /**
  * Pending: checks that the pod can be migrated, then records the source node. A pod of a
  * ReplicaSet records it (owner.ts: the ReplicaSet takes the restored pod over); a pod of any
- * other controller, or of a Deployment rolling out, fails fast and is never touched; a pod
+ * other controller, or of a Deployment rolling out, or with a volume whose contents stay on the
+ * node (volumes.ts, unless spec.volumes is Detach), fails fast and is never touched; a pod
  * already under an older active Migration, or one under way, or of a ReplicaSet already moving
  * another pod, fails this one with AlreadyMigrating.
  */
@@ -10,6 +11,7 @@ import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { TERMINAL } from '../model.ts';
 import { busyWith, ownerOf } from '../owner.ts';
 import { controllerOf, wantedContainers } from '../pods.ts';
+import { volumeThatStays } from '../volumes.ts';
 import { createdAt, enter, fail } from '../status.ts';
 
 export function pending(
@@ -37,6 +39,15 @@ export function pending(
       return { status, actions: [] };
     }
     status.owner = checked.owner;
+  }
+  const stays = m.spec.volumes === 'Detach' ? undefined : volumeThatStays(pod);
+  if (stays) {
+    const msg =
+      `${name} has volume "${stays.name}" (${stays.kind}), whose contents stay on the node: a ` +
+      "checkpoint holds the containers' memory and writable layer, not their volumes " +
+      '(spec.volumes: Detach gives the restored pod an empty one instead)';
+    fail(m, status, 'VolumeNotMovable', msg, now);
+    return { status, actions: [] };
   }
   // The older one goes ahead; one already under way goes ahead whatever its age (two
   // Migrations created within the same second, or one this pass's cache saw late).
