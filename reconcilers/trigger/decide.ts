@@ -7,11 +7,11 @@
  * - the pod already has an unfinished Migration (any origin);
  * - the policy created one for this pod less than `cooldown` ago;
  * - the policy has `maxConcurrentPerNode` unfinished Migrations from the pod's node;
- * - the pod has a controller other than a ReplicaSet (the operator would refuse it:
- *   PodHasController), or its ReplicaSet already has an unfinished Migration (the operator
- *   moves one pod of a ReplicaSet at a time, so that a policy never moves all replicas of a
- *   Deployment at once).
- * A ReplicaSet's pod is named in the reason, and its Migration labelled with the ReplicaSet's UID.
+ * - the operator would refuse the pod: a controller other than a ReplicaSet or a StatefulSet
+ *   (PodHasController), a volume whose contents stay on the node (VolumeNotMovable);
+ * - its controller already has an unfinished Migration (the operator moves one pod of a
+ *   controller at a time, so that a policy never moves all replicas of a Deployment at once).
+ * The controller is named in the reason, and the Migration labelled with its UID.
  *
  * The draft's name is `<pod>-<hash(pod UID, policy, n)>` where n counts the Migrations this
  * policy already created for this pod: a duplicated or replayed message, or a second decision
@@ -52,6 +52,8 @@ export interface TriggerWindow {
     uid: string;
     /** The pod's controller, if it has one. */
     owner?: { kind: string; name: string; uid: string };
+    /** A volume of the pod whose contents stay on the node (the operator refuses such a pod). */
+    volumeStays?: boolean;
   };
   node: string;
   /** Windows of the pod's container metrics and of its node's metrics. */
@@ -125,7 +127,9 @@ export function decideTrigger(
   );
   if (fromNode.length >= (policy.spec.maxConcurrentPerNode ?? 1)) return null;
   const { owner } = pod;
-  if (owner && owner.kind !== 'ReplicaSet') return null;
+  if ((owner && !['ReplicaSet', 'StatefulSet'].includes(owner.kind)) || pod.volumeStays) {
+    return null;
+  }
   if (owner && migrations.some((m) => m.labels[OWNER_UID_LABEL] === owner.uid && unfinished(m))) {
     return null;
   }
@@ -134,7 +138,7 @@ export function decideTrigger(
     podName: pod.name,
     restorePolicy: policy.spec.restorePolicy ?? 'restart',
     policyRef: { name: policyName },
-    reason: owner ? `${reason} (a pod of ReplicaSet "${owner.name}")` : reason,
+    reason: owner ? `${reason} (a pod of ${owner.kind} "${owner.name}")` : reason,
   };
   if (policy.spec.target) spec.target = policy.spec.target;
   return {

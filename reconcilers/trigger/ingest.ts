@@ -5,6 +5,7 @@
  * go to the {@link MigrationCreator}. Never throws; malformed input is counted and dropped.
  */
 import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { volumeThatStays } from '../migration/volumes.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { MetricName, MigrationPolicy } from '../api/types.ts';
 import { METRICS_SUBJECT_PREFIX, parseMetricsMessage, type PodMetrics } from '../agent/message.ts';
@@ -160,6 +161,7 @@ export class MetricsIngest {
         name: entry.name,
         uid: entry.uid,
         owner: pod.metadata?.ownerReferences?.find((r) => r.controller),
+        volumeStays: volumeThatStays(pod) !== undefined,
       },
       node,
       windows,

@@ -177,10 +177,11 @@ test('a ReplicaSet pod: named in the reason, labelled with its owner, one per ow
   t.truthy(decideTrigger(owned([{ ...sibling, phase: 'Done' }]), policy, now));
 });
 
-test('a pod of another controller is left alone (the operator would refuse it)', (t) => {
-  const window = {
-    ...windowOf({ containerCPU: [95, 96, 97, 98] }),
-    pod: { ...pod, owner: { kind: 'StatefulSet', name: 'db', uid: 'ss' } },
-  };
-  t.is(decideTrigger(window, policy, now), null);
+test('a pod the operator would refuse is left alone: another controller, a volume that stays', (t) => {
+  const hot = windowOf({ containerCPU: [95, 96, 97, 98] });
+  const job = { ...hot, pod: { ...pod, owner: { kind: 'Job', name: 'batch', uid: 'j' } } };
+  t.is(decideTrigger(job, policy, now), null);
+  t.is(decideTrigger({ ...hot, pod: { ...pod, volumeStays: true } }, policy, now), null);
+  const set = { ...hot, pod: { ...pod, owner: { kind: 'StatefulSet', name: 'db', uid: 'ss' } } };
+  t.regex(decideTrigger(set, policy, now)?.spec.reason ?? '', /\(a pod of StatefulSet "db"\)$/);
 });
