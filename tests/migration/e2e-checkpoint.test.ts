@@ -132,7 +132,14 @@ test('a pod re-created under its name mid-checkpoint is not migrated: Failed, th
       () => true,
     ),
   );
-  const reborn = await h.createPod('reborn');
+  // not waiting for it to be Ready: kwok may take long for a name it saw deleted a moment ago
+  const reborn = await h.core.createNamespacedPod({
+    namespace: h.namespace,
+    body: {
+      metadata: { name: 'reborn' },
+      spec: { nodeName: 'edge-1', containers: [{ name: 'worker', image: 'busybox:1.36' }] },
+    },
+  });
   const m = await h.waitForMigration('move-reborn', isPhase('Done', 'Failed'));
   t.is(m.status?.failureReason, 'SourcePodGone');
   const pod = await h.core.readNamespacedPod({ namespace: h.namespace, name: 'reborn' });
