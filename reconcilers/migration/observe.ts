@@ -17,8 +17,7 @@ import type {
 } from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
-import { apiErrorCode } from '../runtime/kube.ts';
-import { getJson } from '../runtime/list.ts';
+import { getJson, getJsonOrUndefined } from '../runtime/list.ts';
 import { credentialsFromDockerConfigJson, type Credentials } from '../registry/auth.ts';
 import { parseReference } from '../registry/reference.ts';
 import { imageRefsToVerify } from './images.ts';
@@ -60,14 +59,14 @@ export async function observe(
 ): Promise<Observed | undefined> {
   const { kc, caches, config } = deps;
   const ns = encodeURIComponent(namespace);
-  const migration = await getOrUndefined<Migration>(
+  const migration = await getJsonOrUndefined<Migration>(
     kc,
     `/apis/${API_VERSION}/namespaces/${ns}/${MIGRATION_PLURAL}/${encodeURIComponent(name)}`,
   );
   if (!migration) return undefined;
   const podPath = (pod: string): string =>
     `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
-  const named = await getOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
+  const named = await getJsonOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
   // a pod re-created under the name since the migration started is not its source
   const recorded = migration.status?.sourcePodUID;
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
@@ -76,7 +75,7 @@ export async function observe(
   const targetName = migration.status?.targetPod ?? targetPodName(migration);
   const cached = caches.labelledPods.get(targetName, namespace);
   const targetPod =
-    cached && isReady(cached) ? cached : await getOrUndefined<V1Pod>(kc, podPath(targetName));
+    cached && isReady(cached) ? cached : await getJsonOrUndefined<V1Pod>(kc, podPath(targetName));
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods
@@ -132,18 +131,18 @@ async function ownerObjects(
   const apps = `/apis/apps/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}`;
   if (controller.kind === 'StatefulSet') {
     const path = `${apps}/statefulsets/${encodeURIComponent(controller.name)}`;
-    const statefulSet = await getOrUndefined<V1StatefulSet>(kc, path);
+    const statefulSet = await getJsonOrUndefined<V1StatefulSet>(kc, path);
     return statefulSet ? { statefulSet } : {};
   }
   if (controller.kind !== 'ReplicaSet') return undefined;
-  const replicaSet = await getOrUndefined<V1ReplicaSet>(
+  const replicaSet = await getJsonOrUndefined<V1ReplicaSet>(
     kc,
     `${apps}/replicasets/${encodeURIComponent(controller.name)}`,
   );
   const above = replicaSet && controllerOf(replicaSet);
   const deployment =
     above?.kind === 'Deployment'
-      ? await getOrUndefined<V1Deployment>(
+      ? await getJsonOrUndefined<V1Deployment>(
           kc,
           `${apps}/deployments/${encodeURIComponent(above.name)}`,
         )
@@ -174,14 +173,5 @@ async function registryCredentials(
     throw new Error(
       `cannot read the registry credentials of Secret "${name}": ${(err as Error).message}`,
     );
-  }
-}
-
-async function getOrUndefined<T>(kc: KubeConfig, path: string): Promise<T | undefined> {
-  try {
-    return await getJson<T>(kc, path);
-  } catch (err) {
-    if (apiErrorCode(err) === 404) return undefined;
-    throw err;
   }
 }

@@ -22,6 +22,8 @@ export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 export const FIRST_TO_GO = '-2147483647';
 
 export type PodOwner = NonNullable<MigrationStatus['owner']>;
+/** The controllers whose pods are migrated (with pods of none). */
+export const MOVED_CONTROLLERS: readonly string[] = ['ReplicaSet', 'StatefulSet'];
 export type ReplicaSetOwner = Extract<PodOwner, { kind: 'ReplicaSet' }>;
 
 /** What observe read of the source's controllers (Pending only). */
@@ -37,8 +39,7 @@ type Refusal = { reason: string; message: string };
 export function ownerOf(pod: V1Pod, objects: OwnerObjects = {}): { owner: PodOwner } | Refusal {
   const controller = controllerOf(pod)!;
   const name = `pod "${pod.metadata?.name}"`;
-  if (controller.kind === 'StatefulSet') return statefulSetOwner(pod, objects.statefulSet);
-  if (controller.kind !== 'ReplicaSet') {
+  if (!MOVED_CONTROLLERS.includes(controller.kind)) {
     return {
       reason: 'PodHasController',
       message:
@@ -46,6 +47,7 @@ export function ownerOf(pod: V1Pod, objects: OwnerObjects = {}): { owner: PodOwn
         'controller and pods of a ReplicaSet (Deployment) or StatefulSet can be migrated',
     };
   }
+  if (controller.kind === 'StatefulSet') return statefulSetOwner(pod, objects.statefulSet);
   const { replicaSet, deployment } = objects;
   const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH];
   if (!replicaSet || replicaSet.metadata?.uid !== controller.uid || !hash) {

@@ -1,6 +1,7 @@
-/** Pure questions about pods and Jobs that several phases ask. */
+/** Pure questions about pods and Jobs that several phases ask, and the source's cutover. */
 import type { V1Job, V1ObjectMeta, V1Pod } from '@kubernetes/client-node';
 import type { Migration } from '../api/types.ts';
+import type { Action } from './model.ts';
 import { MIGRATION_UID_ANNOTATION } from './names.ts';
 
 /** The pod's Ready condition is True. */
@@ -35,4 +36,19 @@ export function wantedContainers(m: Migration, pod: V1Pod | undefined): string[]
 /** The Job's condition of a type is True (`Complete` or `Failed`). */
 export function jobIs(job: V1Job, type: 'Complete' | 'Failed'): boolean {
   return job.status?.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
+}
+
+/**
+ * Deleting the source at cutover. A checkpointed source gets a second, not its grace period:
+ * whatever it does after its checkpoint is lost anyway (the restored pod goes on from the
+ * checkpoint), and a grace period would only let both run at once.
+ */
+export function sourceCutover(m: Migration, source: V1Pod): Action {
+  return {
+    type: 'deletePod',
+    name: m.spec.podName,
+    uid: source.metadata!.uid!,
+    why: 'cutover',
+    ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
+  };
 }

@@ -21,6 +21,14 @@ import {
 /** Where the restored pod goes. */
 export type Placement = { nodeName: string } | { nodeSelector: Record<string, string> };
 
+/** The EdgeNode whose nodeSelector matches the node (the first by name), if any. */
+export function edgeNodeOf(node: V1Node | undefined, edgeNodes: EdgeNode[]): EdgeNode | undefined {
+  const labels = node?.metadata?.labels ?? {};
+  return [...edgeNodes]
+    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+    .find((e) => Object.entries(e.spec.nodeSelector).every(([k, v]) => labels[k] === v));
+}
+
 /**
  * spec.target, else the cloudSelector of the EdgeNode whose nodeSelector matches the source
  * node (first by name), else every node labelled `continuum.dev/layer: cloud`.
@@ -34,10 +42,7 @@ export function placementOf(
   if (t?.nodeName) return { nodeName: t.nodeName };
   if (t?.nodeSelector && Object.keys(t.nodeSelector).length)
     return { nodeSelector: t.nodeSelector };
-  const labels = sourceNode?.metadata?.labels ?? {};
-  const site = [...edgeNodes]
-    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-    .find((e) => Object.entries(e.spec.nodeSelector).every(([k, v]) => labels[k] === v));
+  const site = edgeNodeOf(sourceNode, edgeNodes);
   if (site && Object.keys(site.spec.cloudSelector).length)
     return { nodeSelector: site.spec.cloudSelector };
   return { nodeSelector: { [LAYER_LABEL]: 'cloud' } };

@@ -4,6 +4,7 @@
  */
 import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { apiErrorCode } from './kube.ts';
 
 interface ListPage<T> {
   items?: T[];
@@ -65,4 +66,14 @@ export async function getJson<T>(kc: KubeConfig, path: string, signal?: AbortSig
     req.on('error', reject);
     req.end();
   });
+}
+
+/** {@link getJson}, undefined when the object does not exist (404). */
+export async function getJsonOrUndefined<T>(kc: KubeConfig, path: string): Promise<T | undefined> {
+  try {
+    return await getJson<T>(kc, path);
+  } catch (err) {
+    if (apiErrorCode(err) === 404) return undefined;
+    throw err;
+  }
 }

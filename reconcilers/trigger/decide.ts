@@ -20,6 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
+import { MOVED_CONTROLLERS } from '../migration/owner.ts';
 import type {
   MetricName,
   MigrationPhase,
@@ -127,7 +128,7 @@ export function decideTrigger(
   );
   if (fromNode.length >= (policy.spec.maxConcurrentPerNode ?? 1)) return null;
   const { owner } = pod;
-  if ((owner && !['ReplicaSet', 'StatefulSet'].includes(owner.kind)) || pod.volumeStays) {
+  if ((owner && !MOVED_CONTROLLERS.includes(owner.kind)) || pod.volumeStays) {
     return null;
   }
   if (owner && migrations.some((m) => m.labels[OWNER_UID_LABEL] === owner.uid && unfinished(m))) {

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_KIND, type EdgeNode, type Migration } from '../api/types.ts';
+import { edgeNodeOf } from '../migration/target-pod.ts';
 import { POD_UID_LABEL } from '../trigger/decide.ts';
 
 export const EVICTION_LABEL = 'continuum.dev/eviction';
@@ -36,13 +37,12 @@ export function answerEviction(f: EvictionFacts): EvictionAnswer {
   const pod = f.pod;
   const nodeName = pod?.spec?.nodeName;
   if (!pod || !nodeName) return { allowed: true, why: 'no pod on a node' };
-  const labels = f.node?.metadata?.labels ?? {};
-  const site = [...f.edgeNodes]
-    .sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
-    .find((e) => Object.entries(e.spec.nodeSelector).every(([k, v]) => labels[k] === v));
+  const site = edgeNodeOf(f.node, f.edgeNodes);
   if (site?.spec.evictionPolicy !== 'Migrate') {
     return { allowed: true, why: `node "${nodeName}" has no EdgeNode with evictionPolicy Migrate` };
   }
+  // not a StatefulSet's pod: its restored pod comes back under the same name, and the drain's
+  // retried eviction (by name) would evict that one
   const controller = pod.metadata?.ownerReferences?.find((r) => r.controller);
   if (controller && controller.kind !== 'ReplicaSet') {
     return { allowed: true, why: `a pod of ${controller.kind} "${controller.name}" is not moved` };

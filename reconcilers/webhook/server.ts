@@ -23,7 +23,7 @@ import {
   type Migration,
 } from '../api/types.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
-import { getJson } from '../runtime/list.ts';
+import { getJson, getJsonOrUndefined } from '../runtime/list.ts';
 import type { Logger } from '../runtime/log.ts';
 import { parseListen } from '../runtime/server.ts';
 import { migrationConfig } from '../migration/controller.ts';
@@ -50,27 +50,17 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-  try {
-    return await p;
-  } catch (err) {
-    if (apiErrorCode(err) === 404 || (err as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw err;
-  }
-}
-
 /** What the eviction answer needs about pod `namespace/name`. */
 async function facts(kc: KubeConfig, r: AdmissionRequest): Promise<EvictionFacts> {
   const ns = encodeURIComponent(r.namespace ?? '');
-  const pod = await orUndefined(
-    getJson<V1Pod>(kc, `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(r.name ?? '')}`),
+  const pod = await getJsonOrUndefined<V1Pod>(
+    kc,
+    `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(r.name ?? '')}`,
   );
   const nodeName = pod?.spec?.nodeName;
   const [node, edgeNodes, migrations] = await Promise.all([
     nodeName
-      ? orUndefined(getJson<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(nodeName)}`))
+      ? getJsonOrUndefined<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(nodeName)}`)
       : undefined,
     getJson<{ items: EdgeNode[] }>(kc, `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}`),
     getJson<{ items: Migration[] }>(
@@ -109,7 +99,7 @@ async function reviewPod(
   const source = m.status?.sourceNode;
   const [sourceNode, edgeNodes] = await Promise.all([
     source
-      ? orUndefined(getJson<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(source)}`))
+      ? getJsonOrUndefined<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(source)}`)
       : undefined,
     getJson<{ items: EdgeNode[] }>(kc, `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}`),
   ]);

@@ -14,7 +14,7 @@
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { restoredPodState } from '../container-state.ts';
-import { isAlive, isReady, ownedBy } from '../pods.ts';
+import { isAlive, isReady, ownedBy, sourceCutover } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 
 export function restoringInPlace(
@@ -27,19 +27,7 @@ export function restoringInPlace(
   const name = m.spec.podName;
   status.targetPod = name;
   if (isAlive(o.pod)) {
-    return {
-      status,
-      actions: [
-        {
-          type: 'deletePod',
-          name,
-          uid: o.pod.metadata!.uid!,
-          why: 'cutover',
-          ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
-        },
-      ],
-      requeueAfterMs: cfg.pollMs,
-    };
+    return { status, actions: [sourceCutover(m, o.pod)], requeueAfterMs: cfg.pollMs };
   }
   const pod = o.targetPod;
   // the source still going, or the StatefulSet not there yet

@@ -32,7 +32,7 @@ import {
   type ReplicaSetOwner,
 } from '../owner.ts';
 import { restoringInPlace } from './restoring-in-place.ts';
-import { isAlive, isReady, ownedBy } from '../pods.ts';
+import { isAlive, isReady, ownedBy, sourceCutover } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';
 
@@ -99,17 +99,7 @@ export function restoring(
   }
   const cutNow =
     ready || (m.spec.restorePolicy === 'checkpoint' && m.spec.cutover !== 'TargetReady' && placed);
-  if (source && cutNow) {
-    actions.push({
-      type: 'deletePod',
-      name: m.spec.podName,
-      uid: source.metadata!.uid!,
-      why: 'cutover',
-      // what a checkpointed source does after its checkpoint is lost anyway (the restored pod
-      // goes on from the checkpoint): a grace period would only let both run at once
-      ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
-    });
-  }
+  if (source && cutNow) actions.push(sourceCutover(m, source));
   if (ready) {
     enter(m, status, 'Done', now);
     return { status, actions };
@@ -149,19 +139,8 @@ function handover(source: V1Pod | undefined, target: V1Pod, owner: ReplicaSetOwn
  * removed it yet (with the second a checkpointed source gets, not its grace period).
  */
 function handedOver(o: Observed, status: MigrationStatus, now: Date): Decision {
-  const m = o.migration;
-  const actions: Action[] = [];
-  if (isAlive(o.pod)) {
-    actions.push({
-      type: 'deletePod',
-      name: m.spec.podName,
-      uid: o.pod.metadata!.uid!,
-      why: 'cutover',
-      ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
-    });
-  }
-  enter(m, status, 'Done', now);
-  return { status, actions };
+  enter(o.migration, status, 'Done', now);
+  return { status, actions: isAlive(o.pod) ? [sourceCutover(o.migration, o.pod)] : [] };
 }
 
 /**
