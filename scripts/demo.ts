@@ -83,8 +83,8 @@ async function main(): Promise<number> {
   process.env.CONTINUUM_TEST_ENV = env.infoFile;
   if (!realNodeAvailable())
     throw new Error('the demo needs the real nodes: unset CONTINUUM_REAL_NODES');
-  say('Not in pods: the operator and the agent of real-edge run as local processes (the API');
-  say("  server and NATS listen on loopback, out of the pods' reach).");
+  say('Not in pods: the operator and the agent of real-edge run as local processes (the');
+  say("  real-edge agent needs the kubelet's cgroup root, which an EdgeNode cannot pass yet).");
 
   const registry = `${env.info.tlsRegistry.host}/demo/checkpoints`;
   say('helm install continuum charts/continuum');
