@@ -1,6 +1,6 @@
 /**
  * The `continuum` command line: one binary, one subcommand per role
- * (operator, agent, imager, cleanup). Each subcommand lives next to the code it runs and
+ * (operator, agent, imager, cleanup, and the restore path's fetch-checkpoint and restore-create). Each subcommand lives next to the code it runs and
  * exports a {@link Command}; this file only dispatches.
  */
 import type { Command } from './command.ts';
@@ -23,10 +23,18 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "delete a Migration's checkpoint archives from this node (runs as a Job)",
     load: () => import('./cleanup/command.ts').then((m) => m.command),
   },
+  'fetch-checkpoint': {
+    summary: 'pull checkpoint images by digest into a restored pod (its init container)',
+    load: () => import('./restore/fetch.ts').then((m) => m.command),
+  },
+  'restore-create': {
+    summary: "restore a container in place of runc's create (called by bin/continuum-runc)",
+    load: () => import('./restore/command.ts').then((m) => m.command),
+  },
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(16)} ${c.summary}`);
   return [
     'Usage: continuum <command> [flags]',
     '',

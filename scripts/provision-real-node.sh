@@ -5,12 +5,16 @@
 #    configuration (own sources list, state and cache under $CACHE; the machine's apt sources
 #    never change), unpacked into $CACHE/criu and run through their own dynamic loader by the
 #    wrapper $BIN/criu.
-#  - containerd 2.3 and its runc shim from the Go module proxy (2.4 no longer restores checkpoint
-#    images; Debian's runc and CNI plugins come from provision.sh's package list).
+#  - containerd 2.3 (real-edge, in $BIN) and 2.4 (real-cloud, in $CACHE/containerd-<version>)
+#    with their runc shims from the Go module proxy: 2.4 no longer restores checkpoint images,
+#    so real-cloud restores through continuum's runc wrapper (Debian's runc and CNI plugins come
+#    from provision.sh's package list).
 #  - the images the nodes run, built here as OCI layouts in $CACHE/images: the pause image from
 #    the Kubernetes module's pause.c, and busybox (Debian's busybox-static) for workloads.
 
 CONTAINERD_VERSION=${CONTAINERD_VERSION:-v2.3.7}
+# real-cloud's: 2.4 no longer restores checkpoint images (continuum's runc wrapper does)
+CONTAINERD_24_VERSION=${CONTAINERD_24_VERSION:-v2.4.2}
 CRIU_SUITE=trixie
 
 # The first non-security Debian mirror the machine's own apt sources name.
@@ -69,19 +73,23 @@ EOF
   say "criu: $("$BIN/criu" --version | head -n 1), criu check: Looks good."
 }
 
+# containerd <version> and its runc shim into <dir> (built once, then cached).
 provision_containerd() {
-  local tools=(containerd containerd-shim-runc-v2 ctr)
-  if [ -f "$BIN/.containerd-$CONTAINERD_VERSION" ] && all_executable "${tools[@]}"; then
-    say "containerd $CONTAINERD_VERSION: cached"; return
+  local version=$1 dir=$2 tools=(containerd containerd-shim-runc-v2 ctr) t
+  local missing=
+  for t in "${tools[@]}"; do [ -x "$dir/$t" ] || missing=1; done
+  if [ -f "$dir/.containerd-$version" ] && [ -z "$missing" ]; then
+    say "containerd $version: cached"; return
   fi
   need_go
-  say "containerd $CONTAINERD_VERSION: building ${tools[*]} from the Go module"
-  local pkgs=() t
-  for t in "${tools[@]}"; do pkgs+=("github.com/containerd/containerd/v2/cmd/$t@$CONTAINERD_VERSION"); done
-  GOBIN=$BIN go install -trimpath -tags "no_btrfs urfave_cli_no_docs" \
-    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
-    "${pkgs[@]}" || die "building containerd $CONTAINERD_VERSION failed (see the go output above)"
-  touch "$BIN/.containerd-$CONTAINERD_VERSION"
+  say "containerd $version: building ${tools[*]} from the Go module"
+  local pkgs=()
+  for t in "${tools[@]}"; do pkgs+=("github.com/containerd/containerd/v2/cmd/$t@$version"); done
+  mkdir -p "$dir"
+  GOBIN=$dir go install -trimpath -tags "no_btrfs urfave_cli_no_docs" \
+    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$version" \
+    "${pkgs[@]}" || die "building containerd $version failed (see the go output above)"
+  touch "$dir/.containerd-$version"
 }
 
 # An OCI layout $CACHE/images/<name> with tag <tag> whose root filesystem is filled by the
@@ -121,7 +129,8 @@ fill_busybox() {
 
 provision_real_node() {
   provision_criu
-  provision_containerd
+  provision_containerd "$CONTAINERD_VERSION" "$BIN"
+  provision_containerd "$CONTAINERD_24_VERSION" "$CACHE/containerd-$CONTAINERD_24_VERSION"
   build_layout pause 3.10 fill_pause /pause
   build_layout busybox 1.35 fill_busybox /bin/sh
 }

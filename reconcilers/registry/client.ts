@@ -176,8 +176,13 @@ export class RegistryClient {
    * missing, `digestMismatch` when other bytes come back. Read-only.
    */
   async verifyManifest(digest: string): Promise<void> {
+    await this.getManifest(digest, 'verify');
+  }
+
+  /** The verified bytes of the manifest (or index) `digest` (see {@link verifyManifest}). */
+  async getManifest(digest: string, verb = 'read'): Promise<Buffer> {
     const { name } = this.session.repository;
-    const what = `verify ${name}@${digest}`;
+    const what = `${verb} ${name}@${digest}`;
     const res = await this.session.request(
       {
         method: 'GET',
@@ -195,6 +200,32 @@ export class RegistryClient {
         `${what}: the registry serves ${served}${typeof header === 'string' ? ` (Docker-Content-Digest ${header})` : ''}`,
       );
     }
+    return res.body;
+  }
+
+  /**
+   * Bytes `start` to `end` (exclusive) of the blob `digest`, by a Range request: a blob of any
+   * size is read in pieces that each fit the transport's response limit. The caller verifies
+   * the digest of the whole. Read-only.
+   */
+  async readBlob(digest: string, start: number, end: number): Promise<Buffer> {
+    const { name } = this.session.repository;
+    const what = `read blob ${digest} bytes ${start}-${end - 1}`;
+    const res = await this.session.request(
+      {
+        method: 'GET',
+        path: `/v2/${name}/blobs/${digest}`,
+        headers: { range: `bytes=${start}-${end - 1}` },
+      },
+      what,
+    );
+    if (res.status === 200 && start === 0 && res.body.length === end) return res.body;
+    if (res.status === 200)
+      throw new RegistryError('rejected', `${what}: the registry does not serve byte ranges`);
+    if (res.status !== 206) throw statusError(what, res.status, res.body);
+    if (res.body.length !== end - start)
+      throw new RegistryError('transient', `${what}: ${res.body.length} bytes came back`);
+    return res.body;
   }
 
   /** Prepares the session ahead of the first request (see RegistrySession.prepare). */

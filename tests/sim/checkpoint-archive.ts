@@ -28,7 +28,13 @@ function octal(value: number, width: number): string {
 }
 
 /** A ustar header for a regular file ('0'), a directory ('5') or pax records ('x'). */
-export function tarHeader(name: string, size: number, type: '0' | '5' | 'x', mtime: Date): Buffer {
+export function tarHeader(
+  name: string,
+  size: number,
+  type: '0' | '1' | '2' | '5' | '6' | 'x',
+  mtime: Date,
+  linkName = '',
+): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
   const h = Buffer.alloc(block);
   h.write(name, 0, 'utf8');
@@ -38,6 +44,7 @@ export function tarHeader(name: string, size: number, type: '0' | '5' | 'x', mti
   h.write(octal(size, 12), 124, 'latin1');
   h.write(octal(Math.floor(mtime.getTime() / 1000), 12), 136, 'latin1');
   h.write(type, 156, 'latin1');
+  h.write(linkName, 157, 'utf8');
   h.write('ustar\0', 257, 'latin1');
   h.write('00', 263, 'latin1');
   h.write('root', 265, 'latin1');
