@@ -1,5 +1,5 @@
 /**
- * Benchmark: checkpoint Migrations real-edge → real-cloud of a workload holding N MiB of dirty
+ * Benchmark: checkpoint Migrations between the real nodes of a workload holding N MiB of dirty
  * memory (busybox `sort` buffering N MiB of random bytes) beside a counter printing every
  * 100 ms. For each size it prints the time in Checkpointing, Imaging and Restoring (status
  * timestamps), the service gap — from the last line the source printed to the first line the
@@ -7,7 +7,11 @@
  * checkpoint (work the restored copy does again), the checkpoint image's size, and the CPU the
  * operator and the imaging pod used.
  *
- *   npx tsx tests/env/run.ts -- npx tsx benchmarks/real-freeze.ts [16,256,1024]   (MiB)
+ * The direction picks the restore: `edge-to-cloud` (default) restores on real-cloud, containerd
+ * 2.4, through continuum's RuntimeClass; `cloud-to-edge` on real-edge, containerd 2.3, by the
+ * runtime's own restore of the checkpoint image (restoreMode Runtime).
+ *
+ *   npx tsx tests/env/run.ts -- npx tsx benchmarks/real-freeze.ts [16,256,1024] [edge-to-cloud|cloud-to-edge]
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,6 +26,12 @@ import { realImageSpec, realNode, startRealOperator } from '../tests/real/helper
 import { memoryHolderPod, startMemoryHolder } from '../tests/real/memory-holder.ts';
 
 const SIZES = (process.argv[2] ?? '16,256,1024').split(',').map(Number);
+const DIRECTIONS = {
+  'edge-to-cloud': { from: 'real-edge', to: 'real-cloud', restoreMode: 'RuntimeClass' },
+  'cloud-to-edge': { from: 'real-cloud', to: 'real-edge', restoreMode: 'Runtime' },
+} as const;
+const direction = DIRECTIONS[(process.argv[3] ?? 'edge-to-cloud') as keyof typeof DIRECTIONS];
+if (!direction) throw new Error(`direction: one of ${Object.keys(DIRECTIONS).join(', ')}`);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const env = testEnv();
 const h = await harness('bench-real-freeze');
@@ -100,7 +110,7 @@ const rows: string[] = [];
 try {
   for (const mib of SIZES) {
     const name = `hold-${mib}m`;
-    const pod = memoryHolderPod(name, 'real-edge', mib, 100);
+    const pod = memoryHolderPod(name, direction.from, mib, 100);
     await startMemoryHolder(h.core, h.namespace, pod, mib);
     const source = follow(name);
     await waitFor('the source log followed', () => source.lines.length > 0);
@@ -109,12 +119,13 @@ try {
     const sampler = setInterval(async () => {
       const pods = await h.pods().catch(() => []);
       for (const p of pods.filter((x) => x.metadata?.labels?.['job-name']))
-        imagerCpu = Math.max(imagerCpu, podCpu('real-edge', p.metadata!.uid!));
+        imagerCpu = Math.max(imagerCpu, podCpu(direction.from, p.metadata!.uid!));
     }, 100);
     await h.createMigration(`move-${name}`, {
       podName: name,
       restorePolicy: 'checkpoint',
-      target: { nodeName: 'real-cloud' },
+      target: { nodeName: direction.to },
+      restoreMode: direction.restoreMode,
       image: realImageSpec(h),
       timeoutSeconds: 1800,
     });
@@ -142,6 +153,7 @@ try {
     rows.push(
       [
         `${mib} MiB`,
+        `${direction.to} (${m.status.restoreMode})`,
         `${seconds(m.status, 'Checkpointing', 'Imaging')} s`,
         `${seconds(m.status, 'Imaging', 'Restoring')} s`,
         `${seconds(m.status, 'Restoring', 'Done')} s`,
@@ -159,6 +171,6 @@ try {
   await h.cleanup(); // stops the operator too, also when a size failed
 }
 console.log(
-  'dirty memory | Checkpointing | Imaging | Restoring | service gap | redone after checkpoint | image | operator CPU | imaging pod CPU',
+  'dirty memory | restored on | Checkpointing | Imaging | Restoring | service gap | redone after checkpoint | image | operator CPU | imaging pod CPU',
 );
 for (const row of rows) console.log(row);

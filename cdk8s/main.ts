@@ -15,6 +15,7 @@ import {
   configMapChart,
   deploymentChart,
   namespaceChart,
+  runtimeClassChart,
   serviceChart,
   webhookChart,
 } from './operator.ts';
@@ -83,6 +84,7 @@ export function synthesize(): Map<string, string> {
     ['deployment.yaml', template(deploymentChart(app))],
     ['service.yaml', template(serviceChart(app))],
     ['webhook.yaml', template(webhookChart(app), '.Values.webhook.enabled')],
+    ['runtimeclass.yaml', template(runtimeClassChart(app), '.Values.restore.runtimeClass.create')],
   ];
   for (const [name, text] of templates)
     files.set(join(CHART_DIR, 'templates', name), HEADER + text);

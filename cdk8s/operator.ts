@@ -10,6 +10,7 @@ import {
   KubeNamespace,
   KubeService,
   KubeMutatingWebhookConfiguration,
+  KubeRuntimeClass,
   KubeValidatingWebhookConfiguration,
   Quantity,
 } from 'cdk8s-plus-27/lib/imports/k8s.js';
@@ -82,6 +83,10 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_IMAGER_SERVICE_ACCOUNT: IMAGER_SERVICE_ACCOUNT,
       CONTINUUM_LISTEN: `:${PORT}`,
       CONTINUUM_LOG_LEVEL: str('logLevel'),
+      CONTINUUM_RESTORE_INSTALLER: tpl('.Values.restore.installer | toString | quote'),
+      CONTINUUM_RESTORE_NODE_SELECTOR: str('restore.nodeSelector'),
+      CONTINUUM_RESTORE_HOST_DIR: str('restore.hostDir'),
+      CONTINUUM_RESTORE_RUNTIME_CLASS: str('restore.runtimeClass.name'),
     },
   });
   return chart;
@@ -329,4 +334,14 @@ class RestoreWebhookConfiguration extends KubeMutatingWebhookConfiguration {
   override toJson(): WebhooksJson {
     return scoped(super.toJson() as WebhooksJson);
   }
+}
+
+/** The RuntimeClass of pods restored through continuum's runc wrapper (restore.runtimeClass). */
+export function runtimeClassChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'runtime-class');
+  new KubeRuntimeClass(chart, 'runtime-class', {
+    metadata: { name: str('restore.runtimeClass.name'), labels: PART_OF_LABELS },
+    handler: str('restore.runtimeClass.handler'),
+  });
+  return chart;
 }

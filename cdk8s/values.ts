@@ -27,14 +27,14 @@ export const defaultValues = {
     caConfigMap: '',
     plainHttp: false,
   },
-  'webhook.enabled':
-    'Serve the eviction webhook (every operator replica, port 9443, Service continuum-webhook):\n' +
-    'evictions of pods on EdgeNodes with evictionPolicy Migrate become Migrations. Its\n' +
-    'failurePolicy is Ignore: a webhook that is down never blocks an eviction. The operator makes\n' +
-    'its certificate (Secret continuum-webhook-tls) and keeps the caBundle set (Argo CD: ignore\n' +
-    'differences on webhooks[].clientConfig.caBundle).',
   jobTtlSeconds: 600,
   webhook: { enabled: true },
+  restore: {
+    installer: true,
+    nodeSelector: 'continuum.dev/layer=cloud',
+    hostDir: '/opt/continuum',
+    runtimeClass: { create: true, name: 'continuum', handler: 'continuum' },
+  },
   kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
   logLevel: 'info',
   resources: {
@@ -92,6 +92,27 @@ export const valueComments: Record<string, string> = {
     'Reach kubelets through the API server node proxy instead of directly; grants `nodes/proxy`.\n' +
     "The kubelets then authorise the API server's kubelet client identity: it needs\n" +
     '`create nodes/checkpoint` (system:kubelet-api-admin does not grant it).',
+  'webhook.enabled':
+    'Serve the eviction webhook (every operator replica, port 9443, Service continuum-webhook):\n' +
+    'evictions of pods on EdgeNodes with evictionPolicy Migrate become Migrations. Its\n' +
+    'failurePolicy is Ignore: a webhook that is down never blocks an eviction. The operator makes\n' +
+    'its certificate (Secret continuum-webhook-tls) and keeps the caBundle set (Argo CD: ignore\n' +
+    'differences on webhooks[].clientConfig.caBundle).',
+  'restore.installer':
+    'Run the restore installer DaemonSet (continuum-restore) on the nodes restore.nodeSelector\n' +
+    "selects: it puts continuum's runc wrapper in restore.hostDir, where the runtime handler of\n" +
+    'the RuntimeClass must name it (README: containerd and CRI-O snippets). Nodes where its pod\n' +
+    'is Ready take restores through the RuntimeClass (restoreMode Auto or RuntimeClass). Its pods\n' +
+    'run as root with that host directory mounted.',
+  'restore.nodeSelector': 'Nodes of the restore installer, as `key=value,…`.',
+  'restore.hostDir':
+    "Host directory of the wrapper: the handler's runtime binary is\n`<hostDir>/continuum-runc`.",
+  'restore.runtimeClass.create':
+    'Create the RuntimeClass. false when your cluster already has one for the handler.',
+  'restore.runtimeClass.name': 'RuntimeClass of pods restored through the wrapper.',
+  'restore.runtimeClass.handler':
+    "The container runtime's handler that runs `<hostDir>/continuum-runc` (containerd:\n" +
+    '`runtimes.<handler>`; CRI-O: `runtimes.<handler>`).',
   logLevel: 'Log level: debug, info, warn or error.',
   resources: 'Requests and limits of the operator container.',
   nodeSelector: 'nodeSelector of the operator pods.',

@@ -1,6 +1,6 @@
 /**
  * The `continuum` command line: one binary, one subcommand per role
- * (operator, agent, imager, cleanup, and the restore path's fetch-checkpoint and restore-create). Each subcommand lives next to the code it runs and
+ * (operator, agent, imager, cleanup, and the restore path's fetch-checkpoint, install-restore and restore-create). Each subcommand lives next to the code it runs and
  * exports a {@link Command}; this file only dispatches.
  */
 import type { Command } from './command.ts';
@@ -26,6 +26,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   'fetch-checkpoint': {
     summary: 'pull checkpoint images by digest into a restored pod (its init container)',
     load: () => import('./restore/fetch.ts').then((m) => m.command),
+  },
+  'install-restore': {
+    summary: "install continuum's runc wrapper on this node (the restore installer runs it)",
+    load: () => import('./restore/install.ts').then((m) => m.command),
   },
   'restore-create': {
     summary: "restore a container in place of runc's create (called by bin/continuum-runc)",

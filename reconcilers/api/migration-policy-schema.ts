@@ -8,7 +8,7 @@ import {
   target,
   typeMeta,
 } from './common-schema.ts';
-import { restorePolicy } from './migration-schema.ts';
+import { restoreMode, restorePolicy } from './migration-schema.ts';
 import { array, integer, object, oneOf, RFC3339, string, type Schema } from './schema.ts';
 import {
   DEFAULT_COOLDOWN,
@@ -74,6 +74,7 @@ const spec = object<MigrationPolicySpec>(
       },
     ),
     restorePolicy,
+    restoreMode,
     target: target(
       "Where the Migrations this policy creates restore to. Absent: the EdgeNode's cloudSelector.",
     ),

@@ -15,6 +15,7 @@ import {
   DEFAULT_CUTOVER,
   DEFAULT_TIMEOUT_SECONDS,
   MIGRATION_PHASES,
+  RESTORE_MODES,
   type CheckpointArchive,
   type LocalObjectReference,
   type Migration,
@@ -53,6 +54,21 @@ const image = object<MigrationImage>(
   },
 );
 
+/** spec.restoreMode, shared with MigrationPolicy. */
+export const restoreMode = oneOf(
+  "How a checkpoint is restored on the target. RuntimeClass: by continuum's runc wrapper, " +
+    'which the operator installs on cloud nodes (restore.installer); the restored pod runs its ' +
+    'original image under the RuntimeClass of the chart value restore.runtimeClass.name, only on nodes ' +
+    'where the wrapper is ready (none: RestoreUnsupported). Runtime: the container runtime ' +
+    'restores a checkpoint image itself (containerd 2.1–2.3 with ' +
+    'enable_experimental_restore_via_create, CRI-O with container-level restore; containerd 2.4 ' +
+    'no longer can: RestoreUnsupported). Auto (the default): RuntimeClass where the wrapper is ' +
+    'ready on a target node, else Runtime. Either way a restored container that restarts later ' +
+    'starts afresh from its image with the wrapper; the runtime path resumes the old checkpoint.',
+  [...RESTORE_MODES],
+  { default: 'Auto' },
+);
+
 const spec = object<MigrationSpec>(
   'What to move and how. Immutable: to change a Migration, create a new one.',
   {
@@ -82,6 +98,7 @@ const spec = object<MigrationSpec>(
         'empty emptyDir in their place; their contents are lost.',
       ['Keep', 'Detach'],
     ),
+    restoreMode,
     timeoutSeconds: integer(
       'Seconds the whole migration may take before it fails (the source pod is kept). Default 600.',
       { default: DEFAULT_TIMEOUT_SECONDS, minimum: 10, maximum: 86400 },
@@ -154,6 +171,11 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
   ),
   targetNode: string('Node the pod is restored on.', { maxLength: 253 }),
   targetPod: string('Name of the restored pod.', { maxLength: 253 }),
+  restoreMode: oneOf(
+    "How the checkpoint was restored: RuntimeClass (continuum's runc wrapper on the target " +
+      'node) or Runtime (the container runtime restored the checkpoint image itself).',
+    ['RuntimeClass', 'Runtime'],
+  ),
   restoreFallback: object<NonNullable<MigrationStatus['restoreFallback']>>(
     'Set when the restored pod could not run from the checkpoint after the source was gone: ' +
       'the workload was started afresh from its original image on the target, its memory ' +

@@ -95,12 +95,23 @@ export interface MigrationSpec {
   cutover: Cutover;
   /** Keep (absent): refuse a pod with volumes that stay on the node; Detach: empty ones instead. */
   volumes?: 'Keep' | 'Detach';
+  /** How a checkpoint is restored; defaulted by the API server to 'Auto'. */
+  restoreMode?: RestoreMode;
   /** Defaulted by the API server to 600. */
   timeoutSeconds: number;
   /** The MigrationPolicy that created this Migration (set by the trigger). */
   policyRef?: LocalObjectReference;
   reason?: string;
 }
+
+/**
+ * RuntimeClass: continuum's runc wrapper on the target node restores (the RuntimeClass its
+ * installer serves); Runtime: the container runtime restores a checkpoint image itself
+ * (containerd 2.1–2.3 with restore enabled, CRI-O with container-level restore); Auto: the
+ * wrapper where it is installed, else the runtime.
+ */
+export const RESTORE_MODES = ['Auto', 'RuntimeClass', 'Runtime'] as const;
+export type RestoreMode = (typeof RESTORE_MODES)[number];
 
 export const MIGRATION_PHASES = [
   'Pending',
@@ -130,6 +141,8 @@ export interface MigrationStatus {
   sourcePodUID?: string;
   targetNode?: string;
   targetPod?: string;
+  /** How the checkpoint was restored (spec.restoreMode resolved, once the restored pod exists). */
+  restoreMode?: Exclude<RestoreMode, 'Auto'>;
   /**
    * Set when the restored pod could not run from the checkpoint after the source was gone: the
    * workload was started afresh from its original image on the target (its memory state lost).
@@ -188,6 +201,8 @@ export interface MigrationPolicySpec {
   /** Any trigger firing creates a Migration. */
   triggers: MigrationTrigger[];
   restorePolicy: RestorePolicy;
+  /** spec.restoreMode of the Migrations this policy creates (absent: Auto). */
+  restoreMode?: RestoreMode;
   target?: MigrationTarget;
   /** Minimum time between two Migrations of the same pod; default `5m`. */
   cooldown: string;

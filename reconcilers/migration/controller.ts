@@ -21,6 +21,13 @@ import { MIGRATION_LABEL } from './names.ts';
 import type { Caches } from './observe.ts';
 import { MigrationReconciler } from './reconciler.ts';
 import { registryCheck } from './registry-check.ts';
+import {
+  ensureInstaller,
+  ensureRestoreKey,
+  installerDaemonSet,
+  INSTALLER_SELECTOR,
+  type InstallerSettings,
+} from '../restore/installer.ts';
 
 /**
  * Settings beyond the operator flags, from the environment (the chart's ConfigMap):
@@ -30,7 +37,8 @@ import { registryCheck } from './registry-check.ts';
  * CONTINUUM_REGISTRY_PLAIN_HTTP (true: the registry speaks plain HTTP),
  * CONTINUUM_CHECKPOINT_TIMEOUT (seconds), CONTINUUM_PULL_GRACE (seconds an imaging or restored
  * pod may fail to pull an image before the Migration stops waiting), CONTINUUM_JOB_TTL (seconds
- * a finished Job stays). The registry CA bundle is read once, here.
+ * a finished Job stays), CONTINUUM_RESTORE_RUNTIME_CLASS (the runc wrapper's RuntimeClass,
+ * default continuum). The registry CA bundle is read once, here.
  */
 export function migrationConfig(config: OperatorConfig, env = process.env): MigrationConfig {
   return {
@@ -49,12 +57,54 @@ export function migrationConfig(config: OperatorConfig, env = process.env): Migr
     pullGraceMs: Number(env.CONTINUUM_PULL_GRACE || 60) * 1000,
     eventPollMs: 15_000,
     jobTtlSeconds: Number(env.CONTINUUM_JOB_TTL || 600),
+    restore: { runtimeClassName: env.CONTINUUM_RESTORE_RUNTIME_CLASS || 'continuum' },
   };
+}
+
+/**
+ * The restore installer's settings when CONTINUUM_RESTORE_INSTALLER is true:
+ * CONTINUUM_RESTORE_NODE_SELECTOR (`key=value,…`, default continuum.dev/layer=cloud) and
+ * CONTINUUM_RESTORE_HOST_DIR (default /opt/continuum).
+ */
+export function installerSettings(
+  config: OperatorConfig,
+  cfg: MigrationConfig,
+  env = process.env,
+): InstallerSettings | undefined {
+  if (env.CONTINUUM_RESTORE_INSTALLER !== 'true') return undefined;
+  const selector = env.CONTINUUM_RESTORE_NODE_SELECTOR || 'continuum.dev/layer=cloud';
+  return {
+    namespace: config.namespace,
+    image: cfg.imagerImage,
+    ...(cfg.imagePullSecret ? { imagePullSecret: cfg.imagePullSecret } : {}),
+    nodeSelector: Object.fromEntries(
+      selector
+        .split(',')
+        .map((pair) => pair.split('=', 2).map((p) => p.trim()) as [string, string]),
+    ),
+    hostDir: env.CONTINUUM_RESTORE_HOST_DIR || '/opt/continuum',
+  };
+}
+
+/** The signing key, and the installer when wanted; a failure leaves RuntimeClass restores off. */
+async function restoreSetup(ctx: ControllerContext, cfg: MigrationConfig): Promise<void> {
+  const { namespace } = ctx.config;
+  try {
+    const key = await ensureRestoreKey(ctx.kc, namespace);
+    cfg.restore.signer = { issuer: namespace, key };
+    const installer = installerSettings(ctx.config, cfg);
+    if (installer) await ensureInstaller(ctx.kc, installerDaemonSet(installer, key));
+  } catch (err) {
+    ctx.log.warn(
+      { err: String(err) },
+      'restores through the runc wrapper are off: no restore key or installer',
+    );
+  }
 }
 
 export const migrationControllerFactory: ControllerFactory = {
   name: 'migration',
-  create(ctx) {
+  async create(ctx) {
     const { informers } = ctx;
     // CONTINUUM_WATCH_NAMESPACE: only the Migrations of one namespace (tests sharing a cluster)
     const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
@@ -73,8 +123,13 @@ export const migrationControllerFactory: ControllerFactory = {
         path: `/apis/${API_VERSION}${scope}/${MIGRATION_PLURAL}`,
       }),
       edgeNodes: informers.informer<EdgeNode>({ path: `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}` }),
+      installerPods: informers.informer<V1Pod>({
+        path: `/api/v1/namespaces/${encodeURIComponent(ctx.config.namespace)}/pods`,
+        labelSelector: INSTALLER_SELECTOR,
+      }),
     };
     const config = migrationConfig(ctx.config);
+    await restoreSetup(ctx, config);
     const reconciler = new MigrationReconciler({
       kc: ctx.kc,
       caches,

@@ -2,6 +2,7 @@
  * The vocabulary of the Migration state machine: what `observe` reads, what `decide` returns,
  * the actions only the reconciler shell performs, and their typed outcomes.
  */
+import type { RestoreNodes } from './restore-mode.ts';
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { OwnerObjects } from './owner.ts';
 import type {
@@ -33,6 +34,8 @@ export interface Observed {
   owner?: OwnerObjects;
   /** Other Migrations of the namespace moving a pod of the same controller. */
   ownerMigrations: Migration[];
+  /** The nodes, and those where continuum's restore wrapper is ready (restore-mode.ts). */
+  restoreNodes: RestoreNodes;
 }
 
 /** Whether a pushed image is in the registry: `unreachable` carries the cause. */
@@ -68,6 +71,11 @@ export interface MigrationConfig {
   maxAttempts: number;
   /** backoffLimit of the imaging Job: pod retries before Imaging fails. */
   jobBackoffLimit: number;
+  /**
+   * continuum's runc wrapper: the RuntimeClass of pods it restores, and the key restore tickets
+   * are signed with (absent: the operator could not get it, RuntimeClass restores are refused).
+   */
+  restore: { runtimeClassName: string; signer?: { issuer: string; key: Buffer } };
   /** How often to look again while waiting for something that sends no event, in ms. */
   pollMs: number;
   /** Safety-net look while waiting for a Job or a restored pod, whose changes are watched. */

@@ -5,6 +5,7 @@
  * only delays a step). In Pending, a source pod's controllers are read fresh. Registry lookups happen here too, so that decide
  * stays pure.
  */
+import { wrapperNodes } from '../restore/installer.ts';
 import type {
   KubeConfig,
   V1Deployment,
@@ -42,6 +43,8 @@ export interface Caches {
   labelledPods: Informer<V1Pod>;
   migrations: Informer<Migration>;
   edgeNodes: Informer<EdgeNode>;
+  /** Pods of the restore installer DaemonSet (operator namespace). */
+  installerPods: Informer<V1Pod>;
 }
 
 export interface ObserveDeps {
@@ -92,6 +95,10 @@ export async function observe(
           s.spec.podName === migration.spec.podName && s.metadata.uid !== migration.metadata.uid,
       ),
     edgeNodes: caches.edgeNodes.list(),
+    restoreNodes: {
+      nodes: caches.nodes.list(),
+      wrapper: wrapperNodes(caches.installerPods.list()),
+    },
     job,
     jobPods,
     targetPod,

@@ -10,6 +10,7 @@ import { pullBaseImagesFirst, withoutBaseImagePulls } from './base-image-pull.ts
 import { LAYER_LABEL, type EdgeNode, type Migration } from '../api/types.ts';
 import { DELETION_COST, POD_TEMPLATE_HASH, type PodOwner } from './owner.ts';
 import { detachVolumes } from './volumes.ts';
+import { withoutWrapperRestore } from './wrapper-pod.ts';
 import {
   fallbackPodName,
   MIGRATION_LABEL,
@@ -48,6 +49,20 @@ export function placementOf(
   return { nodeSelector: { [LAYER_LABEL]: 'cloud' } };
 }
 
+export interface TargetPodOptions {
+  defaultPullSecret?: string;
+  name?: string;
+  /** The product image and its pull Secret, for {@link pullBaseImagesFirst}. */
+  tools?: { image: string; pullSecret?: string };
+  /** The source's ReplicaSet: the pod starts without its template hash (owner.ts). */
+  owner?: PodOwner;
+  /**
+   * `source` is the pod being admitted (a StatefulSet's re-creation, webhook/restore.ts): the
+   * ServiceAccount token volume the API server just added is its own, and stays.
+   */
+  admitting?: boolean;
+}
+
 /**
  * The pod to create; `images` maps checkpointed container names to their image references (the
  * original ones are kept in an annotation, for {@link fallbackPod}).
@@ -57,19 +72,7 @@ export function targetPod(
   source: V1Pod,
   placement: Placement,
   images: Record<string, string>,
-  opts: {
-    defaultPullSecret?: string;
-    name?: string;
-    /** The product image and its pull Secret, for {@link pullBaseImagesFirst}. */
-    tools?: { image: string; pullSecret?: string };
-    /** The source's ReplicaSet: the pod starts without its template hash (owner.ts). */
-    owner?: PodOwner;
-    /**
-     * `source` is the pod being admitted (a StatefulSet's re-creation, webhook/restore.ts): the
-     * ServiceAccount token volume the API server just added is its own, and stays.
-     */
-    admitting?: boolean;
-  } = {},
+  opts: TargetPodOptions = {},
 ): V1Pod {
   const spec = structuredClone(source.spec!) as V1PodSpec;
   delete spec.nodeName;
@@ -114,7 +117,7 @@ export function targetPod(
   delete annotations[SOURCE_IMAGES_ANNOTATION];
   if (Object.keys(replaced).length)
     annotations[SOURCE_IMAGES_ANNOTATION] = JSON.stringify(replaced);
-  return {
+  const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
@@ -125,6 +128,9 @@ export function targetPod(
     },
     spec,
   };
+  // a source that was itself restored through the wrapper: its copy starts plain
+  withoutWrapperRestore(pod);
+  return pod;
 }
 
 /**

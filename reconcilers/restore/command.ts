@@ -12,6 +12,7 @@ import type { Command } from '../command.ts';
 import { planCreate, withoutCheckpointMount, type OciSpec } from './plan.ts';
 import { restoreContainer } from './restore.ts';
 import { parseCreate, parseRuncCall, type RuncCall } from './runc-args.ts';
+import { validIssuer } from './ticket.ts';
 
 /** Where the wrapper keeps what it must remember per container (tmpfs: gone at reboot). */
 export function stateDir(env: NodeJS.ProcessEnv): string {
@@ -46,11 +47,11 @@ function passThrough(argv: string[], env: NodeJS.ProcessEnv): number {
   return result.status ?? 1;
 }
 
-function readKey(env: NodeJS.ProcessEnv): Buffer | undefined {
-  const file =
-    env.CONTINUUM_RESTORE_KEY_FILE || join(env.CONTINUUM_RUNC_HOME ?? '.', 'restore.key');
+/** The key of `issuer`: `keys/<issuer>.key` next to the wrapper (the installer writes it). */
+function readKey(env: NodeJS.ProcessEnv, issuer: string): Buffer | undefined {
+  if (!validIssuer(issuer)) return undefined;
   try {
-    const key = readFileSync(file);
+    const key = readFileSync(join(env.CONTINUUM_RUNC_HOME ?? '.', 'keys', `${issuer}.key`));
     return key.length ? key : undefined;
   } catch {
     return undefined;
@@ -73,7 +74,7 @@ export async function restoreCreate(argv: string[], env: NodeJS.ProcessEnv): Pro
   const failed = (podUid: string, container: string) =>
     join(state, 'failed', `${podUid}_${container}`);
   const plan = planCreate(spec, {
-    key: readKey(env),
+    key: (issuer) => readKey(env, issuer),
     nowSeconds: Math.floor(Date.now() / 1000),
     failedBefore: (podUid, container) => existsSync(failed(podUid, container)),
   });

@@ -27,8 +27,8 @@ export type CreatePlan =
   | { kind: 'refuse'; reason: string };
 
 export interface NodeFacts {
-  /** The key the operator signs tickets with; undefined when the node has none. */
-  key: Buffer | undefined;
+  /** The key an operator (named by its namespace) signs tickets with, if the node has it. */
+  key(issuer: string): Buffer | undefined;
   nowSeconds: number;
   /** Whether a restore of this pod's container failed on this node since it booted. */
   failedBefore(podUid: string, container: string): boolean;
@@ -57,26 +57,13 @@ export function planCreate(spec: OciSpec, node: NodeFacts): CreatePlan {
       kind: 'refuse',
       reason: 'the OCI spec lacks the CRI annotations naming the container and its pod',
     };
-  if (!node.key)
-    return {
-      kind: 'refuse',
-      reason: 'this node has no restore key (is the continuum restore installer running here?)',
-    };
-  const ticket = readTicket(
-    node.key,
-    { namespace: cri.namespace, pod: cri.pod },
-    ticketText,
-    node.nowSeconds,
-  );
-  if ('refused' in ticket) return { kind: 'refuse', reason: ticket.refused };
-  const digest = ticket[cri.container];
-  if (!digest) return { kind: 'create', why: `container "${cri.container}" is not checkpointed` };
   if (cri.restartCount === undefined)
     return {
       kind: 'refuse',
       reason:
         'the runtime does not pass io.kubernetes.container.restartCount (containerd: container_annotations), so a restart cannot be told from the first start',
     };
+  // a restart restores nothing: the ticket (which may have expired by now) is not needed
   if (cri.restartCount !== '0') {
     if (node.failedBefore(cri.podUid, cri.container))
       return {
@@ -85,6 +72,15 @@ export function planCreate(spec: OciSpec, node: NodeFacts): CreatePlan {
       };
     return { kind: 'create', why: `a restart (count ${cri.restartCount}): fresh from the image` };
   }
+  const ticket = readTicket(
+    (issuer) => node.key(issuer),
+    { namespace: cri.namespace, pod: cri.pod },
+    ticketText,
+    node.nowSeconds,
+  );
+  if ('refused' in ticket) return { kind: 'refuse', reason: ticket.refused };
+  const digest = ticket[cri.container];
+  if (!digest) return { kind: 'create', why: `container "${cri.container}" is not checkpointed` };
   const mount = spec.mounts?.find((m) => m.destination === CHECKPOINT_MOUNT);
   if (!mount?.source)
     return { kind: 'refuse', reason: `the container has no ${CHECKPOINT_MOUNT} mount` };

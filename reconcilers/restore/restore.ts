@@ -7,11 +7,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import {
+  closeSync,
   createReadStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readFileSync,
+  readSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -93,10 +96,7 @@ export async function restoreContainer(input: RestoreInput): Promise<void> {
       if (existsSync(deleted)) removeUnder(root, readJson<string[]>(deleted, 'deleted.files'));
       const diff = join(files, 'rootfs-diff.tar');
       if (existsSync(diff))
-        await extractTar(createReadStream(diff, { highWaterMark: 1 << 20 }), root, {
-          links: true,
-          preserveOwners: true,
-        });
+        await extractTar(diffStream(diff), root, { links: true, preserveOwners: true });
     } catch (err) {
       throw new RestoreError(`the checkpoint's rootfs diff is refused: ${(err as Error).message}`);
     }
@@ -129,4 +129,17 @@ export async function restoreContainer(input: RestoreInput): Promise<void> {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** rootfs-diff.tar: gzip-compressed from containerd (a layer blob), plain from CRI-O. */
+function diffStream(path: string): AsyncIterable<Buffer> {
+  const magic = Buffer.alloc(2);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, magic, 0, 2, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  return magic[0] === 0x1f && magic[1] === 0x8b ? file.pipe(createGunzip()) : file;
 }

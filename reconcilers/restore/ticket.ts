@@ -3,7 +3,8 @@
  * container from a checkpoint. The operator signs it (HMAC-SHA256 with a key only it and the
  * nodes' wrapper hold) over the pod's namespace and name, each container's checkpoint digest
  * and an expiry, so that an annotation written by anyone else — on a pod no Migration created,
- * or copied onto another pod — restores nothing.
+ * or copied onto another pod — restores nothing. `issuer` (the operator's namespace) names the
+ * key: two installs in one cluster each have theirs on the nodes.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -13,6 +14,8 @@ export const CHECKPOINT_MOUNT = '/.continuum-checkpoint';
 export const CHECKPOINT_VOLUME = 'continuum-checkpoint';
 
 export interface Ticket {
+  /** The signing operator's namespace: the wrapper verifies with `keys/<issuer>.key`. */
+  issuer: string;
   /** Container name → digest of its checkpoint image (the index, as the imager printed). */
   containers: Record<string, string>;
   /** Seconds since the epoch after which the ticket restores nothing. */
@@ -25,9 +28,16 @@ interface Subject {
   pod: string;
 }
 
-function mac(key: Buffer, subject: Subject, containers: Record<string, string>, expires: number) {
+function mac(
+  key: Buffer,
+  issuer: string,
+  subject: Subject,
+  containers: Record<string, string>,
+  expires: number,
+) {
   const lines = [
     'continuum.dev/restore v1',
+    issuer,
     subject.namespace,
     subject.pod,
     String(expires),
@@ -39,18 +49,25 @@ function mac(key: Buffer, subject: Subject, containers: Record<string, string>, 
 }
 
 export function signTicket(
-  key: Buffer,
+  signer: { issuer: string; key: Buffer },
   subject: Subject,
   containers: Record<string, string>,
   expires: number,
 ): string {
-  const ticket: Ticket = { containers, expires, signature: mac(key, subject, containers, expires) };
+  const { issuer, key } = signer;
+  const signature = mac(key, issuer, subject, containers, expires);
+  const ticket: Ticket = { issuer, containers, expires, signature };
   return JSON.stringify(ticket);
+}
+
+/** Whether an issuer name may name a key file. */
+export function validIssuer(issuer: unknown): issuer is string {
+  return typeof issuer === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(issuer);
 }
 
 /** The ticket's containers, or why it restores nothing. */
 export function readTicket(
-  key: Buffer,
+  keyOf: (issuer: string) => Buffer | undefined,
   subject: Subject,
   text: string,
   nowSeconds: number,
@@ -61,8 +78,9 @@ export function readTicket(
   } catch {
     return { refused: `the ${TICKET_ANNOTATION} annotation is not JSON` };
   }
-  const { containers, expires, signature } = ticket;
+  const { issuer, containers, expires, signature } = ticket;
   if (
+    !validIssuer(issuer) ||
     typeof containers !== 'object' ||
     containers === null ||
     !Object.values(containers).every(
@@ -72,7 +90,12 @@ export function readTicket(
     typeof signature !== 'string'
   )
     return { refused: `the ${TICKET_ANNOTATION} annotation is not a restore ticket` };
-  const expected = Buffer.from(mac(key, subject, containers, expires));
+  const key = keyOf(issuer);
+  if (!key)
+    return {
+      refused: `this node has no restore key of "${issuer}" (is its continuum restore installer running here?)`,
+    };
+  const expected = Buffer.from(mac(key, issuer, subject, containers, expires));
   const given = Buffer.from(signature);
   if (given.length !== expected.length || !timingSafeEqual(given, expected))
     return {

@@ -65,7 +65,10 @@ export interface TriggerWindow {
 
 export interface MigrationDraft {
   metadata: { name: string; namespace: string; labels: Record<string, string> };
-  spec: Pick<MigrationSpec, 'podName' | 'restorePolicy' | 'target' | 'policyRef' | 'reason'>;
+  spec: Pick<
+    MigrationSpec,
+    'podName' | 'restorePolicy' | 'restoreMode' | 'target' | 'policyRef' | 'reason'
+  >;
 }
 
 const durations = new Map<string, number>();
@@ -142,6 +145,7 @@ export function decideTrigger(
     reason: owner ? `${reason} (a pod of ${owner.kind} "${owner.name}")` : reason,
   };
   if (policy.spec.target) spec.target = policy.spec.target;
+  if (policy.spec.restoreMode) spec.restoreMode = policy.spec.restoreMode;
   return {
     metadata: {
       name: migrationName(pod.name, pod.uid, policyName, mine.length),

@@ -4,14 +4,15 @@
  * patched into the restored pod — on the target, from the checkpoint images, with the base-image
  * init containers, the pull Secrets and the Migration's label and annotation — keeping what the
  * StatefulSet and the API server gave it (name, owner, labels, hostname, its token volume).
- * Every other pod is left as it is.
+ * Every other pod is left as it is, and so is one whose restore the nodes cannot take any more
+ * (the StatefulSet's pod then runs afresh and its Migration fails: RestoreNotIntercepted).
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EdgeNode, Migration } from '../api/types.ts';
-import { archivesOf, imageOf } from '../migration/images.ts';
-import type { MigrationConfig } from '../migration/model.ts';
 import { controllerOf } from '../migration/pods.ts';
-import { placementOf, targetPod } from '../migration/target-pod.ts';
+import type { RestoreNodes } from '../migration/restore-mode.ts';
+import { restoredPod, type RestoreConfig } from '../migration/restored-pod.ts';
+import { placementOf } from '../migration/target-pod.ts';
 
 export interface RestoreFacts {
   /** The pod being created (its namespace filled in from the request). */
@@ -21,7 +22,9 @@ export interface RestoreFacts {
   /** The source node of the Migration and the EdgeNodes, for its placement. */
   sourceNode?: V1Node;
   edgeNodes: EdgeNode[];
-  cfg: Pick<MigrationConfig, 'defaultPullSecret' | 'imagerImage' | 'imagePullSecret'>;
+  /** The nodes, and those where the restore wrapper is ready. */
+  restoreNodes: RestoreNodes;
+  cfg: RestoreConfig;
 }
 
 /** The Migration restoring the pod being created, if any. */
@@ -42,15 +45,17 @@ export function restorePatch(f: RestoreFacts): object[] | undefined {
   const m = restoringMigration(f.pod, f.migrations);
   if (!m) return undefined;
   const status = m.status!;
-  const images = Object.fromEntries(
-    archivesOf(status).map((a) => [a.container, imageOf(status, a.container)!]),
-  );
-  const restored = targetPod(m, f.pod, placementOf(m, f.sourceNode, f.edgeNodes), images, {
-    defaultPullSecret: f.cfg.defaultPullSecret,
-    tools: { image: f.cfg.imagerImage, pullSecret: f.cfg.imagePullSecret },
+  // as Restoring chose it before the source went
+  const chosen = status.restoreMode
+    ? { ...m, spec: { ...m.spec, restoreMode: status.restoreMode } }
+    : m;
+  const placement = placementOf(m, f.sourceNode, f.edgeNodes);
+  const made = restoredPod(chosen, status, f.pod, placement, f.restoreNodes, f.cfg, {
     name: f.pod.metadata!.name!,
     admitting: true,
   });
+  if ('refused' in made) return undefined;
+  const restored = made.pod;
   return [
     { op: 'replace', path: '/spec', value: restored.spec },
     { op: 'add', path: '/metadata/labels', value: restored.metadata!.labels },

@@ -23,7 +23,7 @@ import {
   type Migration,
 } from '../api/types.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
-import { getJson, getJsonOrUndefined } from '../runtime/list.ts';
+import { getJson, getJsonOrUndefined, listAll } from '../runtime/list.ts';
 import type { Logger } from '../runtime/log.ts';
 import { parseListen } from '../runtime/server.ts';
 import { migrationConfig } from '../migration/controller.ts';
@@ -31,6 +31,7 @@ import type { MigrationConfig } from '../migration/model.ts';
 import type { OperatorConfig } from '../runtime/config.ts';
 import { answerEviction, type EvictionFacts } from './eviction.ts';
 import { restorePatch, restoringMigration } from './restore.ts';
+import { ensureRestoreKey, INSTALLER_SELECTOR, wrapperNodes } from '../restore/installer.ts';
 import { ensureWebhookTls, publishCaBundle, type WebhookTlsOptions } from './tls.ts';
 
 /** How often the certificate is checked and the caBundle re-published (a helm upgrade resets it). */
@@ -82,6 +83,7 @@ async function reviewPod(
   kc: KubeConfig,
   r: AdmissionRequest,
   cfg: MigrationConfig,
+  operatorNamespace: string,
   log: Logger,
 ): Promise<object> {
   const pod = r.object as V1Pod;
@@ -97,16 +99,22 @@ async function reviewPod(
   const m = restoringMigration(pod, migrations.items);
   if (!m) return { uid: r.uid, allowed: true };
   const source = m.status?.sourceNode;
-  const [sourceNode, edgeNodes] = await Promise.all([
+  const [sourceNode, edgeNodes, nodes, installerPods] = await Promise.all([
     source
       ? getJsonOrUndefined<V1Node>(kc, `/api/v1/nodes/${encodeURIComponent(source)}`)
       : undefined,
     getJson<{ items: EdgeNode[] }>(kc, `/apis/${API_VERSION}/${EDGE_NODE_PLURAL}`),
+    listAll<V1Node>(kc, { path: '/api/v1/nodes' }),
+    listAll<V1Pod>(kc, {
+      path: `/api/v1/namespaces/${encodeURIComponent(operatorNamespace)}/pods`,
+      labelSelector: INSTALLER_SELECTOR,
+    }),
   ]);
   const patch = restorePatch({
     pod,
     migrations: [m],
     edgeNodes: edgeNodes.items,
+    restoreNodes: { nodes: nodes.items, wrapper: wrapperNodes(installerPods.items) },
     cfg,
     ...(sourceNode ? { sourceNode } : {}),
   });
@@ -167,11 +175,21 @@ export async function startWebhookServer(opts: {
     return server;
   };
   const cfg = migrationConfig(opts.config);
+  await ensureRestoreKey(kc, opts.config.namespace).then(
+    (key) => (cfg.restore.signer = { issuer: opts.config.namespace, key }),
+    (err: unknown) =>
+      log.warn(
+        { err: String(err) },
+        'no restore key: restores in place through the runc wrapper are off',
+      ),
+  );
   const review = (path: string, r: AdmissionRequest): Promise<object> => {
     // an operator acting on one namespace leaves the others' pods alone
     const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
     if (watched && r.namespace !== watched) return Promise.resolve({ uid: r.uid, allowed: true });
-    return path === '/evict' ? reviewEviction(kc, r, log) : reviewPod(kc, r, cfg, log);
+    return path === '/evict'
+      ? reviewEviction(kc, r, log)
+      : reviewPod(kc, r, cfg, opts.config.namespace, log);
   };
   const first = await refresh();
   let served = first.cert;

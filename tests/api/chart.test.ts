@@ -145,7 +145,7 @@ test('helm template output applies with a server-side dry run', async (t) => {
     ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
     ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],
     ...['CustomResourceDefinition', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace'],
-    ...['Role', 'RoleBinding', 'Service'],
+    ...['Role', 'RoleBinding', 'RuntimeClass', 'Service'],
     ...['Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
     'ValidatingWebhookConfiguration',
   ]);

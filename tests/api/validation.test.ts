@@ -56,6 +56,7 @@ test('a minimal Migration is accepted with its defaults', async (t) => {
   t.deepEqual(JSON.parse(result.stdout).spec, {
     podName: 'app',
     restorePolicy: 'restart',
+    restoreMode: 'Auto',
     cutover: 'AfterCheckpoint',
     timeoutSeconds: 600,
   });
@@ -73,6 +74,7 @@ test('a minimal MigrationPolicy is accepted with its defaults', async (t) => {
     selector: {},
     triggers: [{ metric: 'containerCPU', above: 90, for: '30s' }],
     restorePolicy: 'restart',
+    restoreMode: 'Auto',
     cooldown: '5m',
     maxConcurrentPerNode: 1,
   });

@@ -149,6 +149,8 @@ export async function startEnv(log: (line: string) => void = () => {}): Promise<
         addresses: [link.address, link.peerAddress],
         workDir,
         binDir: bin,
+        // where scripts/provision-real-node.sh builds CONTAINERD_24_VERSION
+        containerd24Dir: join(cacheDir(), 'containerd-v2.4.2'),
         pki,
         kubeconfig: controlPlane.kubeconfig,
         apiServer: controlPlane.apiServer,

@@ -10,6 +10,10 @@ export interface NodeConfigInput {
   dir: string;
   socket: string;
   runc: string;
+  /** continuum's runc wrapper, the runtime binary of the `continuum` handler. */
+  wrapper: string;
+  /** containerd 2.3's opt-in restore of checkpoint images (containerd 2.4 has none). */
+  restoreViaCreate: boolean;
   pauseImage: string;
   address: string;
   kubeletPort: number;
@@ -39,9 +43,13 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
   path = "${c.dir}/containerd/opt"
 
 [plugins.'io.containerd.cri.v1.runtime']
-  # containerd 2.3.4+ restores checkpoint images only when asked to (2.4 no longer does)
+${
+  c.restoreViaCreate
+    ? `  # containerd 2.3.4+ restores checkpoint images only when asked to (2.4 no longer does)
   enable_experimental_restore_via_create = true
-  # root here cannot lower oom_score_adj: without this every sandbox fails
+`
+    : ''
+}  # root here cannot lower oom_score_adj: without this every sandbox fails
   restrict_oom_score_adj = true
   # network namespaces under the node's own state directory, not /var/run/netns
   netns_mounts_under_state_dir = true
@@ -51,6 +59,15 @@ disabled_plugins = ["io.containerd.nri.v1.nri", "io.containerd.snapshotter.v1.bt
       runtime_type = "io.containerd.runc.v2"
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
         BinaryName = "${c.runc}"
+        SystemdCgroup = false
+    # continuum's RuntimeClass: the README's snippet (continuum.dev/* pod annotations carry the
+    # restore ticket, the restart count tells a restart from the first start)
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.continuum]
+      runtime_type = "io.containerd.runc.v2"
+      pod_annotations = ["continuum.dev/*"]
+      container_annotations = ["io.kubernetes.container.restartCount"]
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.continuum.options]
+        BinaryName = "${c.wrapper}"
         SystemdCgroup = false
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["/usr/lib/cni"]

@@ -1,7 +1,10 @@
 /**
- * A real node of the test environment: containerd 2.3 with Debian's runc and CRIU 4.1 (the
- * `criu` wrapper scripts/provision.sh installs), and kubelet 1.34, registered with the control
- * plane like any node. Two run on one machine because each pair lives in its own mount
+ * A real node of the test environment: containerd (2.3 with its opt-in restore of checkpoint
+ * images, or 2.4 without any) with Debian's runc and CRIU 4.1 (the `criu` wrapper
+ * scripts/provision.sh installs), a second runtime handler for continuum's RuntimeClass (its
+ * runc wrapper, which the operator's restore installer puts in /opt/continuum), and kubelet
+ * 1.34, registered with the control plane like any node, labelled and tainted
+ * `test.continuum.dev/real-node`. Two run on one machine because each pair lives in its own mount
  * namespace, where private bind mounts cover the fixed paths the kubelet and containerd use
  * whatever they are told (/var/lib/kubelet, /var/log/pods, /var/log/containers,
  * /run/containerd, /var/lib/cni). Each has its own cgroup root, CNI bridge and pod subnet,
@@ -32,6 +35,10 @@ export const REAL_NODE_TAINT = {
   effect: 'NoSchedule',
 };
 
+/** The handler of continuum's RuntimeClass, and where the restore installer puts the wrapper. */
+export const RESTORE_HANDLER = 'continuum';
+export const WRAPPER_DIR = '/opt/continuum';
+
 /** Name the pause image is imported under (never pulled). */
 const PAUSE_IMAGE = 'continuum.test/pause:3.10';
 
@@ -42,6 +49,9 @@ export const PRIVATE_PATHS = [
   '/var/log/containers',
   '/run/containerd',
   '/var/lib/cni',
+  // what the restore installer writes on the node, and the wrapper's state
+  WRAPPER_DIR,
+  '/run/continuum-runc',
 ];
 
 /** Binds each private directory over its fixed path, then runs the command (containerd). */
@@ -63,6 +73,10 @@ export interface RealNodeOptions {
   cgroupRoot: string;
   workDir: string;
   binDir: string;
+  /** containerd, its shim and ctr (binDir's are 2.3; real-cloud runs 2.4). */
+  containerdDir: string;
+  /** containerd 2.3's opt-in restore of checkpoint images. */
+  restoreViaCreate: boolean;
   pki: Pki;
   kubeconfig: string;
   apiServer: string;
@@ -89,6 +103,8 @@ export async function startRealNode(
     dir,
     socket: join(dir, 'containerd.sock'),
     runc: execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim(),
+    wrapper: `${WRAPPER_DIR}/continuum-runc`,
+    restoreViaCreate: opts.restoreViaCreate,
     pauseImage: PAUSE_IMAGE,
     address: opts.address,
     kubeletPort: await freePort(),
@@ -123,7 +139,9 @@ export async function startRealNode(
   );
   createCgroupRoot(opts.cgroupRoot);
 
-  const env = { PATH: `${opts.binDir}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` };
+  // the shim containerd starts is the first containerd-shim-runc-v2 on the PATH
+  const path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+  const env = { PATH: `${opts.containerdDir}:${opts.binDir}:${path}` };
   const services: Service[] = [];
   const stop = async () => {
     for (const service of services.slice(1).reverse()) await service.stop();
@@ -150,7 +168,7 @@ export async function startRealNode(
         NAMESPACE_SCRIPT,
         'sh',
         privateRoot,
-        join(opts.binDir, 'containerd'),
+        join(opts.containerdDir, 'containerd'),
         '--config',
         join(dir, 'containerd.toml'),
       ],
@@ -158,7 +176,7 @@ export async function startRealNode(
     );
     services.push(containerd);
     const ctr = (...args: string[]) =>
-      execFileSync(join(opts.binDir, 'ctr'), ['--address', config.socket, ...args], {
+      execFileSync(join(opts.containerdDir, 'ctr'), ['--address', config.socket, ...args], {
         stdio: ['pipe', 'pipe', 'pipe'],
         encoding: 'utf8',
       });
@@ -176,7 +194,7 @@ export async function startRealNode(
         `--kubeconfig=${kubeletKubeconfig}`,
         `--hostname-override=${opts.name}`,
         `--node-ip=${opts.address}`,
-        `--node-labels=continuum.dev/layer=${opts.layer}`,
+        `--node-labels=continuum.dev/layer=${opts.layer},${REAL_NODE_TAINT.key}=true`,
         `--register-with-taints=${REAL_NODE_TAINT.key}=${REAL_NODE_TAINT.value}:${REAL_NODE_TAINT.effect}`,
         '--v=1',
       ],

@@ -2,16 +2,31 @@
  * The two real nodes of the test environment, `real-edge` and `real-cloud`, started side by side
  * (see real-node.ts). Around them, what they change on the machine: the sysctls the kubelet and
  * the CNI bridge plugin set are saved first and put back at stop, and the fixed-path directories
- * the nodes bind over are created only where missing, and removed afterwards.
+ * the nodes bind over are created only where missing, and removed afterwards. The RuntimeClass
+ * `continuum` names the handler both nodes have for continuum's runc wrapper.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { anotherEnvAlive, saveSysctls } from './host-state.ts';
 import type { RealNode } from './info.ts';
-import { PRIVATE_PATHS, startRealNode, type RealNodeOptions } from './real-node.ts';
+import { KubeConfig, NodeV1Api } from '@kubernetes/client-node';
+import {
+  PRIVATE_PATHS,
+  RESTORE_HANDLER,
+  startRealNode,
+  type RealNodeOptions,
+} from './real-node.ts';
+import { ignoreConflict } from './service-account.ts';
 
 type Shared = Omit<
   RealNodeOptions,
-  'name' | 'layer' | 'address' | 'bridge' | 'podSubnet' | 'cgroupRoot'
+  | 'name'
+  | 'layer'
+  | 'address'
+  | 'bridge'
+  | 'podSubnet'
+  | 'cgroupRoot'
+  | 'containerdDir'
+  | 'restoreViaCreate'
 >;
 
 /** Whether this run starts real nodes: always in CI; CONTINUUM_REAL_NODES=0 skips them locally. */
@@ -20,17 +35,37 @@ export function realNodesWanted(): boolean {
 }
 
 export async function startRealNodes(
-  shared: Shared & { pid: number; addresses: [string, string] },
+  shared: Shared & {
+    pid: number;
+    addresses: [string, string];
+    /** containerd 2.4's binaries (scripts/provision-real-node.sh), for real-cloud. */
+    containerd24Dir: string;
+  },
 ): Promise<{ nodes: RealNode[]; stop(): Promise<void> }> {
   const restoreSysctls = saveSysctls(shared.pid);
   const createdOnHost = PRIVATE_PATHS.filter((path) => !existsSync(path));
   for (const path of createdOnHost) mkdirSync(path, { recursive: true });
   const subnet = shared.pid % 250;
+  // real-edge: containerd 2.3 that still restores checkpoint images (restoreMode Runtime);
+  // real-cloud: containerd 2.4 that does not (restores go through continuum's RuntimeClass)
+  const { containerd24Dir, ...common } = shared;
   const specs = [
-    { name: 'real-edge', layer: 'edge' as const, address: shared.addresses[0] },
-    { name: 'real-cloud', layer: 'cloud' as const, address: shared.addresses[1] },
+    {
+      name: 'real-edge',
+      layer: 'edge' as const,
+      address: shared.addresses[0],
+      containerdDir: shared.binDir,
+      restoreViaCreate: true,
+    },
+    {
+      name: 'real-cloud',
+      layer: 'cloud' as const,
+      address: shared.addresses[1],
+      containerdDir: containerd24Dir,
+      restoreViaCreate: false,
+    },
   ].map((spec, i) => ({
-    ...shared,
+    ...common,
     ...spec,
     bridge: `cnb-${shared.pid}-${spec.layer[0]}`,
     podSubnet: `10.${220 + i}.${subnet}.0/24`,
@@ -56,5 +91,20 @@ export async function startRealNodes(
     await stop();
     throw (failed as PromiseRejectedResult).reason;
   }
+  await createRuntimeClass(shared.kubeconfig);
   return { nodes: running.map((r) => r.node), stop };
+}
+
+/**
+ * The RuntimeClass of the nodes' continuum handler, as a cluster admin installs it beside the
+ * operator (the chart ships its own, under the name its values give).
+ */
+async function createRuntimeClass(kubeconfig: string): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  await ignoreConflict(
+    kc.makeApiClient(NodeV1Api).createRuntimeClass({
+      body: { metadata: { name: RESTORE_HANDLER }, handler: RESTORE_HANDLER },
+    }),
+  );
 }

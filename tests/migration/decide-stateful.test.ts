@@ -179,7 +179,8 @@ test('the webhook restores the re-creation of a Restoring Migration, and nothing
     migrations: [restoring({ targetPod: 'app', targetNode: undefined })],
     sourceNode: node(),
     edgeNodes: [],
-    cfg: { imagerImage: 'continuum:test', defaultPullSecret: 'pull' },
+    restoreNodes: { nodes: [], wrapper: new Set<string>() },
+    cfg: { ...config, defaultPullSecret: 'pull' },
   };
   facts.migrations[0]!.spec.target = { nodeName: 'cloud-1' };
   const patch = restorePatch(facts) as { op: string; path: string; value: never }[];

@@ -34,6 +34,7 @@ export const config: MigrationConfig = {
   eventPollMs: 5000,
   registryPlainHttp: false,
   jobTtlSeconds: 600,
+  restore: { runtimeClassName: 'continuum' },
 };
 
 export function migration(
@@ -254,6 +255,7 @@ export function observed(m: Migration, o: Partial<Observed> = {}): Observed {
     jobPods: [],
     images: {},
     ownerMigrations: [],
+    restoreNodes: { nodes: [], wrapper: new Set() },
     ...o,
   };
 }

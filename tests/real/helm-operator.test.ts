@@ -51,6 +51,7 @@ import {
   lastCount,
   logsOf,
   realNodeAvailable,
+  restoreWrapperReady,
   restoredCounter,
 } from './helpers.ts';
 
@@ -143,6 +144,9 @@ test.before(async (t) => {
     ...['--set', 'registry.caConfigMap=registry-ca'],
     ...['--set-json', `tolerations=${JSON.stringify([REAL_NODE_TOLERATION])}`],
     ...['--set-json', 'nodeSelector={"kubernetes.io/hostname":"real-cloud"}'],
+    // the chart's own RuntimeClass for the nodes' continuum handler, and its restore installer
+    ...['--set', `restore.runtimeClass.name=${RELEASE}-restore`],
+    ...['--set', `restore.nodeSelector=${REAL_NODE_TOLERATION.key}=true`],
   ]);
 });
 
@@ -193,6 +197,8 @@ test.serial(
       return l?.spec?.holderIdentity ? l : undefined;
     });
     t.is(lease.spec?.holderIdentity, pod?.metadata?.name, 'the pod leads');
+    // the restore installer the operator runs puts the wrapper on both real nodes
+    await restoreWrapperReady(SYSTEM);
   },
 );
 

@@ -10,14 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'node:https';
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { INSTALLER_NAME } from '../../reconcilers/restore/installer.ts';
+import { adminKubeConfig, ignoreConflict } from '../env/service-account.ts';
 import { testEnv, type RealNode } from '../env/info.ts';
 import { pushLayout } from '../env/registry.ts';
-import { ignoreConflict } from '../env/service-account.ts';
 import { waitFor } from '../env/wait.ts';
 import type { Harness } from '../migration/harness.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
-import type { MigrationSpec } from '../../reconcilers/api/types.ts';
+import { OPERATOR_NAMESPACE, type MigrationSpec } from '../../reconcilers/api/types.ts';
+import { REAL_NODE_TAINT } from '../env/real-node.ts';
 
 export const REAL_NODE_TOLERATION = {
   key: 'test.continuum.dev/real-node',
@@ -153,7 +155,8 @@ export function kubeletCheckpoint(
 /**
  * Starts the operator of harness `h` for the real nodes: imaging Jobs run the product image
  * built from this checkout, pulled with {@link REAL_PULL_SECRET} (created in h's namespace), and
- * trust the TLS registry's CA. `args` and `env` go to `continuum operator` too (the last of a flag
+ * trust the TLS registry's CA; its restore installer puts continuum's runc wrapper on both real
+ * nodes (every real operator shares the one DaemonSet of the operator namespace). `args` and `env` go to `continuum operator` too (the last of a flag
  * wins).
  */
 export async function startRealOperator(
@@ -161,14 +164,38 @@ export async function startRealOperator(
   opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<OperatorProcess> {
   await createPullSecret(h.core, h.namespace);
-  return h.startOperator({
+  // the restore installer's pods pull the product image in the operator's namespace
+  await createPullSecret(h.core, OPERATOR_NAMESPACE);
+  const operator = await h.startOperator({
     args: ['--registry-ca', testEnv().caFile, ...(opts.args ?? [])],
     env: {
       CONTINUUM_IMAGE: testEnv().images.continuum,
       CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
+      CONTINUUM_RESTORE_INSTALLER: 'true',
+      CONTINUUM_RESTORE_NODE_SELECTOR: `${REAL_NODE_TAINT.key}=true`,
       ...opts.env,
     },
   });
+  await restoreWrapperReady();
+  return operator;
+}
+
+/** Waits until the restore installer's pod (of the operator in `namespace`) is Ready on both real nodes. */
+export async function restoreWrapperReady(namespace = OPERATOR_NAMESPACE): Promise<void> {
+  const apps = adminKubeConfig().makeApiClient(AppsV1Api);
+  await waitFor(
+    'the restore wrapper installed on both real nodes',
+    async () => {
+      const ds = await apps
+        .readNamespacedDaemonSet({ name: INSTALLER_NAME, namespace })
+        .catch(() => undefined);
+      return (
+        (ds?.status?.numberReady ?? 0) >= 2 &&
+        ds?.status?.updatedNumberScheduled === ds?.status?.desiredNumberScheduled
+      );
+    },
+    90_000,
+  );
 }
 
 /** spec.image of a Migration on the real nodes: the TLS registry, pushed and pulled with the Secret. */

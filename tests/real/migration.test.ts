@@ -3,11 +3,14 @@
  *   token and count live only in memory
  * WHEN a checkpoint Migration moves it to real-cloud
  * THEN the real kubelet checkpoints it (CRIU), the imaging Job runs as a real container on
- *   real-edge (the product image pulled with its pull Secret) and pushes the real archive, the
- *   restored pod on real-cloud — a node that has never seen the workload's image: its init
- *   container has the kubelet pull it with the pull Secret — goes on with the same token and
- *   the next count, the source is gone and no archive is left on the node; the finished imaging
- *   Job stays for its TTL, the imager's log readable.
+ *   real-edge (the product image pulled with its pull Secret) and pushes the real archive, and
+ *   real-cloud — containerd 2.4, which restores no checkpoint image — restores it through
+ *   continuum's RuntimeClass (restoreMode Auto: the restore installer made the wrapper ready
+ *   there): the restored pod runs the workload's original image, which the kubelet pulls with the
+ *   pull Secret on a node that has never seen it, its init container fetches the checkpoint, and
+ *   the counter goes on with the same token and the next count; the source is gone and no
+ *   archive is left on the node; the finished imaging Job stays for its TTL, the imager's log
+ *   readable.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +44,7 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
   t.timeout(300_000);
   const { core, namespace } = h;
-  // an image real-cloud has never pulled: containerd would pull it anonymously (401), the
-  // restored pod's init container has the kubelet pull it with the pull Secret first
+  // an image real-cloud has never pulled: the kubelet pulls it with the pull Secret
   const image = await freshBaseImage('migration-base');
   await core.createNamespacedPod({
     namespace,
@@ -64,12 +66,19 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
   t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
   t.is(m.status?.sourceNode, 'real-edge');
   t.is(m.status?.targetNode, 'real-cloud');
+  t.is(m.status?.restoreMode, 'RuntimeClass');
   const target = m.status!.targetPod!;
   const restored = await core.readNamespacedPod({ namespace, name: target });
+  t.is(restored.spec?.runtimeClassName, 'continuum');
   t.like(
-    restored.status?.initContainerStatuses?.find((c) => c.name === 'continuum-base-counter'),
-    { image, state: { terminated: { exitCode: 0 } } },
-    'the kubelet pulled the base image',
+    restored.status?.containerStatuses?.find((c) => c.name === 'counter'),
+    { image, restartCount: 0 },
+    'the original image, pulled by the kubelet with the pull Secret',
+  );
+  t.like(
+    restored.status?.initContainerStatuses?.find((c) => c.name === 'continuum-checkpoint'),
+    { state: { terminated: { exitCode: 0 } } },
+    'the checkpoint fetched by digest',
   );
   const lines = await restoredCounter(core, namespace, target, before);
   t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');

@@ -1,8 +1,9 @@
 /**
- * GIVEN the two real nodes of the test environment (kubelet 1.34, containerd 2.3, runc, CRIU 4.1)
+ * GIVEN the two real nodes of the test environment (kubelet 1.34, runc, CRIU 4.1; containerd 2.3
+ *   on real-edge, 2.4 on real-cloud)
  * WHEN a pod that keeps a counter only in memory runs on real-edge and the kubelet's checkpoint
  *   API is called on it (no operator involved)
- * THEN the nodes are Ready with their layer labels and taint, the pod's image was pulled with its
+ * THEN the nodes are Ready with their layer labels and taint, running their containerd, the pod's image was pulled with its
  *   pull Secret from the TLS registry, and the kubelet wrote a CRIU checkpoint archive while the
  *   container kept running.
  */
@@ -19,9 +20,9 @@ const core = realNamespace(NAMESPACE);
 
 test('both real nodes are Ready, labelled by layer and tainted', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
-  for (const [name, layer] of [
-    ['real-edge', 'edge'],
-    ['real-cloud', 'cloud'],
+  for (const [name, layer, runtime] of [
+    ['real-edge', 'edge', 'containerd://2.3.7'],
+    ['real-cloud', 'cloud', 'containerd://2.4.2'],
   ] as const) {
     const node = await core.readNode({ name });
     t.is(node.metadata?.labels?.['continuum.dev/layer'], layer);
@@ -31,7 +32,7 @@ test('both real nodes are Ready, labelled by layer and tainted', async (t) => {
         (x) => `${x.key}=${x.value}:${x.effect}` === 'test.continuum.dev/real-node=true:NoSchedule',
       ),
     );
-    t.is(node.status?.nodeInfo?.containerRuntimeVersion, 'containerd://2.3.7');
+    t.is(node.status?.nodeInfo?.containerRuntimeVersion, runtime);
     t.is(
       node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
       realNode(name).address,

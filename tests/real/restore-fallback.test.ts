@@ -1,9 +1,9 @@
 /**
  * GIVEN a counter on real-edge that holds a file of its emptyDir volume open — CRIU dumps the
  *   open file by its path, an emptyDir does not travel (the Migration says volumes: Detach, or
- *   it would be refused), so CRIU cannot restore it on real-cloud
- *   and the restore fails (the runtime's error), as any restore the runtime refuses
- *   (containerd 2.4, CRI-O's checkpoint_only, a base image it cannot pull)
+ *   it would be refused), so CRIU cannot restore it on real-cloud and the restore fails (the
+ *   runc wrapper's error, with the tail of CRIU's log), as any restore the wrapper or the
+ *   runtime refuses
  * WHEN a checkpoint Migration moves it to real-cloud
  * THEN with the default cutover (the source deleted once the restored pod is scheduled) the
  *   workload is not lost: a fresh pod of the original image runs on real-cloud (new token, count
@@ -56,7 +56,10 @@ test('AfterCheckpoint: a restore that fails after the source is gone starts the 
   const m = await h.waitForMigration('move-lost-base', isPhase('Done', 'Failed'), 240_000);
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
   t.regex(m.status?.restoreFallback?.reason ?? '', /^RunContainerError$/);
-  t.regex(m.status?.restoreFallback?.message ?? '', /container "counter": .*criu failed/);
+  t.regex(
+    m.status?.restoreFallback?.message ?? '',
+    /container "counter": .*continuum: restoring container "counter" failed: runc restore failed .*Restoring FAILED/,
+  );
   const fresh = m.status!.targetPod!;
   t.regex(fresh, /-fresh$/);
   const lines = await waitFor('the fresh pod counting', async () => {
@@ -97,7 +100,7 @@ test('TargetReady: a restore that fails leaves the source running and no restore
   t.is(m.status?.failureReason, 'TargetFailed', JSON.stringify(m.status));
   t.regex(
     m.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
-    /cannot run: container "counter": RunContainerError: .*criu failed/,
+    /cannot run: container "counter": RunContainerError: .*continuum: restoring container "counter" failed: runc restore failed/,
   );
   await waitFor('the restored pod removed', async () =>
     (await h.pods()).every((p) => !p.metadata!.name!.startsWith('kept-')),

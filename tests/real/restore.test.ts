@@ -1,7 +1,9 @@
 /**
- * GIVEN a counter whose token and count live only in memory, on real-edge
+ * GIVEN a counter whose token and count live only in memory, on real-cloud (containerd 2.4
+ *   checkpoints, but restores no checkpoint image)
  * WHEN the kubelet checkpoints it, `continuum imager` turns the real archive into an image in the
- *   TLS registry, and a pod of that image is created on real-cloud (containerd 2.3 restores it)
+ *   TLS registry, and a pod of that image is created on real-edge (containerd 2.3, its opt-in
+ *   restore on: restoreMode Runtime's path)
  * THEN the restored container prints the same token and a count that goes on from where the
  *   checkpoint left it, not from 1.
  * No operator here: this proves the node-level chain the Migration phases drive.
@@ -35,21 +37,21 @@ test('a real checkpoint, imaged by continuum imager, restores on the other node 
   const env = testEnv();
   await core.createNamespacedPod({
     namespace: NAMESPACE,
-    body: counterPod('counter', 'real-edge'),
+    body: counterPod('counter', 'real-cloud'),
   });
   // containerd 2.3 pulls a checkpoint's base image itself, without the pod's pull Secret: it
   // must already be on the node (the restore path's own fix is tested with the operator)
   await core.createNamespacedPod({
     namespace: NAMESPACE,
-    body: counterPod('base-image', 'real-cloud'),
+    body: counterPod('base-image', 'real-edge'),
   });
   await waitFor('the counter at 3', async () =>
     /count=3/.test(await logsOf(core, NAMESPACE, 'counter')),
   );
   // the state checkpointed is at least this far along (the source keeps counting afterwards)
   const beforeCheckpoint = lastCount(await logsOf(core, NAMESPACE, 'counter'))!;
-  const archive = await kubeletCheckpoint(realNode('real-edge'), NAMESPACE, 'counter', 'counter');
-  const onHost = join(realNode('real-edge').kubeletDir, 'checkpoints', archive.split('/').pop()!);
+  const archive = await kubeletCheckpoint(realNode('real-cloud'), NAMESPACE, 'counter', 'counter');
+  const onHost = join(realNode('real-cloud').kubeletDir, 'checkpoints', archive.split('/').pop()!);
   const { stdout } = await promisify(execFile)(process.execPath, [
     CLI,
     'imager',
@@ -63,7 +65,7 @@ test('a real checkpoint, imaged by continuum imager, restores on the other node 
   t.regex(digest, /^sha256:[a-f0-9]{64}$/);
   await core.deleteNamespacedPod({ namespace: NAMESPACE, name: 'counter', gracePeriodSeconds: 0 });
 
-  const restored = counterPod('restored', 'real-cloud');
+  const restored = counterPod('restored', 'real-edge');
   restored.spec!.containers[0]!.image = `${env.tlsRegistry.host}/real/counter@${digest}`;
   await core.createNamespacedPod({ namespace: NAMESPACE, body: restored });
   // containerd restores the container's log with it: the source's lines come first, then the

@@ -123,6 +123,8 @@ export function bundle(
 }
 
 export const POD = { namespace: 'default', pod: 'counter-restored' };
+/** The operator namespace the tests' tickets name. */
+export const ISSUER = 'continuum-system';
 
 /** `spec` as containerd writes it for container `container` of {@link POD}, with a ticket. */
 export function markedSpec(
@@ -150,7 +152,7 @@ export function markedSpec(
       ...(ticket
         ? {
             [TICKET_ANNOTATION]: signTicket(
-              ticket.key,
+              { issuer: ISSUER, key: ticket.key },
               POD,
               { [opts.container]: ticket.digest },
               ticket.expires ?? Math.floor(Date.now() / 1000) + 600,
@@ -183,6 +185,7 @@ export function installWrapper(dir: string, key: Buffer): string {
     `#!/bin/sh\nexec ${process.execPath} ${join(repo, 'bin', 'continuum.js')} "$@"\n`,
     { mode: 0o755 },
   );
-  writeFileSync(join(dir, 'restore.key'), key, { mode: 0o600 });
+  mkdirSync(join(dir, 'keys'));
+  writeFileSync(join(dir, 'keys', `${ISSUER}.key`), key, { mode: 0o600 });
   return join(dir, 'continuum-runc');
 }

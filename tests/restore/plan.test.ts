@@ -5,13 +5,13 @@
 import test from 'ava';
 import { planCreate, type NodeFacts } from '../../reconcilers/restore/plan.ts';
 import { readTicket, signTicket, TICKET_ANNOTATION } from '../../reconcilers/restore/ticket.ts';
-import { markedSpec, POD } from './fixtures.ts';
+import { ISSUER, markedSpec, POD } from './fixtures.ts';
 
 const key = Buffer.from('the operator key');
 const digest = `sha256:${'a'.repeat(64)}`;
 const now = 1_800_000_000;
 const node = (over: Partial<NodeFacts> = {}): NodeFacts => ({
-  key,
+  key: (issuer) => (issuer === ISSUER ? key : undefined),
   nowSeconds: now,
   failedBefore: () => false,
   ...over,
@@ -40,6 +40,8 @@ test('the first start of a checkpointed container is restored from the mounted c
 
 test('a restart after a restore starts fresh; after a failed restore it is refused again', (t) => {
   t.like(planCreate(spec({ restartCount: '1' }), node()), { kind: 'create' });
+  // long after the ticket expired, too
+  t.like(planCreate(spec({ restartCount: '3', expires: now - 3600 }), node()), { kind: 'create' });
   t.like(planCreate(spec({ restartCount: '2' }), node({ failedBefore: () => true })), {
     kind: 'refuse',
     reason: 'the restore of container "counter" failed before; not starting it without its state',
@@ -57,7 +59,7 @@ test('a ticket not signed with the node key, expired, or absent key: refused', (
   t.regex((forged as { reason: string }).reason, /not signed by this cluster's operator/);
   const expired = planCreate(spec({ expires: now - 1 }), node());
   t.regex((expired as { reason: string }).reason, /expired/);
-  const keyless = planCreate(spec(), node({ key: undefined }));
+  const keyless = planCreate(spec(), node({ key: () => undefined }));
   t.regex((keyless as { reason: string }).reason, /no restore key/);
 });
 
@@ -82,17 +84,18 @@ test('a checkpointed container without the checkpoint mount is refused', (t) => 
 });
 
 test('a ticket copied onto another pod restores nothing', (t) => {
-  const ticket = signTicket(key, POD, { counter: digest }, now + 60);
-  t.deepEqual(readTicket(key, POD, ticket, now), { counter: digest });
-  const other = readTicket(key, { ...POD, pod: 'another' }, ticket, now);
+  const ticket = signTicket({ issuer: ISSUER, key }, POD, { counter: digest }, now + 60);
+  const keyOf = () => key;
+  t.deepEqual(readTicket(keyOf, POD, ticket, now), { counter: digest });
+  const other = readTicket(keyOf, { ...POD, pod: 'another' }, ticket, now);
   t.regex((other as { refused: string }).refused, /not signed/);
   const edited = JSON.stringify({
     ...JSON.parse(ticket),
     containers: { counter: `sha256:${'b'.repeat(64)}` },
   });
-  t.regex((readTicket(key, POD, edited, now) as { refused: string }).refused, /not signed/);
+  t.regex((readTicket(keyOf, POD, edited, now) as { refused: string }).refused, /not signed/);
   t.regex(
-    (readTicket(key, POD, '{', now) as { refused: string }).refused,
+    (readTicket(keyOf, POD, '{', now) as { refused: string }).refused,
     new RegExp(`${TICKET_ANNOTATION} annotation is not JSON`),
   );
 });

@@ -5,6 +5,7 @@
  * and the hostile checkpoints, each refused with its reason in runc's --log file (what the shim
  * reports), nothing written outside the container's rootfs.
  */
+import { gzipSync } from 'node:zlib';
 import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -129,14 +130,16 @@ function checkpointedCounter(r: Rig): { checkpoints: string; digest: string; at:
     JSON.stringify({ id: 'src', rootfsImageName: 'busybox' }),
   );
   // what the runtime records of the container's writable layer: the counter file, a new file,
-  // and a file of the image the container deleted
+  // and a file of the image the container deleted (containerd gzips the diff, CRI-O does not)
   writeFileSync(
     join(archiveDir, 'rootfs-diff.tar'),
-    tarOf([
-      { name: 'tmp/count', data: `${at}\n` },
-      { name: 'data/', type: 'dir' },
-      { name: 'data/written-before', data: 'kept' },
-    ]),
+    gzipSync(
+      tarOf([
+        { name: 'tmp/count', data: `${at}\n` },
+        { name: 'data/', type: 'dir' },
+        { name: 'data/written-before', data: 'kept' },
+      ]),
+    ),
   );
   writeFileSync(join(archiveDir, 'deleted.files'), JSON.stringify(['/bin/cat']));
   const archive = join(r.dir, 'checkpoint.tar');

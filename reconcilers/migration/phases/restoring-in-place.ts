@@ -3,7 +3,8 @@
  * the source goes first (a checkpointed one with a 1 s grace period); the StatefulSet re-creates
  * the pod under that name, and the operator's restore webhook (webhook/restore.ts) makes that
  * pod the restored one — on the target, from the checkpoint images, annotated with this
- * Migration. Done once it is Ready.
+ * Migration. Done once it is Ready. The restore mode is chosen (and a refusal fails the
+ * Migration, RestoreUnsupported) before the source goes, and recorded for the webhook.
  *
  * The pod is down from the source's deletion until the restored container runs. A re-created
  * pod the webhook did not restore (the webhook down: its failurePolicy is Ignore) runs afresh
@@ -14,6 +15,9 @@
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { restoredPodState } from '../container-state.ts';
+import { archivesOf } from '../images.ts';
+import { chooseRestoreMode } from '../restore-mode.ts';
+import { placementOf } from '../target-pod.ts';
 import { isAlive, isReady, ownedBy, sourceCutover } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 
@@ -27,6 +31,17 @@ export function restoringInPlace(
   const name = m.spec.podName;
   status.targetPod = name;
   if (isAlive(o.pod)) {
+    // the webhook restores as chosen here, before the source goes
+    if (!status.restoreMode && archivesOf(status).length) {
+      const placement = placementOf(m, o.node, o.edgeNodes);
+      const signing = Boolean(cfg.restore.signer);
+      const choice = chooseRestoreMode(m, o.pod, placement, o.restoreNodes, signing);
+      if ('refused' in choice) {
+        fail(m, status, 'RestoreUnsupported', choice.refused, now);
+        return { status, actions: [] };
+      }
+      status.restoreMode = choice.mode;
+    }
     return { status, actions: [sourceCutover(m, o.pod)], requeueAfterMs: cfg.pollMs };
   }
   const pod = o.targetPod;

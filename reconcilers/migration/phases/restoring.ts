@@ -20,7 +20,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { MigrationStatus } from '../../api/types.ts';
 import type { Action, Decision, MigrationConfig, Observed } from '../model.ts';
-import { archivesOf, imageOf } from '../images.ts';
 import { targetPodName } from '../names.ts';
 import { restoredPodState, type Stuck } from '../container-state.ts';
 import {
@@ -34,7 +33,8 @@ import {
 import { restoringInPlace } from './restoring-in-place.ts';
 import { isAlive, isReady, ownedBy, sourceCutover } from '../pods.ts';
 import { enter, fail } from '../status.ts';
-import { fallbackPod, placementOf, targetPod } from '../target-pod.ts';
+import { fallbackPod, placementOf } from '../target-pod.ts';
+import { restoredPod } from '../restored-pod.ts';
 
 export function restoring(
   o: Observed,
@@ -62,17 +62,16 @@ export function restoring(
   }
   if (!target) {
     // the guard has failed the Migration when neither pod exists
-    const images = Object.fromEntries(
-      archivesOf(status).map((a) => [a.container, imageOf(status, a.container)!]),
-    );
-    actions.push({
-      type: 'createPod',
-      pod: targetPod(m, source!, placementOf(m, o.node, o.edgeNodes), images, {
-        defaultPullSecret: cfg.defaultPullSecret,
-        tools: { image: cfg.imagerImage, pullSecret: cfg.imagePullSecret },
-        ...(status.owner ? { owner: status.owner } : {}),
-      }),
+    const placement = placementOf(m, o.node, o.edgeNodes);
+    const made = restoredPod(m, status, source!, placement, o.restoreNodes, cfg, {
+      ...(status.owner ? { owner: status.owner } : {}),
     });
+    if ('refused' in made) {
+      fail(m, status, 'RestoreUnsupported', made.refused, now);
+      return { status, actions };
+    }
+    if (made.mode) status.restoreMode = made.mode;
+    actions.push({ type: 'createPod', pod: made.pod });
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
     if (status.owner && isAdopted(target, status.owner)) return handedOver(o, status, now);
