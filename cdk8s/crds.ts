@@ -154,6 +154,13 @@ export const crds: CrdProps[] = [
         description: 'Agents ready.',
       },
       {
+        name: 'Restore-Ready',
+        type: 'integer',
+        jsonPath: '.status.restoreWrappersReady',
+        description: 'Cloud nodes with the restore wrapper ready.',
+        priority: 1,
+      },
+      {
         name: 'Interval',
         type: 'string',
         jsonPath: '.spec.monitoring.interval',

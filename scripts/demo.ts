@@ -36,6 +36,7 @@ import {
   REAL_PULL_SECRET,
   realNode,
   realNodeAvailable,
+  restoreWrapperReady,
 } from '../tests/real/helpers.ts';
 import { counterContinuity } from '../tests/real/counter-continuity.ts';
 import { HOT_COUNTER_CPU_LIMIT, hotCounterPod } from '../tests/real/hot-counter.ts';
@@ -76,8 +77,9 @@ function scenarioPolicy(): string {
 async function main(): Promise<number> {
   say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler, NATS,');
   say('an OCI registry over TLS, and two REAL nodes, real-edge and real-cloud (kubelet 1.34,');
-  say('containerd 2.3, runc, CRIU 4.1). The SIMULATED kwok nodes edge-1, edge-2, cloud-1 and');
-  say('edge-proxy exist too; nothing on the migration path below runs on them.');
+  say('runc, CRIU 4.1; containerd 2.3 on real-edge, 2.4 on real-cloud, which restores checkpoints');
+  say("  only through continuum's RuntimeClass). The SIMULATED kwok nodes edge-1, edge-2,");
+  say('  cloud-1 and edge-proxy exist too; nothing on the migration path below runs on them.');
   const env = await startEnv((line) => say(`  ${line}`));
   cleanups.push(() => env.stop());
   process.env.CONTINUUM_TEST_ENV = env.infoFile;
@@ -108,12 +110,16 @@ async function main(): Promise<number> {
     `registry.pushSecret=${REAL_PULL_SECRET}`,
     '--set',
     `registry.pullSecret=${REAL_PULL_SECRET}`,
+    // the environment made the RuntimeClass of the nodes' continuum handler already
+    '--set',
+    'restore.runtimeClass.create=false',
   ]);
 
   const kc = adminKubeConfig();
   const core = kc.makeApiClient(CoreV1Api);
   await createNamespace(NAMESPACE);
   await createPullSecret(core, NAMESPACE);
+  await createPullSecret(core, OPERATOR_NAMESPACE); // the restore installer's pods pull with it
 
   const logDir = env.info.workDir;
   say(`continuum operator (as ServiceAccount ${OPERATOR_NAMESPACE}/continuum-operator)`);
@@ -140,10 +146,15 @@ async function main(): Promise<number> {
         CONTINUUM_KUBELET_CA: env.info.caFile,
         CONTINUUM_IMAGE: env.info.images.continuum,
         CONTINUUM_IMAGE_PULL_SECRET: REAL_PULL_SECRET,
+        CONTINUUM_RESTORE_INSTALLER: 'true',
+        CONTINUUM_RESTORE_NODE_SELECTOR: 'test.continuum.dev/real-node=true',
       },
     },
   );
   cleanups.push(() => operator.stop());
+  say("  Its restore installer puts continuum's runc wrapper on the real nodes (a DaemonSet)…");
+  await restoreWrapperReady();
+  say('  …ready on real-edge and real-cloud.');
 
   say('kubectl apply -f policies/edge-node.yaml -f policies/scenario-2-checkpoint.yaml');
   say(`  (the policy with target: { nodeName: ${CLOUD} }: kwok's cloud-1 is a cloud node too)`);

@@ -107,6 +107,12 @@ const status = object<EdgeNodeStatus>('Observed state, written by the operator o
   ),
   matchedNodes: integer('Number of nodes matched by spec.nodeSelector.', { minimum: 0 }),
   agentsReady: integer('Number of matched nodes whose agent is ready.', { minimum: 0 }),
+  cloudNodes: integer('Number of nodes matched by spec.cloudSelector.', { minimum: 0 }),
+  restoreWrappersReady: integer(
+    "Number of those cloud nodes where continuum's restore wrapper is ready (the restore " +
+      'installer DaemonSet): restoreMode Auto restores there through the RuntimeClass.',
+    { minimum: 0 },
+  ),
   lastMetricsTime: string('When metrics from any of these nodes were last received.', RFC3339),
 });
 

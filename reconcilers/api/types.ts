@@ -262,6 +262,10 @@ export interface EdgeNodeStatus {
   nodes?: EdgeNodeNodeStatus[];
   matchedNodes?: number;
   agentsReady?: number;
+  /** Nodes spec.cloudSelector matches, where this site's workloads are restored. */
+  cloudNodes?: number;
+  /** Of those, the ones where continuum's restore wrapper is ready (restore installer). */
+  restoreWrappersReady?: number;
   /** RFC3339 time the last metrics message from any of these nodes was received. */
   lastMetricsTime?: string;
 }

@@ -16,6 +16,7 @@ import { AGENT_SERVICE_ACCOUNT } from '../api/install.ts';
 import { metricsReceipts } from '../trigger/receipts.ts';
 import { AGENT_APP, AGENT_NAME_LABEL } from './daemonset.ts';
 import { EdgeNodeReconciler } from './reconciler.ts';
+import { INSTALLER_SELECTOR } from '../restore/installer.ts';
 
 export const edgeNodeFactory: ControllerFactory = {
   name: 'edgenode',
@@ -41,6 +42,10 @@ export const edgeNodeFactory: ControllerFactory = {
         path: `/api/v1/namespaces/${namespace}/pods`,
         labelSelector: agents,
       }),
+      installerPods: informers.informer<V1Pod>({
+        path: `/api/v1/namespaces/${namespace}/pods`,
+        labelSelector: INSTALLER_SELECTOR,
+      }),
     };
     const reconciler = new EdgeNodeReconciler({
       kc: ctx.kc,
@@ -61,6 +66,7 @@ export const edgeNodeFactory: ControllerFactory = {
     controller.watch(caches.edgeNodes);
     controller.watch(caches.daemonSets, owner);
     controller.watch(caches.agentPods, all);
+    controller.watch(caches.installerPods, all);
     const enqueueAll = () => all().forEach((k) => controller.enqueue(k));
     caches.nodes.on('add', enqueueAll);
     caches.nodes.on('delete', enqueueAll);

@@ -17,6 +17,7 @@ import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
 import { apiErrorCode, writeStatusIfChanged } from '../runtime/kube.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { matchesLabelMap } from '../trigger/policy-match.ts';
+import { wrapperNodes } from '../restore/installer.ts';
 import {
   agentDaemonSet,
   daemonSetName,
@@ -30,6 +31,8 @@ export interface EdgeNodeCaches {
   nodes: Informer<V1Node>;
   daemonSets: Informer<V1DaemonSet>;
   agentPods: Informer<V1Pod>;
+  /** Pods of the restore installer DaemonSet (operator namespace). */
+  installerPods: Informer<V1Pod>;
 }
 
 export interface EdgeNodeDeps {
@@ -80,9 +83,21 @@ export class EdgeNodeReconciler implements Reconciler {
     const agentPods = caches.agentPods
       .list(settings.namespace)
       .filter((p) => p.metadata?.ownerReferences?.some((o) => o.uid === daemonSet?.metadata?.uid));
+    const cloudNodes = caches.nodes
+      .list()
+      .filter((n) => matchesLabelMap(en.spec.cloudSelector, n.metadata?.labels));
+    const restoreWrappers = wrapperNodes(caches.installerPods.list(settings.namespace));
     const status = edgeNodeStatus(
       en,
-      { nodes, agentPods, daemonSet, lastMetrics: this.d.lastMetrics, syncError },
+      {
+        nodes,
+        agentPods,
+        daemonSet,
+        cloudNodes,
+        restoreWrappers,
+        lastMetrics: this.d.lastMetrics,
+        syncError,
+      },
       (this.d.now ?? (() => new Date()))(),
     );
     await writeStatusIfChanged(

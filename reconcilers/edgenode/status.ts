@@ -1,7 +1,8 @@
 /**
  * The status of an EdgeNode, a pure function of what was observed: the nodes its selector
  * matches, its agent pods (Ready per node), its DaemonSet's readiness count, when metrics last
- * arrived from each node, and whether the DaemonSet could be applied. Timestamps of metrics are
+ * arrived from each node, whether the DaemonSet could be applied, and how many of the cloud
+ * nodes its workloads move to have continuum's restore wrapper ready. Timestamps of metrics are
  * rounded down to {@link METRICS_TIME_RESOLUTION_MS} so the status is not rewritten every
  * second.
  */
@@ -15,6 +16,10 @@ export interface EdgeNodeObservation {
   nodes: V1Node[];
   agentPods: V1Pod[];
   daemonSet?: V1DaemonSet;
+  /** The nodes spec.cloudSelector matches. */
+  cloudNodes: V1Node[];
+  /** Nodes where continuum's restore wrapper is ready. */
+  restoreWrappers: Set<string>;
   /** ms since the epoch of the last metrics message per node. */
   lastMetrics: (node: string) => number | undefined;
   /** Why the DaemonSet is not as composed, or undefined when it is. */
@@ -59,6 +64,9 @@ export function edgeNodeStatus(en: EdgeNode, o: EdgeNodeObservation, now: Date):
     nodes,
     matchedNodes: names.length,
     agentsReady,
+    cloudNodes: o.cloudNodes.length,
+    restoreWrappersReady: o.cloudNodes.filter((n) => o.restoreWrappers.has(n.metadata!.name!))
+      .length,
     ...(latest === undefined ? {} : { lastMetricsTime: rounded(latest) }),
   };
   const set = (c: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>) =>

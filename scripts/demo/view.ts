@@ -56,6 +56,7 @@ export function summary(m: Migration): string {
     `  source   pod ${m.spec.podName} on ${s.sourceNode ?? '-'}`,
     `  target   pod ${s.targetPod ?? '-'} on ${s.targetNode ?? '-'}`,
     `  image    ${s.image ?? '-'}`,
+    `  restore  ${s.restoreMode ?? '-'}${s.restoreMode === 'RuntimeClass' ? " (continuum's runc wrapper)" : ''}`,
   ].join('\n');
 }
 

@@ -30,11 +30,12 @@ const ds = (numberReady: number) => ({
   },
 });
 const none = () => undefined;
+const noCloud = { cloudNodes: [], restoreWrappers: new Set<string>() };
 
 const cases: [string, Parameters<typeof edgeNodeStatus>[1], Record<string, [string, string]>][] = [
   [
     'no node matched',
-    { nodes: [], agentPods: [], lastMetrics: none },
+    { nodes: [], agentPods: [], lastMetrics: none, ...noCloud },
     { Ready: ['False', 'NoNodesMatched'], Synced: ['True', 'DaemonSetApplied'] },
   ],
   [
@@ -44,12 +45,19 @@ const cases: [string, Parameters<typeof edgeNodeStatus>[1], Record<string, [stri
       agentPods: [agentPod('n1', true)],
       daemonSet: ds(1),
       lastMetrics: none,
+      ...noCloud,
     },
     { Ready: ['False', 'AgentsNotReady'] },
   ],
   [
     'all agents ready',
-    { nodes: [node('n1')], agentPods: [agentPod('n1', true)], daemonSet: ds(1), lastMetrics: none },
+    {
+      nodes: [node('n1')],
+      agentPods: [agentPod('n1', true)],
+      daemonSet: ds(1),
+      lastMetrics: none,
+      ...noCloud,
+    },
     { Ready: ['True', 'AgentsReady'] },
   ],
   [
@@ -59,6 +67,7 @@ const cases: [string, Parameters<typeof edgeNodeStatus>[1], Record<string, [stri
       agentPods: [],
       lastMetrics: none,
       syncError: { reason: 'NatsNotConfigured', message: 'x' },
+      ...noCloud,
     },
     { Synced: ['False', 'NatsNotConfigured'] },
   ],
@@ -76,12 +85,14 @@ for (const [title, observation, expected] of cases) {
   });
 }
 
-test('status: per-node readiness and metrics times rounded to 30 s; transitions keep their time', (t) => {
+test('status: per-node readiness, metrics times rounded to 30 s, cloud nodes with the restore wrapper; transitions keep their time', (t) => {
   const observed = {
     nodes: [node('n2'), node('n1')],
     agentPods: [agentPod('n2', true), agentPod('n1', false)],
     daemonSet: ds(1),
     lastMetrics: (n: string) => (n === 'n1' ? Date.parse('2026-11-28T08:59:59Z') : undefined),
+    cloudNodes: [node('c1'), node('c2')],
+    restoreWrappers: new Set(['c2', 'elsewhere']),
   };
   const s = edgeNodeStatus(edge, observed, now);
   t.deepEqual(s.nodes, [
@@ -90,6 +101,8 @@ test('status: per-node readiness and metrics times rounded to 30 s; transitions 
   ]);
   t.is(s.matchedNodes, 2);
   t.is(s.agentsReady, 1);
+  t.is(s.cloudNodes, 2);
+  t.is(s.restoreWrappersReady, 1, 'only the cloud nodes with the wrapper count');
   const later = edgeNodeStatus({ ...edge, status: s }, observed, new Date('2026-11-28T10:00:00Z'));
   t.deepEqual(later, s);
 });

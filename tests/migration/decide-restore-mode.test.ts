@@ -132,3 +132,21 @@ test('a copy of a wrapper-restored pod starts plain (fallback, or the next move)
   t.is(fresh.spec!.containers[0]!.image, 'docker.io/library/app:1');
   t.is(fresh.spec!.nodeName, 'cloud-1');
 });
+
+test('a checkpoint no target node could restore is not taken: RestoreUnsupported in Pending', (t) => {
+  const m = migration({ restoreMode: 'Runtime' });
+  const nodes = [cloud('cloud-1', 'containerd://2.4.2')];
+  const o = observed(m, { restoreNodes: { nodes, wrapper: new Set() } });
+  const d = decide(o, at(1), signed);
+  t.is(d.status.phase, 'Failed');
+  t.is(d.status.failureReason, 'RestoreUnsupported');
+  t.false(d.actions.some((a) => a.type === 'checkpoint'));
+  const restart = decide(
+    observed(migration({ restorePolicy: 'restart' }), {
+      restoreNodes: { nodes, wrapper: new Set() },
+    }),
+    at(1),
+    signed,
+  );
+  t.not(restart.status.phase, 'Failed', 'a restart restores no checkpoint');
+});

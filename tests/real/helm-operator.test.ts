@@ -6,7 +6,7 @@
  * THEN the operator runs as a real pod on real-cloud — in-cluster configuration through the
  *   `kubernetes` Service, its projected token, probes passing, the leader Lease held by the pod —,
  *   the agent DaemonSet of an EdgeNode runs on real-edge and its metrics reach the operator
- *   through NATS (the EdgeNode's status), a checkpoint Migration real-edge → real-cloud made
+ *   through NATS (the EdgeNode's status, which also counts real-cloud's restore wrapper), a checkpoint Migration real-edge → real-cloud made
  *   with the chart's registry defaults ends Done with the counter's memory carried over, and —
  *   the EdgeNode's evictionPolicy Migrate — `kubectl drain real-edge` moves a counter through the
  *   chart's eviction webhook instead of killing it, its memory carried over; and a StatefulSet's
@@ -246,6 +246,7 @@ test.serial('the agent DaemonSet runs on real-edge; its metrics reach the operat
     edge.status?.nodes?.map((n) => n.name),
     ['real-edge'],
   );
+  t.like(edge.status, { cloudNodes: 1, restoreWrappersReady: 1 }, 'the wrapper on real-cloud');
 });
 
 test.serial(

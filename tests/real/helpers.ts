@@ -116,6 +116,30 @@ export function counts(logs: string): Array<{ token: string; count: number }> {
 
 export const lastCount = (logs: string) => counts(logs).at(-1);
 
+/** Creates a counter pod and resolves with its last line once it has counted to `atLeast`. */
+export async function startCounter(
+  core: CoreV1Api,
+  namespace: string,
+  pod: V1Pod,
+  atLeast = 2,
+): Promise<{ token: string; count: number }> {
+  await core.createNamespacedPod({ namespace, body: pod });
+  return countedPast(core, namespace, pod.metadata!.name!, atLeast - 1);
+}
+
+/** The last line of counter `pod` once its count is past `count` (the process running on). */
+export function countedPast(
+  core: CoreV1Api,
+  namespace: string,
+  pod: string,
+  count: number,
+): Promise<{ token: string; count: number }> {
+  return waitFor(`${pod} counting past ${count}`, async () => {
+    const last = lastCount(await logsOf(core, namespace, pod));
+    return last && last.count > count && last;
+  });
+}
+
 /** POST /checkpoint/… on the node's kubelet as the admin; resolves to the archive's path. */
 export function kubeletCheckpoint(
   node: RealNode,

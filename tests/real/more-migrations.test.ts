@@ -16,6 +16,7 @@ import { counterContinuity } from './counter-continuity.ts';
 import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import { realHarness } from './hooks.ts';
 import {
+  countedPast,
   counterPod,
   counts,
   createPullSecret,
@@ -169,10 +170,7 @@ test('CRIU refusing (an established TCP connection): CheckpointFailed with its r
   t.is(m.status?.failureReason, 'CheckpointFailed', JSON.stringify(m.status));
   // containerd reports CRIU's failure and the path of its log on the node, not the log's line
   t.regex(m.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /criu failed/);
-  const after = await waitFor('the source still counting', async () => {
-    const last = lastCount(await logsOf(h.core, h.namespace, 'connected'));
-    return last && last.count > before!.count + 1 && last;
-  });
+  const after = await countedPast(h.core, h.namespace, 'connected', before!.count + 1);
   t.is(after.token, before!.token, 'the same process ran on');
 });
 
@@ -215,11 +213,19 @@ test('the product image not pullable: the kubelet’s reason in Synced and an Ev
     stuck.status!.conditions!.find((c) => c.type === 'Synced')!.message,
     /imaging pod ".*": container ".*": (ErrImagePull|ImagePullBackOff)/,
   );
-  const events = await other.core.listNamespacedEvent({
-    namespace: other.namespace,
-    fieldSelector: 'involvedObject.name=move-unimaged,reason=ImagingPodNotRunning',
-  });
-  t.is(events.items[0]?.type, 'Warning');
+  // the Event is written right after the status (a CI run read the list in between)
+  const event = await waitFor(
+    'the ImagingPodNotRunning Event',
+    async () =>
+      (
+        await other.core.listNamespacedEvent({
+          namespace: other.namespace,
+          fieldSelector: 'involvedObject.name=move-unimaged,reason=ImagingPodNotRunning',
+        })
+      ).items[0],
+    10_000,
+  );
+  t.is(event.type, 'Warning');
   const m = await other.waitForMigration('move-unimaged', isPhase('Done', 'Failed'), 120_000);
   t.is(m.status?.failureReason, 'ImagingFailed', JSON.stringify(m.status));
   const pod = await other.core.readNamespacedPod({ namespace: other.namespace, name: 'unimaged' });

@@ -15,12 +15,13 @@ import { waitFor } from '../env/wait.ts';
 import { isPhase, type Harness } from '../migration/harness.ts';
 import { realHarness } from './hooks.ts';
 import {
+  countedPast,
   counterPod,
   counts,
-  lastCount,
   logsOf,
   realImageSpec,
   realNodeAvailable,
+  startCounter,
 } from './helpers.ts';
 
 let h: Harness;
@@ -34,11 +35,7 @@ async function counterHoldingAFile(name: string): Promise<{ token: string; count
   container.command = [sh!, c!, `echo held >/data/held; exec 3</data/held; ${counter}`];
   container.volumeMounts = [{ name: 'data', mountPath: '/data' }];
   pod.spec!.volumes = [{ name: 'data', emptyDir: {} }];
-  await h.core.createNamespacedPod({ namespace: h.namespace, body: pod });
-  return waitFor(`${name} counting`, async () => {
-    const last = lastCount(await logsOf(h.core, h.namespace, name));
-    return last && last.count >= 2 && last;
-  });
+  return startCounter(h.core, h.namespace, pod);
 }
 
 test('AfterCheckpoint: a restore that fails after the source is gone starts the workload afresh', async (t) => {
@@ -105,9 +102,6 @@ test('TargetReady: a restore that fails leaves the source running and no restore
   await waitFor('the restored pod removed', async () =>
     (await h.pods()).every((p) => !p.metadata!.name!.startsWith('kept-')),
   );
-  const after = await waitFor('the source still counting', async () => {
-    const last = lastCount(await logsOf(h.core, h.namespace, 'kept'));
-    return last && last.count > before.count + 1 && last;
-  });
+  const after = await countedPast(h.core, h.namespace, 'kept', before.count + 1);
   t.is(after.token, before.token, 'the same process ran on');
 });

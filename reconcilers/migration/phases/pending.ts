@@ -4,7 +4,8 @@
  * other controller, or of a Deployment rolling out, or with a volume whose contents stay on the
  * node (volumes.ts, unless spec.volumes is Detach), fails fast and is never touched; a pod
  * already under an older active Migration, or one under way, or of a ReplicaSet already moving
- * another pod, fails this one with AlreadyMigrating.
+ * another pod, fails this one with AlreadyMigrating. A checkpoint no target node could restore
+ * the way spec.restoreMode asks (restore-mode.ts) is not taken: RestoreUnsupported.
  */
 import type { Migration, MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
@@ -12,6 +13,8 @@ import { TERMINAL } from '../model.ts';
 import { busyWith, ownerOf } from '../owner.ts';
 import { controllerOf, wantedContainers } from '../pods.ts';
 import { volumeThatStays } from '../volumes.ts';
+import { chooseRestoreMode } from '../restore-mode.ts';
+import { placementOf } from '../target-pod.ts';
 import { createdAt, enter, fail } from '../status.ts';
 
 export function pending(
@@ -76,6 +79,16 @@ export function pending(
   if (!o.node) {
     fail(m, status, 'SourceNodeGone', `node "${pod.spec.nodeName}" of ${name} does not exist`, now);
     return { status, actions: [] };
+  }
+  if (m.spec.restorePolicy === 'checkpoint') {
+    // asked again when the restored pod is made: a wrapper may get ready, or go, meanwhile
+    const placement = placementOf(m, o.node, o.edgeNodes);
+    const signing = Boolean(cfg.restore.signer);
+    const choice = chooseRestoreMode(m, pod, placement, o.restoreNodes, signing);
+    if ('refused' in choice) {
+      fail(m, status, 'RestoreUnsupported', choice.refused, now);
+      return { status, actions: [] };
+    }
   }
   status.sourceNode = pod.spec.nodeName;
   status.sourcePodUID = pod.metadata?.uid;
