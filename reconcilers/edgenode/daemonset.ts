@@ -3,18 +3,17 @@
  * settings: one agent pod on every node the EdgeNode selects, sampling the node's cgroups and
  * /proc through read-only hostPath mounts and publishing to NATS. Owned by the EdgeNode
  * (cluster-scoped owner, namespaced dependent), so the garbage collector removes it with it.
- * The annotation {@link SPEC_HASH_ANNOTATION} carries a hash of what is composed here: the
- * reconciler updates the DaemonSet only when it differs.
+ * Its spec hash annotation (runtime/daemonset.ts) lets the reconciler update it only when what
+ * is composed here differs.
  */
-import { createHash } from 'node:crypto';
 import type { V1DaemonSet } from '@kubernetes/client-node';
 import { API_VERSION, EDGE_NODE_KIND, type EdgeNode } from '../api/types.ts';
 import { PART_OF_LABELS } from '../api/install.ts';
+import { shortHash, specHashAnnotation } from '../runtime/daemonset.ts';
 
 export const AGENT_NAME_LABEL = 'app.kubernetes.io/name';
 export const AGENT_APP = 'continuum-agent';
 export const EDGE_NODE_LABEL = 'continuum.dev/edgenode';
-export const SPEC_HASH_ANNOTATION = 'continuum.dev/spec-hash';
 
 export interface AgentSettings {
   /** The project's image (it holds the `continuum agent` command). */
@@ -27,12 +26,9 @@ export interface AgentSettings {
   serviceAccount: string;
 }
 
-const hash = (text: string, n: number) =>
-  createHash('sha256').update(text).digest('hex').slice(0, n);
-
 /** A name or label value of at most 63 characters: cut, with a hash of the whole when cut. */
 function fit(text: string): string {
-  return text.length <= 63 ? text : `${text.slice(0, 52)}-${hash(text, 10)}`;
+  return text.length <= 63 ? text : `${text.slice(0, 52)}-${shortHash(text, 10)}`;
 }
 
 export function daemonSetName(edgeNode: string): string {
@@ -102,7 +98,7 @@ export function agentDaemonSet(en: EdgeNode, s: AgentSettings): V1DaemonSet {
       name: daemonSetName(name),
       namespace: s.namespace,
       labels: { ...labels, ...PART_OF_LABELS },
-      annotations: { [SPEC_HASH_ANNOTATION]: hash(JSON.stringify(spec), 16) },
+      annotations: specHashAnnotation(spec),
       ownerReferences: [
         {
           apiVersion: API_VERSION,

@@ -18,12 +18,8 @@ import { apiErrorCode, writeStatusIfChanged } from '../runtime/kube.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { matchesLabelMap } from '../trigger/policy-match.ts';
 import { wrapperNodes } from '../restore/installer.ts';
-import {
-  agentDaemonSet,
-  daemonSetName,
-  SPEC_HASH_ANNOTATION,
-  type AgentSettings,
-} from './daemonset.ts';
+import { applyDaemonSet } from '../runtime/daemonset.ts';
+import { agentDaemonSet, daemonSetName, type AgentSettings } from './daemonset.ts';
 import { edgeNodeStatus, METRICS_TIME_RESOLUTION_MS, type EdgeNodeObservation } from './status.ts';
 
 export interface EdgeNodeCaches {
@@ -65,10 +61,12 @@ export class EdgeNodeReconciler implements Reconciler {
       };
     } else {
       try {
-        daemonSet = await this.apply(
-          agentDaemonSet(en, { ...settings, natsUrl: settings.natsUrl }),
-          daemonSet,
-        );
+        const desired = agentDaemonSet(en, { ...settings, natsUrl: settings.natsUrl });
+        // a DaemonSet of the name that another EdgeNode (of the same name, re-created) owns
+        const owned = (existing: V1DaemonSet) =>
+          existing.metadata?.ownerReferences?.[0]?.uid ===
+          desired.metadata!.ownerReferences![0]!.uid;
+        daemonSet = await applyDaemonSet(this.apps, desired, daemonSet, owned);
       } catch (err) {
         if (apiErrorCode(err) === 409) throw err;
         syncError = {
@@ -109,32 +107,5 @@ export class EdgeNodeReconciler implements Reconciler {
     // A failed apply is retried with backoff; a missing NATS URL only changes with a restart.
     if (syncError?.reason === 'DaemonSetApplyFailed') throw new Error(syncError.message);
     return { requeueAfterMs: METRICS_TIME_RESOLUTION_MS };
-  }
-
-  /** Creates the DaemonSet, or replaces it when its spec hash differs; returns it as stored. */
-  private async apply(
-    desired: V1DaemonSet,
-    existing: V1DaemonSet | undefined,
-  ): Promise<V1DaemonSet> {
-    const namespace = desired.metadata!.namespace!;
-    const name = desired.metadata!.name!;
-    if (!existing) {
-      try {
-        return await this.apps.createNamespacedDaemonSet({ namespace, body: desired });
-      } catch (err) {
-        if (apiErrorCode(err) === 409)
-          return this.apps.readNamespacedDaemonSet({ name, namespace });
-        throw err;
-      }
-    }
-    const want = desired.metadata!.annotations![SPEC_HASH_ANNOTATION];
-    const owned =
-      existing.metadata?.ownerReferences?.[0]?.uid === desired.metadata!.ownerReferences![0]!.uid;
-    if (existing.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === want && owned) return existing;
-    const body = {
-      ...desired,
-      metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
-    };
-    return this.apps.replaceNamespacedDaemonSet({ name, namespace, body });
   }
 }

@@ -11,7 +11,8 @@
  */
 import type { V1Node, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
 import type { Migration, RestoreMode } from '../api/types.ts';
-import type { Placement } from './target-pod.ts';
+import type { MigrationConfig, Observed } from './model.ts';
+import { placementOf, type Placement } from './target-pod.ts';
 
 export interface RestoreNodes {
   /** Every node (the operator's cache). */
@@ -86,4 +87,10 @@ export function chooseRestoreMode(
       refused: `the container runtime of ${where} (${candidates[0]!.status!.nodeInfo!.containerRuntimeVersion}) no longer restores checkpoint images and no restore wrapper is ready there: install it (restore.installer) or use restoreMode RuntimeClass`,
     };
   return { mode: 'Runtime' };
+}
+
+/** {@link chooseRestoreMode} for the Migration observed, restoring `source` where it is placed. */
+export function restoreModeOf(o: Observed, source: V1Pod, cfg: MigrationConfig): ModeChoice {
+  const placement = placementOf(o.migration, o.node, o.edgeNodes);
+  return chooseRestoreMode(o.migration, source, placement, o.restoreNodes, !!cfg.restore.signer);
 }

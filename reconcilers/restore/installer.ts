@@ -7,7 +7,7 @@
  *    the wrapper and the key there; its pod is Ready once that is done, which is how the
  *    operator knows the node can restore (restore-mode.ts). A new key or image rolls it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -16,6 +16,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { PART_OF_LABELS } from '../api/install.ts';
+import { applyDaemonSet, shortHash, specHashAnnotation } from '../runtime/daemonset.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
 
 export const KEY_SECRET = 'continuum-restore-key';
@@ -28,7 +29,6 @@ export const INSTALLER_LABELS = {
 export const INSTALLER_SELECTOR = Object.entries(INSTALLER_LABELS)
   .map(([k, v]) => `${k}=${v}`)
   .join(',');
-const SPEC_HASH_ANNOTATION = 'continuum.dev/spec-hash';
 
 export interface InstallerSettings {
   namespace: string;
@@ -40,7 +40,7 @@ export interface InstallerSettings {
 }
 
 export function installerDaemonSet(s: InstallerSettings, key: Buffer): V1DaemonSet {
-  const keyHash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  const keyHash = shortHash(key, 16);
   const spec: V1DaemonSet['spec'] = {
     selector: { matchLabels: INSTALLER_LABELS },
     updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } },
@@ -102,12 +102,7 @@ export function installerDaemonSet(s: InstallerSettings, key: Buffer): V1DaemonS
       name: INSTALLER_NAME,
       namespace: s.namespace,
       labels: { ...INSTALLER_LABELS, ...PART_OF_LABELS },
-      annotations: {
-        [SPEC_HASH_ANNOTATION]: createHash('sha256')
-          .update(JSON.stringify(spec))
-          .digest('hex')
-          .slice(0, 16),
-      },
+      annotations: specHashAnnotation(spec),
     },
     spec,
   };
@@ -145,28 +140,11 @@ export async function ensureRestoreKey(kc: KubeConfig, namespace: string): Promi
 export async function ensureInstaller(kc: KubeConfig, desired: V1DaemonSet): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   const { name, namespace } = desired.metadata as { name: string; namespace: string };
-  let existing: V1DaemonSet | undefined;
-  try {
-    existing = await apps.readNamespacedDaemonSet({ name, namespace });
-  } catch (err) {
+  const existing = await apps.readNamespacedDaemonSet({ name, namespace }).catch((err: unknown) => {
     if (apiErrorCode(err) !== 404) throw err;
-  }
-  if (!existing) {
-    await apps.createNamespacedDaemonSet({ namespace, body: desired }).catch((err: unknown) => {
-      if (apiErrorCode(err) !== 409) throw err;
-    });
-    return;
-  }
-  const want = desired.metadata!.annotations![SPEC_HASH_ANNOTATION];
-  if (existing.metadata?.annotations?.[SPEC_HASH_ANNOTATION] === want) return;
-  await apps.replaceNamespacedDaemonSet({
-    name,
-    namespace,
-    body: {
-      ...desired,
-      metadata: { ...desired.metadata, resourceVersion: existing.metadata?.resourceVersion },
-    },
+    return undefined;
   });
+  await applyDaemonSet(apps, desired, existing);
 }
 
 /** Nodes where a Ready installer pod runs: the wrapper is installed there. */

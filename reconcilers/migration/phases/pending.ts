@@ -13,8 +13,7 @@ import { TERMINAL } from '../model.ts';
 import { busyWith, ownerOf } from '../owner.ts';
 import { controllerOf, wantedContainers } from '../pods.ts';
 import { volumeThatStays } from '../volumes.ts';
-import { chooseRestoreMode } from '../restore-mode.ts';
-import { placementOf } from '../target-pod.ts';
+import { restoreModeOf } from '../restore-mode.ts';
 import { createdAt, enter, fail } from '../status.ts';
 
 export function pending(
@@ -82,9 +81,7 @@ export function pending(
   }
   if (m.spec.restorePolicy === 'checkpoint') {
     // asked again when the restored pod is made: a wrapper may get ready, or go, meanwhile
-    const placement = placementOf(m, o.node, o.edgeNodes);
-    const signing = Boolean(cfg.restore.signer);
-    const choice = chooseRestoreMode(m, pod, placement, o.restoreNodes, signing);
+    const choice = restoreModeOf(o, pod, cfg);
     if ('refused' in choice) {
       fail(m, status, 'RestoreUnsupported', choice.refused, now);
       return { status, actions: [] };

@@ -16,8 +16,7 @@ import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { restoredPodState } from '../container-state.ts';
 import { archivesOf } from '../images.ts';
-import { chooseRestoreMode } from '../restore-mode.ts';
-import { placementOf } from '../target-pod.ts';
+import { restoreModeOf } from '../restore-mode.ts';
 import { isAlive, isReady, ownedBy, sourceCutover } from '../pods.ts';
 import { enter, fail } from '../status.ts';
 
@@ -33,9 +32,7 @@ export function restoringInPlace(
   if (isAlive(o.pod)) {
     // the webhook restores as chosen here, before the source goes
     if (!status.restoreMode && archivesOf(status).length) {
-      const placement = placementOf(m, o.node, o.edgeNodes);
-      const signing = Boolean(cfg.restore.signer);
-      const choice = chooseRestoreMode(m, o.pod, placement, o.restoreNodes, signing);
+      const choice = restoreModeOf(o, o.pod, cfg);
       if ('refused' in choice) {
         fail(m, status, 'RestoreUnsupported', choice.refused, now);
         return { status, actions: [] };
