@@ -4,7 +4,7 @@
  * over), ReplicaSets and Deployments (read one source's owners), nodes (find the kubelet),
  * nodes/checkpoint (the kubelet checkpoint API), namespaces (policy namespaceSelectors), jobs
  * (imaging) and the imager's ServiceAccount next to them, secrets (read push/pull credentials
- * to verify images), events, the three resources
+ * to verify images), events (write; list a stuck pod's), the three resources
  * (the trigger creates Migrations) with status and finalizers; in its own namespace only, Leases
  * (leader election) and DaemonSets (the agents). The agent reads pods. The imager has nothing.
  */
@@ -45,7 +45,8 @@ const operatorClusterRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
   // the imager's ServiceAccount (no rights, token not mounted) in a Migration's namespace
   { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'] },
-  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+  // list: the kubelet's FailedCreatePodSandBox message of a restored pod stuck without a sandbox
+  { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'list'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: [...READ, 'create', 'delete'] },
   {
     apiGroups: [GROUP],

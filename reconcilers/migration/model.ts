@@ -36,6 +36,8 @@ export interface Observed {
   ownerMigrations: Migration[];
   /** The nodes, and those where continuum's restore wrapper is ready (restore-mode.ts). */
   restoreNodes: RestoreNodes;
+  /** By pod UID: why the node cannot create the sandbox of the source or restored pod, if stuck. */
+  sandboxErrors: Record<string, string>;
 }
 
 /** Whether a pushed image is in the registry: `unreachable` carries the cause. */

@@ -7,6 +7,7 @@
  */
 import { wrapperNodes } from '../restore/installer.ts';
 import type {
+  CoreV1EventList,
   KubeConfig,
   V1Deployment,
   V1Job,
@@ -25,6 +26,7 @@ import { imageRefsToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
 import { controllerOf, isReady } from './pods.ts';
+import { sandboxNotCreated } from './container-state.ts';
 
 /** Whether images exist in their registry. */
 export interface ImageRegistry {
@@ -121,7 +123,33 @@ export async function observe(
         (err: Error) => ({ found: false, unreachable: err.message }),
       );
   }
-  return { ...partial, images, ownerMigrations, ...(owner ? { owner } : {}) };
+  const sandboxErrors = await sandboxErrorsOf(kc, [pod, targetPod], config.pullGraceMs);
+  return { ...partial, images, ownerMigrations, sandboxErrors, ...(owner ? { owner } : {}) };
+}
+
+/**
+ * The kubelet's last FailedCreatePodSandBox message for each of `pods` whose sandbox has not
+ * been created within the grace, by pod UID (read only then: one Event list per stuck pod).
+ */
+async function sandboxErrorsOf(
+  kc: KubeConfig,
+  pods: (V1Pod | undefined)[],
+  graceMs: number,
+): Promise<Record<string, string>> {
+  const errors: Record<string, string> = {};
+  for (const pod of pods) {
+    if (!pod || !sandboxNotCreated(pod, new Date(), graceMs)) continue;
+    const uid = pod.metadata!.uid!;
+    const selector = encodeURIComponent(`involvedObject.uid=${uid},reason=FailedCreatePodSandBox`);
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata!.namespace!)}/events?fieldSelector=${selector}`;
+    const events = await getJson<CoreV1EventList>(kc, path);
+    const last = events.items
+      .map((e) => ({ at: String(e.lastTimestamp ?? e.eventTime ?? ''), message: e.message }))
+      .sort((a, b) => a.at.localeCompare(b.at))
+      .at(-1);
+    if (last?.message) errors[uid] = last.message;
+  }
+  return errors;
 }
 
 /**

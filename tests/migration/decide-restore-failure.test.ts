@@ -1,6 +1,6 @@
 /**
  * GIVEN a restored pod that cannot run (the runtime refused the restore, an image that cannot
- * be pulled, a crash loop)
+ * be pulled, a crash loop, a sandbox the node cannot create)
  * WHEN the Migration is Restoring
  * THEN while the source runs the Migration fails and the restored pod goes; once the source is
  *   gone a fresh pod of the original image takes its place on the same node (once), and the
@@ -146,4 +146,52 @@ test('an image pull failing for less than the pull grace is shown in Synced, the
   t.deepEqual(young.actions, []);
   const old = given(new Date(at(10).getTime() + config.pullGraceMs));
   t.is(old.status.restoreFallback?.reason, 'ImagePullBackOff');
+});
+
+/** A restored pod bound to its node since at(10) whose sandbox the node has not created. */
+const noSandbox = () => {
+  const pod = target({ waiting: 'ContainerCreating', phase: 'Pending' });
+  pod.status!.conditions!.push({
+    type: 'PodReadyToStartContainers',
+    status: 'False',
+    lastTransitionTime: at(10),
+  });
+  return pod;
+};
+
+test('a sandbox the node cannot create counts once the pull grace is over, with the runtime error', (t) => {
+  const runtimeSaid = 'no runtime for "continuum" is configured';
+  const given = (now: Date) =>
+    decide(
+      observed(restoring({}, { cutover: 'TargetReady' }), {
+        targetPod: noSandbox(),
+        sandboxErrors: { 'target-uid': runtimeSaid },
+      }),
+      now,
+      config,
+    );
+  const young = given(at(20));
+  t.is(young.status.phase, 'Restoring');
+  t.deepEqual(young.actions, []);
+  const old = given(new Date(at(10).getTime() + config.pullGraceMs));
+  t.is(old.status.phase, 'Failed');
+  t.is(old.status.failureReason, 'TargetFailed');
+  t.is(
+    old.status.conditions!.find((c) => c.type === 'Ready')!.message,
+    `restored pod "${target().metadata!.name}" cannot run: node "cloud-1" has not created the pod's sandbox in 60 s: ${runtimeSaid}`,
+  );
+  t.deepEqual(deleted(old.actions), [`rollback:${target().metadata!.name}`]);
+});
+
+test('the source is gone and the sandbox cannot be created: the fresh pod takes its place, without the RuntimeClass', (t) => {
+  const d = decide(
+    observed(restoring(), { pod: undefined, targetPod: noSandbox() }),
+    at(100),
+    config,
+  );
+  t.is(d.status.restoreFallback?.reason, 'SandboxNotCreated');
+  t.regex(d.status.restoreFallback!.message, /kubectl describe pod shows the runtime's reason/);
+  const [fresh] = created(d.actions);
+  t.is(fresh?.spec?.nodeName, 'cloud-1');
+  t.is(fresh?.spec?.runtimeClassName, undefined);
 });

@@ -256,6 +256,7 @@ export function observed(m: Migration, o: Partial<Observed> = {}): Observed {
     images: {},
     ownerMigrations: [],
     restoreNodes: { nodes: [], wrapper: new Set() },
+    sandboxErrors: {},
     ...o,
   };
 }

@@ -57,7 +57,9 @@ export function restoringInPlace(
     return { status, actions: [] };
   }
   if (pod.spec?.nodeName) status.targetNode = pod.spec.nodeName;
-  const stuck = isAlive(pod) ? restoredPodState(pod, now, cfg.pullGraceMs) : undefined;
+  const stuck = isAlive(pod)
+    ? restoredPodState(pod, now, cfg.pullGraceMs, o.sandboxErrors[pod.metadata!.uid!])
+    : undefined;
   if (stuck?.hopeless) {
     const msg = `restored pod "${name}" cannot run: ${stuck.message}; the StatefulSet starts it afresh`;
     fail(m, status, 'TargetFailed', msg, now);

@@ -75,7 +75,9 @@ export function restoring(
   } else {
     if (target.spec?.nodeName) status.targetNode = target.spec.nodeName;
     if (status.owner && isAdopted(target, status.owner)) return handedOver(o, status, now);
-    const stuck = isAlive(target) ? restoredPodState(target, now, cfg.pullGraceMs) : undefined;
+    const stuck = isAlive(target)
+      ? restoredPodState(target, now, cfg.pullGraceMs, o.sandboxErrors[target.metadata!.uid!])
+      : undefined;
     if (stuck?.hopeless) return cannotRun(o, target, stuck, status, actions, now, cfg);
     if (stuck) {
       const problem = {
