@@ -64,6 +64,12 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_REGISTRY_PULL_SECRET: str('registry.pullSecret'),
       CONTINUUM_REGISTRY_PLAIN_HTTP: tpl('.Values.registry.plainHttp | toString | quote'),
       CONTINUUM_JOB_TTL: tpl('.Values.jobTtlSeconds | toString | quote'),
+      CONTINUUM_MIGRATION_TTL_DONE: tpl(
+        '.Values.migrations.ttlSecondsAfterDone | toString | quote',
+      ),
+      CONTINUUM_MIGRATION_TTL_FAILED: tpl(
+        '.Values.migrations.ttlSecondsAfterFailed | toString | quote',
+      ),
       CONTINUUM_WATCH_NAMESPACE: str('watchNamespace'),
       CONTINUUM_EDGENODE_SELECTOR: str('edgeNodeSelector'),
       CONTINUUM_WEBHOOK_LISTEN: tpl(

@@ -51,7 +51,8 @@ const operatorClusterRules: PolicyRule[] = [
   {
     apiGroups: [GROUP],
     resources: ['migrations'],
-    verbs: [...READ, 'create', 'patch'],
+    // delete: a finished Migration whose TTL is over
+    verbs: [...READ, 'create', 'patch', 'delete'],
   },
   { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
   // the webhooks' configurations: the operator puts its CA in

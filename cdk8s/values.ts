@@ -28,6 +28,7 @@ export const defaultValues = {
     plainHttp: false,
   },
   jobTtlSeconds: 600,
+  migrations: { ttlSecondsAfterDone: 3600, ttlSecondsAfterFailed: 604800 },
   webhook: { enabled: true },
   restore: {
     installer: true,
@@ -67,6 +68,11 @@ export const valueComments: Record<string, string> = {
     'Label selector of the EdgeNodes this install manages (e.g. `continuum.dev/install=canary`),\n' +
     'for two installs in one cluster. Empty: all EdgeNodes (unless watchNamespace is set).',
   natsUrl: 'NATS server(s) of the metrics path, comma-separated.',
+  'migrations.ttlSecondsAfterDone':
+    'Seconds a Done Migration stays before the operator deletes it, unless its\n' +
+    'spec.ttlSecondsAfterFinished (or its policy) says otherwise. -1: kept.',
+  'migrations.ttlSecondsAfterFailed':
+    'The same for a Failed Migration: kept longer, to find out why. -1: kept.',
   'registry.repository':
     "Default repository for checkpoint images (a Migration's spec.image.repository wins).",
   'registry.pushSecret':

@@ -103,6 +103,11 @@ export function labelSelector(description: string): Schema {
   );
 }
 
+/** spec.ttlSecondsAfterFinished of Migration, and of the Migrations a policy creates. */
+export function ttlSecondsAfterFinished(description: string): Schema {
+  return integer(description, { minimum: 0, maximum: 31_536_000 });
+}
+
 export function secretRef(description: string): Schema {
   return object<LocalObjectReference>(
     description,

@@ -6,6 +6,7 @@ import {
   labelSelector,
   observedGeneration,
   target,
+  ttlSecondsAfterFinished,
   typeMeta,
 } from './common-schema.ts';
 import { restoreMode, restorePolicy } from './migration-schema.ts';
@@ -87,6 +88,11 @@ const spec = object<MigrationPolicySpec>(
     maxConcurrentPerNode: integer(
       'Most unfinished Migrations this policy may have from one source node at a time.',
       { default: DEFAULT_MAX_CONCURRENT_PER_NODE, minimum: 1, maximum: 100 },
+    ),
+    ttlSecondsAfterFinished: ttlSecondsAfterFinished(
+      'spec.ttlSecondsAfterFinished of the Migrations this policy creates: seconds a Done or ' +
+        "Failed one stays before the operator deletes it. Absent: the operator's defaults. Either " +
+        'way each stays at least for the cooldown, which reads them.',
     ),
   },
   {

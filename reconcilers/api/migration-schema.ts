@@ -1,7 +1,15 @@
 /** The OpenAPI/CEL schema of Migration (namespaced, spec immutable once created). */
-import { conditions, observedGeneration, secretRef, target, typeMeta } from './common-schema.ts';
+import {
+  conditions,
+  observedGeneration,
+  secretRef,
+  target,
+  ttlSecondsAfterFinished,
+  typeMeta,
+} from './common-schema.ts';
 import {
   array,
+  boolean,
   DNS_LABEL,
   integer,
   object,
@@ -50,6 +58,13 @@ const image = object<MigrationImage>(
     ),
     pullSecretRef: secretRef(
       "Secret of type kubernetes.io/dockerconfigjson added to the restored pod's imagePullSecrets.",
+    ),
+    retain: boolean(
+      'Keep the checkpoint images in the registry. By default the operator deletes their manifests ' +
+        '(DELETE /v2/<name>/manifests/<digest>) once the Migration is Done (the restored pod runs, ' +
+        'so its node holds what it needs), and when a Failed Migration is deleted: an image holds ' +
+        "the workload's memory, secrets included. A registry that refuses deletes is reported once " +
+        'in the ImagesDeleted condition. Default false.',
     ),
   },
 );
@@ -102,6 +117,12 @@ const spec = object<MigrationSpec>(
     timeoutSeconds: integer(
       'Seconds the whole migration may take before it fails (the source pod is kept). Default 600.',
       { default: DEFAULT_TIMEOUT_SECONDS, minimum: 10, maximum: 86400 },
+    ),
+    ttlSecondsAfterFinished: ttlSecondsAfterFinished(
+      'Seconds a Done or Failed Migration stays before the operator deletes it (0: at once). ' +
+        "Absent: the operator's defaults, values migrations.ttlSecondsAfterDone (1 hour) and " +
+        'migrations.ttlSecondsAfterFailed (7 days). A Migration a policy created stays at least ' +
+        "for the policy's cooldown.",
     ),
     policyRef: object<LocalObjectReference>(
       'The MigrationPolicy that created this Migration; set by the trigger.',

@@ -71,6 +71,10 @@ export function integer(description: string, extra: Extra = {}): Schema {
   return { type: 'integer', description, format: 'int64', ...extra };
 }
 
+export function boolean(description: string): Schema {
+  return { type: 'boolean', description };
+}
+
 export function array(description: string, items: Schema, extra: Extra = {}): Schema {
   return { type: 'array', description, items, ...extra };
 }

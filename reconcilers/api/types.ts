@@ -26,6 +26,11 @@ export const LAYER_LABEL = 'continuum.dev/layer';
 export type Layer = 'edge' | 'cloud';
 /** Namespace the operator (and the agent DaemonSets, imaging Jobs' settings) live in. */
 export const OPERATOR_NAMESPACE = 'continuum-system';
+/**
+ * Annotation the trigger puts on a Migration it creates: until then (RFC3339) the Migration is
+ * kept whatever its TTL, because the policy's cooldown reads it.
+ */
+export const KEEP_UNTIL_ANNOTATION = 'continuum.dev/keep-until';
 /** Finalizer the operator puts on Migrations so it can clean up (Jobs, archives) before deletion. */
 export const FINALIZER = 'continuum.dev/cleanup';
 
@@ -82,6 +87,8 @@ export interface MigrationImage {
   pushSecretRef?: LocalObjectReference;
   /** Secret of type kubernetes.io/dockerconfigjson put in the restored pod's imagePullSecrets. */
   pullSecretRef?: LocalObjectReference;
+  /** Keep the checkpoint images in the registry once Done (default: deleted then). */
+  retain?: boolean;
 }
 
 export interface MigrationSpec {
@@ -99,6 +106,8 @@ export interface MigrationSpec {
   restoreMode?: RestoreMode;
   /** Defaulted by the API server to 600. */
   timeoutSeconds: number;
+  /** Seconds a finished Migration stays before it is deleted; absent: the operator's defaults. */
+  ttlSecondsAfterFinished?: number;
   /** The MigrationPolicy that created this Migration (set by the trigger). */
   policyRef?: LocalObjectReference;
   reason?: string;
@@ -208,6 +217,8 @@ export interface MigrationPolicySpec {
   cooldown: string;
   /** Maximum unfinished Migrations from one source node at once; default 1. */
   maxConcurrentPerNode: number;
+  /** spec.ttlSecondsAfterFinished of the Migrations this policy creates (absent: defaults). */
+  ttlSecondsAfterFinished?: number;
 }
 
 export interface MigrationPolicyStatus {

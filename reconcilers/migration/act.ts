@@ -7,22 +7,27 @@
 import {
   BatchV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
   type V1Node,
 } from '@kubernetes/client-node';
-import { FINALIZER } from '../api/types.ts';
+import { FINALIZER, GROUP, MIGRATION_PLURAL, VERSION, type Migration } from '../api/types.ts';
+import { isTransient, RegistryError } from '../registry/errors.ts';
 import { KubeletError, type KubeletClient } from '../kubelet/client.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
 import type { Action, MigrationConfig, Observed, Outcome } from './model.ts';
+import type { ImageRegistry } from './observe.ts';
 import { emitEvent, patchFinalizers } from './record.ts';
+import { registryCredentials } from './registry-credentials.ts';
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface ActDeps {
   kc: KubeConfig;
   kubelet: KubeletClient;
+  registry: ImageRegistry;
   config: MigrationConfig;
 }
 
@@ -121,7 +126,65 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
       if (!gone) await emitEvent(kc, m, ...deletionEvent(a));
       return { ok: true };
     }
+    case 'deleteImages':
+      return deleteImages(deps, m, a);
+    case 'deleteMigration': {
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      const body = {
+        preconditions: { uid: m.metadata.uid!, resourceVersion: m.metadata.resourceVersion! },
+      };
+      await tolerate(
+        404,
+        custom.deleteNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: MIGRATION_PLURAL,
+          namespace,
+          name: m.metadata.name!,
+          body,
+        }),
+      );
+      return { ok: true };
+    }
   }
+}
+
+/**
+ * Deletes each image's manifest. A registry that refuses (405: deletes disabled; 401/403) earns
+ * ImagesDeleted False and one Warning Event, and is not asked again; one that cannot be reached
+ * is retried with the pass (unless bestEffort: then a Warning Event, and the Migration goes).
+ */
+async function deleteImages(
+  deps: ActDeps,
+  m: Migration,
+  a: Extract<Action, { type: 'deleteImages' }>,
+): Promise<Outcome> {
+  let deleted = 0;
+  try {
+    for (const ref of a.refs) {
+      const credentials = await registryCredentials(deps.kc, deps.config, m, ref, 'push');
+      if (await deps.registry.deleteManifest(ref, credentials)) deleted++;
+    }
+  } catch (err) {
+    const message = `cannot delete the checkpoint images: ${(err as Error).message}`;
+    const refused = err instanceof RegistryError && !isTransient(err);
+    if (refused || a.bestEffort) {
+      await emitEvent(
+        deps.kc,
+        m,
+        'Warning',
+        'ImagesNotDeleted',
+        `${message}; they stay in the registry`,
+      );
+    }
+    if (refused) {
+      return { ok: true, imagesDeleted: { status: 'False', reason: 'DeleteRefused', message } };
+    }
+    if (a.bestEffort) return { ok: true };
+    return { ok: false, transient: true, reason: 'RegistryUnreachable', message };
+  }
+  const message = `deleted ${deleted} of ${a.refs.length} checkpoint image manifest(s) from the registry (the others were gone already)`;
+  return { ok: true, imagesDeleted: { status: 'True', reason: 'Deleted', message } };
 }
 
 /** The Event that tells of a pod this Migration deleted. */
@@ -194,6 +257,10 @@ function describe(a: Action): string {
       return `label pod "${a.name}" for the ReplicaSet`;
     case 'checkpoint':
       return `checkpoint container "${a.container}"`;
+    case 'deleteImages':
+      return 'delete the checkpoint images';
+    case 'deleteMigration':
+      return 'delete the Migration (its TTL is over)';
     default:
       return a.type === 'addFinalizer' ? 'add the finalizer' : 'remove the finalizer';
   }

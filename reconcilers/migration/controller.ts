@@ -37,8 +37,9 @@ import {
  * CONTINUUM_REGISTRY_PLAIN_HTTP (true: the registry speaks plain HTTP),
  * CONTINUUM_CHECKPOINT_TIMEOUT (seconds), CONTINUUM_PULL_GRACE (seconds an imaging or restored
  * pod may fail to pull an image before the Migration stops waiting), CONTINUUM_JOB_TTL (seconds
- * a finished Job stays), CONTINUUM_RESTORE_RUNTIME_CLASS (the runc wrapper's RuntimeClass,
- * default continuum). The registry CA bundle is read once, here.
+ * a finished Job stays), CONTINUUM_MIGRATION_TTL_DONE / _FAILED (seconds a finished Migration
+ * stays, default 1 hour / 7 days; negative: kept), CONTINUUM_RESTORE_RUNTIME_CLASS (the runc
+ * wrapper's RuntimeClass, default continuum). The registry CA bundle is read once, here.
  */
 export function migrationConfig(config: OperatorConfig, env = process.env): MigrationConfig {
   return {
@@ -57,8 +58,19 @@ export function migrationConfig(config: OperatorConfig, env = process.env): Migr
     pullGraceMs: Number(env.CONTINUUM_PULL_GRACE || 60) * 1000,
     eventPollMs: 15_000,
     jobTtlSeconds: Number(env.CONTINUUM_JOB_TTL || 600),
+    ttl: {
+      doneSeconds: ttlSeconds(env.CONTINUUM_MIGRATION_TTL_DONE, 3600),
+      failedSeconds: ttlSeconds(env.CONTINUUM_MIGRATION_TTL_FAILED, 7 * 86400),
+    },
     restore: { runtimeClassName: env.CONTINUUM_RESTORE_RUNTIME_CLASS || 'continuum' },
   };
+}
+
+/** A TTL setting in seconds: empty → `fallback`, negative → none (kept). */
+function ttlSeconds(value: string | undefined, fallback: number): number | undefined {
+  const seconds = value ? Number(value) : fallback;
+  if (!Number.isFinite(seconds)) throw new Error(`not a number of seconds: "${value}"`);
+  return seconds < 0 ? undefined : seconds;
 }
 
 /**

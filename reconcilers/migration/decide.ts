@@ -37,12 +37,14 @@ export function decide(o: Observed, now: Date, cfg: MigrationConfig): Decision {
   if (m.metadata.deletionTimestamp) {
     d = finalize(o, status, now, cfg);
   } else if (TERMINAL.includes(phase)) {
-    d = terminal(o, status);
+    d = terminal(o, status, now, cfg);
   } else {
     const failure = guard(o, phase, now);
     if (failure) fail(m, status, failure.reason, failure.message, now);
-    d = failure ? terminal(o, status) : steps[phase as keyof typeof steps](o, status, now, cfg);
-    if (d.status.phase === 'Failed') d = { ...terminal(o, d.status), problem: undefined };
+    d = failure
+      ? terminal(o, status, now, cfg)
+      : steps[phase as keyof typeof steps](o, status, now, cfg);
+    if (d.status.phase === 'Failed') d = { ...terminal(o, d.status, now, cfg), problem: undefined };
     if (!m.metadata.finalizers?.includes(FINALIZER)) d.actions.unshift({ type: 'addFinalizer' });
   }
   conditions(o, d, now);

@@ -7,6 +7,7 @@ import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { OwnerObjects } from './owner.ts';
 import type {
   CheckpointArchive,
+  Condition,
   EdgeNode,
   Migration,
   MigrationPhase,
@@ -67,6 +68,11 @@ export interface MigrationConfig {
   registryPlainHttp: boolean;
   /** Seconds a finished imaging or cleanup Job (and its pods' logs) stays before it goes. */
   jobTtlSeconds: number;
+  /**
+   * Seconds a Done / Failed Migration stays when its spec names no TTL; undefined: kept until
+   * someone deletes it.
+   */
+  ttl: { doneSeconds?: number; failedSeconds?: number };
   /** Timeout the kubelet is given for one checkpoint, in seconds. */
   checkpointTimeoutSeconds: number;
   /** Failed attempts (transient kubelet or registry errors) before the Migration fails. */
@@ -119,12 +125,22 @@ export type Action =
       cause?: string;
       /** Overrides the pod's terminationGracePeriodSeconds. */
       gracePeriodSeconds?: number;
-    };
+    }
+  /**
+   * Deletes the checkpoint images' manifests from the registry. bestEffort (the Migration is
+   * being deleted): a failure becomes a Warning Event instead of holding the finalizer.
+   */
+  | { type: 'deleteImages'; refs: string[]; bestEffort?: boolean }
+  /** Deletes the Migration itself (its TTL is over); the finalizer's pass cleans up. */
+  | { type: 'deleteMigration' };
 
 /** What an action came to. `archive` is the result of a checkpoint. */
 export type Outcome =
-  | { ok: true; archive?: CheckpointArchive }
+  | { ok: true; archive?: CheckpointArchive; imagesDeleted?: ImagesDeleted }
   | { ok: false; transient: boolean; reason: string; message: string };
+
+/** The ImagesDeleted condition a deleteImages action earned: True, or False when refused. */
+export type ImagesDeleted = Pick<Condition, 'status' | 'reason' | 'message'>;
 
 /** The output of the pure tier: the status to write, what to do, when to look again. */
 export interface Decision {

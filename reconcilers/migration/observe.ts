@@ -14,14 +14,13 @@ import type {
   V1Node,
   V1Pod,
   V1ReplicaSet,
-  V1Secret,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { getJson, getJsonOrUndefined } from '../runtime/list.ts';
-import { credentialsFromDockerConfigJson, type Credentials } from '../registry/auth.ts';
-import { parseReference } from '../registry/reference.ts';
+import type { Credentials } from '../registry/auth.ts';
+import { registryCredentials } from './registry-credentials.ts';
 import { imageRefsToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
@@ -36,6 +35,11 @@ export interface ImageRegistry {
    * Read-only; bounded in time; never retries for long.
    */
   hasManifest(ref: string, credentials?: Credentials): Promise<boolean>;
+  /**
+   * Deletes the manifest `ref`; false when it was not there. Rejects with a RegistryError: kind
+   * `rejected` for a registry that does not delete (405), `auth`, `transient`.
+   */
+  deleteManifest(ref: string, credentials?: Credentials): Promise<boolean>;
 }
 
 export interface Caches {
@@ -116,7 +120,7 @@ export async function observe(
     : [];
   const images: Record<string, ImageCheck> = {};
   for (const ref of imageRefsToVerify(partial, config)) {
-    images[ref] = await registryCredentials(deps, migration, ref)
+    images[ref] = await registryCredentials(kc, config, migration, ref, 'pull')
       .then((credentials) => deps.registry.hasManifest(ref, credentials))
       .then(
         (found) => ({ found }),
@@ -183,30 +187,4 @@ async function ownerObjects(
         )
       : undefined;
   return { replicaSet, deployment };
-}
-
-/** Credentials for the registry of `ref` from the pull Secret, else the push Secret, if any. */
-async function registryCredentials(
-  deps: ObserveDeps,
-  m: Migration,
-  ref: string,
-): Promise<Credentials | undefined> {
-  const { config } = deps;
-  const image = m.spec.image;
-  const name =
-    image?.pullSecretRef?.name ??
-    config.defaultPullSecret ??
-    image?.pushSecretRef?.name ??
-    config.defaultPushSecret;
-  if (!name) return undefined;
-  const path = `/api/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}/secrets/${encodeURIComponent(name)}`;
-  const secret = await getJson<V1Secret>(deps.kc, path);
-  const text = Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString('utf8');
-  try {
-    return credentialsFromDockerConfigJson(text, parseReference(ref).repository.registry);
-  } catch (err) {
-    throw new Error(
-      `cannot read the registry credentials of Secret "${name}": ${(err as Error).message}`,
-    );
-  }
 }

@@ -53,8 +53,11 @@ export class MigrationReconciler implements Reconciler {
     await this.announceObstacle(o.migration, status, log);
     await this.announce(o.migration, status, log);
     if (retry) throw new Error(retry);
-    if (TERMINAL.includes(status.phase ?? 'Pending') || o.migration.metadata.deletionTimestamp)
-      return;
+    if (o.migration.metadata.deletionTimestamp) return;
+    // a finished Migration comes back when its TTL is over
+    if (TERMINAL.includes(status.phase ?? 'Pending')) {
+      return d.requeueAfterMs === undefined ? undefined : { requeueAfterMs: d.requeueAfterMs };
+    }
     const untilDeadline = Math.max(0, deadline(o.migration).getTime() - now.getTime()) + 100;
     return { requeueAfterMs: Math.min(d.requeueAfterMs ?? untilDeadline, untilDeadline) };
   }

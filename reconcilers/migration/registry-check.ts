@@ -1,9 +1,10 @@
 /**
- * The {@link ImageRegistry} the operator uses before it lets a source pod go: one HEAD of the
- * manifest by digest through the registry client, with the credentials of the Migration's
- * pull (else push) Secret. No retries inside: the reconciler retries the whole pass.
+ * The {@link ImageRegistry} the operator uses: before it lets a source pod go, one HEAD of the
+ * manifest by digest through the registry client; once a Migration is done with its images,
+ * one DELETE each. No retries inside: the reconciler retries the whole pass.
  */
-import { imageExists } from '../registry/client.ts';
+import { deleteImage, imageExists } from '../registry/client.ts';
+import type { Credentials } from '../registry/auth.ts';
 import type { ImageRegistry } from './observe.ts';
 
 export interface RegistryCheckOptions {
@@ -14,14 +15,14 @@ export interface RegistryCheckOptions {
 }
 
 export function registryCheck(opts: RegistryCheckOptions): ImageRegistry {
+  const options = (credentials?: Credentials) => ({
+    ...(credentials ? { credentials } : {}),
+    ...(opts.ca ? { ca: opts.ca } : {}),
+    ...(opts.plainHttp ? { plainHttp: true } : {}),
+    retry: { attempts: 1 },
+  });
   return {
-    async hasManifest(ref, credentials) {
-      return imageExists(ref, {
-        ...(credentials ? { credentials } : {}),
-        ...(opts.ca ? { ca: opts.ca } : {}),
-        ...(opts.plainHttp ? { plainHttp: true } : {}),
-        retry: { attempts: 1 },
-      });
-    },
+    hasManifest: (ref, credentials) => imageExists(ref, options(credentials)),
+    deleteManifest: (ref, credentials) => deleteImage(ref, options(credentials)),
   };
 }

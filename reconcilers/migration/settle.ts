@@ -8,6 +8,7 @@
 import type { MigrationStatus } from '../api/types.ts';
 import type { Decision, MigrationConfig, Observed, Outcome } from './model.ts';
 import { withArchive } from './phases/checkpointing.ts';
+import { IMAGES_DELETED } from './phases/done.ts';
 import { copyStatus, fail, setCondition } from './status.ts';
 
 export interface Settled {
@@ -28,7 +29,12 @@ export function settle(
   const failed = outcomes[i] as Extract<Outcome, { ok: false }> | undefined;
   const status = failed ? copyStatus(m) : structuredClone(d.status);
   if (failed) status.observedGeneration = m.metadata.generation;
-  for (const x of outcomes) if (x.ok && x.archive) withArchive(status, x.archive);
+  for (const x of outcomes) {
+    if (x.ok && x.archive) withArchive(status, x.archive);
+    if (x.ok && x.imagesDeleted) {
+      setCondition(status, { type: IMAGES_DELETED, ...x.imagesDeleted }, now, m);
+    }
+  }
   if (!failed) return { status };
 
   // only kubelet calls are counted: API server errors are retried until the deadline

@@ -3,7 +3,7 @@
  * repository. Used by the imager (push) and the operator (verify that an image exists).
  */
 import { createHash } from 'node:crypto';
-import { RegistryError, statusError } from './errors.ts';
+import { describeErrorBody, RegistryError, statusError } from './errors.ts';
 import { isDigest, parseReference } from './reference.ts';
 import { RegistrySession, type SessionOptions } from './session.ts';
 import {
@@ -164,6 +164,31 @@ export class RegistryClient {
     return sha256Digest(get.body);
   }
 
+  /**
+   * Deletes the manifest (or index) `digest`, and with it the tags naming it; the blobs stay
+   * until the registry's garbage collection. Resolves false when it was not there (404). Throws
+   * `rejected` when the registry does not delete (405 UNSUPPORTED: deletes disabled).
+   */
+  async deleteManifest(digest: string): Promise<boolean> {
+    const { name } = this.session.repository;
+    const what = `delete ${name}@${digest}`;
+    const res = await this.session.request(
+      { method: 'DELETE', path: `/v2/${name}/manifests/${digest}` },
+      what,
+    );
+    if (res.status === 202 || res.status === 200) return true;
+    if (res.status === 404) return false;
+    if (res.status === 405) {
+      const detail = describeErrorBody(res.body);
+      throw new RegistryError(
+        'rejected',
+        `${what}: the registry does not delete images (405${detail ? ` ${detail}` : ''})`,
+        405,
+      );
+    }
+    throw statusError(what, res.status, res.body);
+  }
+
   /** True when the repository holds the manifest with this digest. Read-only. */
   async manifestExists(digest: string): Promise<boolean> {
     return (await this.resolveDigest(digest)) === digest;
@@ -243,16 +268,40 @@ export class RegistryClient {
  * Checks that `image` (`host/name@sha256:…`) exists in its registry; for callers that hold
  * only a reference (the operator, before it deletes a source pod).
  */
-export async function imageExists(
+export function imageExists(
   image: string,
   options: Omit<SessionOptions, 'repository'> = {},
 ): Promise<boolean> {
+  return withDigestClient(image, 'pull', options, (client, digest) =>
+    client.manifestExists(digest),
+  );
+}
+
+/**
+ * Deletes the manifest `image` (`host/name@sha256:…`) names; false when it was not there (see
+ * {@link RegistryClient.deleteManifest}).
+ */
+export function deleteImage(
+  image: string,
+  options: Omit<SessionOptions, 'repository'> = {},
+): Promise<boolean> {
+  return withDigestClient(image, 'delete', options, (client, digest) =>
+    client.deleteManifest(digest),
+  );
+}
+
+async function withDigestClient<T>(
+  image: string,
+  actions: string,
+  options: Omit<SessionOptions, 'repository'>,
+  use: (client: RegistryClient, digest: string) => Promise<T>,
+): Promise<T> {
   const { repository, reference } = parseReference(image);
   if (!isDigest(reference))
     throw new Error(`"${image}" does not name a digest (host/name@sha256:…)`);
-  const client = new RegistryClient({ actions: 'pull', ...options, repository });
+  const client = new RegistryClient({ actions, ...options, repository });
   try {
-    return await client.manifestExists(reference);
+    return await use(client, reference);
   } finally {
     client.close();
   }

@@ -28,6 +28,7 @@ import type {
   MigrationSpec,
   MigrationTrigger,
 } from '../api/types.ts';
+import { KEEP_UNTIL_ANNOTATION } from '../api/types.ts';
 import type { WindowView } from './series.ts';
 
 export const POLICY_LABEL = 'continuum.dev/policy';
@@ -64,10 +65,21 @@ export interface TriggerWindow {
 }
 
 export interface MigrationDraft {
-  metadata: { name: string; namespace: string; labels: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
   spec: Pick<
     MigrationSpec,
-    'podName' | 'restorePolicy' | 'restoreMode' | 'target' | 'policyRef' | 'reason'
+    | 'podName'
+    | 'restorePolicy'
+    | 'restoreMode'
+    | 'target'
+    | 'policyRef'
+    | 'reason'
+    | 'ttlSecondsAfterFinished'
   >;
 }
 
@@ -102,9 +114,20 @@ function reasonOf(window: TriggerWindow, t: MigrationTrigger, view: WindowView):
   );
 }
 
-/** `<pod>-<10 hex>`, the pod part cut so the whole is a valid object name of ≤ 63 characters. */
-export function migrationName(podName: string, podUid: string, policy: string, n: number): string {
-  const hash = createHash('sha256').update(`${podUid}/${policy}/${n}`).digest('hex').slice(0, 10);
+/**
+ * `<pod>-<10 hex>`, the pod part cut so the whole is a valid object name of ≤ 63 characters;
+ * `after` tells the Migrations of one pod apart (the creation time of the newest one, in ms).
+ */
+export function migrationName(
+  podName: string,
+  podUid: string,
+  policy: string,
+  after: number,
+): string {
+  const hash = createHash('sha256')
+    .update(`${podUid}/${policy}/${after}`)
+    .digest('hex')
+    .slice(0, 10);
   return `${podName.slice(0, 52).replace(/[-.]+$/, '')}-${hash}`;
 }
 
@@ -146,9 +169,15 @@ export function decideTrigger(
   };
   if (policy.spec.target) spec.target = policy.spec.target;
   if (policy.spec.restoreMode) spec.restoreMode = policy.spec.restoreMode;
+  if (policy.spec.ttlSecondsAfterFinished !== undefined) {
+    spec.ttlSecondsAfterFinished = policy.spec.ttlSecondsAfterFinished;
+  }
+  // named after the newest Migration of the pod still there: never the name of one that exists,
+  // however many older ones their TTL removed
+  const newest = Math.max(0, ...mine.map((m) => m.createdMs));
   return {
     metadata: {
-      name: migrationName(pod.name, pod.uid, policyName, mine.length),
+      name: migrationName(pod.name, pod.uid, policyName, newest),
       namespace: pod.namespace,
       labels: {
         [POLICY_LABEL]: policyName,
@@ -156,6 +185,8 @@ export function decideTrigger(
         [POD_UID_LABEL]: pod.uid,
         ...(owner ? { [OWNER_UID_LABEL]: owner.uid } : {}),
       },
+      // the cooldown reads this Migration: its TTL must not remove it sooner
+      annotations: { [KEEP_UNTIL_ANNOTATION]: new Date(now + cooldownMs).toISOString() },
     },
     spec,
   };

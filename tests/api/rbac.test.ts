@@ -51,6 +51,7 @@ test('the operator can do what a migration needs', (t) => {
     'get secrets',
     'create events',
     'create migrations.continuum.dev',
+    'delete migrations.continuum.dev', // a finished one whose TTL is over
     'patch migrations/status.continuum.dev',
     'update migrations/finalizers.continuum.dev',
     'watch migrationpolicies.continuum.dev',
@@ -78,7 +79,6 @@ test('the operator cannot do what it does not need', (t) => {
     'update pods',
     'patch deployments.apps',
     'patch replicasets.apps',
-    'delete migrations.continuum.dev',
     'create tokenreviews.authentication.k8s.io',
     'create subjectaccessreviews.authorization.k8s.io',
     'update nodes',

@@ -21,6 +21,8 @@ export async function startRegistry(opts: {
   tls?: { cert: string; key: string; caFile: string };
   /** Where it listens (default 127.0.0.1). */
   address?: string;
+  /** false: manifest DELETEs are refused (405), as in the registry's default configuration. */
+  deletes?: boolean;
 }): Promise<{ info: RegistryInfo; service: Service }> {
   const dir = join(opts.workDir, opts.name);
   mkdirSync(join(dir, 'storage'), { recursive: true });
@@ -31,7 +33,10 @@ export async function startRegistry(opts: {
   const config = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: join(dir, 'storage') }, delete: { enabled: true } },
+    storage: {
+      filesystem: { rootdirectory: join(dir, 'storage') },
+      delete: { enabled: opts.deletes ?? true },
+    },
     http: {
       addr: host,
       ...(opts.tls ? { tls: { certificate: opts.tls.cert, key: opts.tls.key } } : {}),

@@ -605,7 +605,7 @@ const rows: Row[] = [
       },
     ),
     phase: 'Done',
-    actions: ['removeFinalizer'],
+    actions: ['deleteImages', 'removeFinalizer'],
   },
   {
     name: 'deleted when Done: the restored pod stays',

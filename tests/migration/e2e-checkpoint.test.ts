@@ -55,7 +55,20 @@ test('checkpoint: the pod comes back on the cloud node from the pushed, verified
   t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
   const ref = m.status!.image!;
   t.regex(ref, new RegExp(`^${h.repository}@sha256:[a-f0-9]{64}$`));
-  t.true(await imageExists(ref, { credentials: credentials() }), 'the digest is in the registry');
+  // the restored pod Ready, the operator deletes the checkpoint image from the registry
+  const cleaned = await h.waitForMigration(
+    'move-counter',
+    (x) => Boolean(x.status?.conditions?.some((c) => c.type === 'ImagesDeleted')),
+    30_000,
+  );
+  t.like(
+    cleaned.status?.conditions?.find((c) => c.type === 'ImagesDeleted'),
+    {
+      status: 'True',
+      reason: 'Deleted',
+    },
+  );
+  t.false(await imageExists(ref, { credentials: credentials() }), 'the manifest is gone');
   const target = await h.core.readNamespacedPod({
     namespace: h.namespace,
     name: m.status!.targetPod!,

@@ -129,6 +129,7 @@ test('SIGKILL at every phase boundary and mid-phase: each Migration ends Done ex
     repository: h.repository,
     pushSecretRef: { name: PUSH_SECRET },
     pullSecretRef: { name: PULL_SECRET },
+    retain: true, // read back below after the source goes
   };
   const sources = new Map<string, { name: string; uid: string }>();
   await Promise.all(

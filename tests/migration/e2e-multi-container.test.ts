@@ -19,6 +19,7 @@ const image = () => ({
   repository: h.repository,
   pushSecretRef: { name: PUSH_SECRET },
   pullSecretRef: { name: PULL_SECRET },
+  retain: true, // read back after Done
 });
 const archivesOf = (node: string, pod: string) => {
   const root = testEnv().nodes.find((n) => n.name === node)!.rootDir;

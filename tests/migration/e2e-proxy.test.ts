@@ -66,6 +66,7 @@ async function migrate(name: string): Promise<Migration> {
       repository: h.repository,
       pushSecretRef: { name: PUSH_SECRET },
       pullSecretRef: { name: PULL_SECRET },
+      retain: true, // read back after Done
     },
   });
   return h.waitForMigration(name, isPhase('Done', 'Failed'), 240_000);

@@ -35,6 +35,7 @@ const image = () => ({
   repository: `${testEnv().tlsRegistry.host}/continuum/${h.namespace}`,
   pushSecretRef: { name: TLS_SECRET },
   pullSecretRef: { name: TLS_SECRET },
+  retain: true, // read back after Done
 });
 
 test.serial(

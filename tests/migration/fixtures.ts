@@ -34,6 +34,7 @@ export const config: MigrationConfig = {
   eventPollMs: 5000,
   registryPlainHttp: false,
   jobTtlSeconds: 600,
+  ttl: { doneSeconds: 3600, failedSeconds: 7 * 86400 },
   restore: { runtimeClassName: 'continuum' },
 };
 

@@ -10,7 +10,11 @@ import {
   type TriggerWindow,
 } from '../../reconcilers/trigger/decide.ts';
 import { MetricSeries } from '../../reconcilers/trigger/series.ts';
-import type { MetricName, MigrationPolicy } from '../../reconcilers/api/types.ts';
+import {
+  KEEP_UNTIL_ANNOTATION,
+  type MetricName,
+  type MigrationPolicy,
+} from '../../reconcilers/api/types.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
 const pod = { namespace: 'shop', name: 'web-0', uid: 'uid-1' };
@@ -87,7 +91,7 @@ const cases: [string, TriggerWindow, string | null][] = [
     windowOf({ containerCPU: [95, 96, 97, 98] }, [
       existing({ createdMs: now - 61_000, phase: 'Failed' }),
     ]),
-    migrationName('web-0', 'uid-1', 'hot', 1),
+    migrationName('web-0', 'uid-1', 'hot', now - 61_000),
   ],
   [
     'the node concurrency limit blocks',
@@ -128,6 +132,7 @@ test('the draft carries policyRef, the values that crossed, restorePolicy, targe
       name: migrationName('web-0', 'uid-1', 'hot', 0),
       namespace: 'shop',
       labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-1', [POD_UID_LABEL]: 'uid-1' },
+      annotations: { [KEEP_UNTIL_ANNOTATION]: new Date(now + 60_000).toISOString() },
     },
     spec: {
       podName: 'web-0',
@@ -137,6 +142,27 @@ test('the draft carries policyRef, the values that crossed, restorePolicy, targe
       reason: 'containerCPU of container "app" above 90% for 3s: lowest 95%, latest 98%',
     },
   });
+});
+
+test('the policy TTL goes into the draft; a name never repeats one that exists, whatever went', (t) => {
+  const p = { ...policy, spec: { ...policy.spec, ttlSecondsAfterFinished: 30 } };
+  let existingOnes: ExistingMigration[] = [];
+  const next = (at: number) => {
+    const window = windowOf({ containerCPU: [95, 96, 97, 98] }, existingOnes);
+    return decideTrigger(window, p, at)!;
+  };
+  t.is(next(now).spec.ttlSecondsAfterFinished, 30);
+  // one Migration every 2 minutes (cooldown 1m); the TTL removes the oldest now and then
+  for (let i = 0; i < 6; i++) {
+    const at = now + i * 120_000;
+    const name = next(at).metadata.name;
+    t.false(
+      existingOnes.some((m) => m.name === name),
+      `step ${i}: ${name} is new`,
+    );
+    existingOnes.push(existing({ name, createdMs: at, phase: 'Done' }));
+    if (i % 2 === 1) existingOnes = existingOnes.slice(1);
+  }
 });
 
 test('node triggers name the node; for 0s fires on the first sample', (t) => {
