@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The test command (npm test): installs what is missing, type-checks, lints and checks the
-# formatting, then runs the whole ava suite inside one test environment (tests/env/run.ts) and
-# prints "N passed, N failed" as its last line. Extra arguments go to ava (e.g. a test file).
+# The test command (npm test): installs what is missing, type-checks, lints (ESLint and the
+# import-cycle check) and checks the formatting, then runs the whole ava suite inside one test
+# environment (tests/env/run.ts) and prints "N passed, N failed" as its last line. Extra
+# arguments go to ava (e.g. a test file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh
 echo "[test] type-check, lint, formatting" >&2
 node_modules/.bin/tsc --noEmit
 node_modules/.bin/eslint --max-warnings=0 .
+node_modules/.bin/tsx scripts/import-cycles.ts
 node_modules/.bin/prettier --check . >/dev/null || {
   node_modules/.bin/prettier --list-different . >&2
   echo "[test] formatting differs in the files above: npx prettier --write ." >&2

@@ -2,9 +2,14 @@
  * The vocabulary of the Migration state machine: what `observe` reads, what `decide` returns,
  * the actions only the reconciler shell performs, and their typed outcomes.
  */
-import type { RestoreNodes } from './restore-mode.ts';
-import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
-import type { OwnerObjects } from './owner.ts';
+import type {
+  V1Deployment,
+  V1Job,
+  V1Node,
+  V1Pod,
+  V1ReplicaSet,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type {
   CheckpointArchive,
   Condition,
@@ -39,6 +44,21 @@ export interface Observed {
   restoreNodes: RestoreNodes;
   /** By pod UID: why the node cannot create the sandbox of the source or restored pod, if stuck. */
   sandboxErrors: Record<string, string>;
+}
+
+/** What observe read of the source's controllers (Pending only; owner.ts). */
+export interface OwnerObjects {
+  replicaSet?: V1ReplicaSet;
+  deployment?: V1Deployment;
+  statefulSet?: V1StatefulSet;
+}
+
+/** Every node, and those where continuum's restore wrapper is ready (restore-mode.ts). */
+export interface RestoreNodes {
+  /** Every node (the operator's cache). */
+  nodes: V1Node[];
+  /** Nodes where the restore wrapper is ready. */
+  wrapper: Set<string>;
 }
 
 /** Whether a pushed image is in the registry: `unreachable` carries the cause. */

@@ -11,9 +11,9 @@
  * deletes the source itself once the adoption shows, in case the ReplicaSet has not). The
  * Deployment's template is never touched, so nothing rolls out.
  */
-import type { V1Deployment, V1Pod, V1ReplicaSet, V1StatefulSet } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import type { Migration, MigrationStatus } from '../api/types.ts';
-import { TERMINAL } from './model.ts';
+import { TERMINAL, type OwnerObjects } from './model.ts';
 import { controllerOf } from './pods.ts';
 
 export const POD_TEMPLATE_HASH = 'pod-template-hash';
@@ -25,13 +25,6 @@ export type PodOwner = NonNullable<MigrationStatus['owner']>;
 /** The controllers whose pods are migrated (with pods of none). */
 export const MOVED_CONTROLLERS: readonly string[] = ['ReplicaSet', 'StatefulSet'];
 export type ReplicaSetOwner = Extract<PodOwner, { kind: 'ReplicaSet' }>;
-
-/** What observe read of the source's controllers (Pending only). */
-export interface OwnerObjects {
-  replicaSet?: V1ReplicaSet;
-  deployment?: V1Deployment;
-  statefulSet?: V1StatefulSet;
-}
 
 type Refusal = { reason: string; message: string };
 

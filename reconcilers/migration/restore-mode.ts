@@ -11,15 +11,8 @@
  */
 import type { V1Node, V1Pod, V1Taint, V1Toleration } from '@kubernetes/client-node';
 import type { Migration, RestoreMode } from '../api/types.ts';
-import type { MigrationConfig, Observed } from './model.ts';
+import type { MigrationConfig, Observed, RestoreNodes } from './model.ts';
 import { placementOf, type Placement } from './target-pod.ts';
-
-export interface RestoreNodes {
-  /** Every node (the operator's cache). */
-  nodes: V1Node[];
-  /** Nodes where the restore wrapper is ready. */
-  wrapper: Set<string>;
-}
 
 export type ModeChoice =
   { mode: 'RuntimeClass'; nodes: string[] } | { mode: 'Runtime' } | { refused: string };

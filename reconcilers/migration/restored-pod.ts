@@ -8,8 +8,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Migration, MigrationStatus } from '../api/types.ts';
 import { archivesOf, imageOf } from './images.ts';
-import type { MigrationConfig } from './model.ts';
-import { chooseRestoreMode, type RestoreNodes } from './restore-mode.ts';
+import type { MigrationConfig, RestoreNodes } from './model.ts';
+import { chooseRestoreMode } from './restore-mode.ts';
 import { deadline } from './status.ts';
 import { targetPod, type Placement, type TargetPodOptions } from './target-pod.ts';
 import { restoreThroughWrapper } from './wrapper-pod.ts';

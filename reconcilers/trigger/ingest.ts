@@ -9,6 +9,7 @@ import { volumeThatStays } from '../migration/volumes.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { MetricName, MigrationPolicy } from '../api/types.ts';
 import { METRICS_SUBJECT_PREFIX, parseMetricsMessage, type PodMetrics } from '../agent/message.ts';
+import type { Cache } from './cache.ts';
 import { decideTrigger, type MigrationDraft, type TriggerWindow } from './decide.ts';
 import { PolicyChooser } from './policy-choice.ts';
 import type { MigrationIndex } from './migration-index.ts';
@@ -21,12 +22,6 @@ import {
   messagesDropped,
   podSamplesDropped,
 } from './metrics.ts';
-
-/** Read access to an informer cache (see runtime/informer.ts). */
-export interface Cache<T> {
-  get(name: string, namespace?: string): T | undefined;
-  list(): T[];
-}
 
 /** Creates Migrations. Idempotent: AlreadyExists is success (`exists`); throws on other errors. */
 export interface MigrationCreator {

@@ -5,7 +5,7 @@
  */
 import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { MigrationPolicy } from '../api/types.ts';
-import type { Cache } from './ingest.ts';
+import type { Cache } from './cache.ts';
 import { byPrecedence, governingPolicy } from './policy-match.ts';
 
 type Choice = { generation: number; resourceVersion?: string; policy?: MigrationPolicy };

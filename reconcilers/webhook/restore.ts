@@ -10,7 +10,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EdgeNode, Migration } from '../api/types.ts';
 import { controllerOf } from '../migration/pods.ts';
-import type { RestoreNodes } from '../migration/restore-mode.ts';
+import type { RestoreNodes } from '../migration/model.ts';
 import { restoredPod, type RestoreConfig } from '../migration/restored-pod.ts';
 import { placementOf } from '../migration/target-pod.ts';
 

@@ -11,19 +11,8 @@ import test from 'ava';
 import { decide } from '../../reconcilers/migration/decide.ts';
 import type { Action } from '../../reconcilers/migration/model.ts';
 import { fallbackPodName } from '../../reconcilers/migration/names.ts';
-import {
-  DIGEST,
-  REPO,
-  ARCHIVE,
-  at,
-  config,
-  inPhase,
-  migration,
-  observed,
-  target,
-} from './fixtures.ts';
+import { IMAGE, ARCHIVE, at, config, inPhase, migration, observed, target } from './fixtures.ts';
 
-const IMAGE = `${REPO}@${DIGEST}`;
 const restoring = (extra = {}, spec = {}) =>
   migration(
     spec,

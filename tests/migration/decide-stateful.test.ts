@@ -16,8 +16,7 @@ import { MIGRATION_UID_ANNOTATION } from '../../reconcilers/migration/names.ts';
 import { restorePatch } from '../../reconcilers/webhook/restore.ts';
 import {
   ARCHIVE,
-  DIGEST,
-  REPO,
+  IMAGE,
   UID,
   at,
   config,
@@ -29,7 +28,6 @@ import {
 } from './fixtures.ts';
 
 const OWNER = { kind: 'StatefulSet' as const, name: 'rs-1', uid: 'rs' };
-const IMAGE = `${REPO}@${DIGEST}`;
 const NOW = at(30);
 const set = (
   status: V1StatefulSet['status'] = { replicas: 2, currentRevision: 'r1', updateRevision: 'r1' },

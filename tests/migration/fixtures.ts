@@ -21,6 +21,8 @@ export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1
 export const UID = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
 export const DIGEST = `sha256:${'ab'.repeat(32)}`;
 export const REPO = '127.0.0.1:5000/continuum/checkpoints';
+/** The checkpoint image the imaging Job reports: REPO at DIGEST. */
+export const IMAGE = `${REPO}@${DIGEST}`;
 
 export const config: MigrationConfig = {
   defaultRepository: REPO,
@@ -277,3 +279,9 @@ export function inPhase(
 
 export const ARCHIVE =
   '/var/lib/kubelet/checkpoints/checkpoint-app_ns-app-2026-11-28T08:00:01Z.tar';
+
+/** The recorded checkpoint archive of `container` (ARCHIVE, named after it). */
+export const archive = (container = 'app') => ({
+  container,
+  path: ARCHIVE.replace('-app-', `-${container}-`),
+});

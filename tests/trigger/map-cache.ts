@@ -1,5 +1,5 @@
 /** An in-memory stand-in for an informer cache (pure tests and the benchmark only). */
-import type { Cache } from '../../reconcilers/trigger/ingest.ts';
+import type { Cache } from '../../reconcilers/trigger/cache.ts';
 
 export class MapCache<
   T extends { metadata?: { name?: string; namespace?: string } },
