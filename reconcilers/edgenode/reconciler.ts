@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { EDGE_NODE_PLURAL, GROUP, VERSION, type EdgeNode } from '../api/types.ts';
 import type { Reconciler, ReconcileResult } from '../runtime/controller.ts';
-import { apiErrorCode, writeStatusIfChanged } from '../runtime/kube.ts';
+import { apiErrorCode, writeStatus } from '../runtime/kube.ts';
 import type { Informer } from '../runtime/informer.ts';
 import { matchesLabelMap } from '../trigger/policy-match.ts';
 import { wrapperNodes } from '../restore/installer.ts';
@@ -98,10 +98,10 @@ export class EdgeNodeReconciler implements Reconciler {
       },
       (this.d.now ?? (() => new Date()))(),
     );
-    await writeStatusIfChanged(
+    await writeStatus(
       this.d.kc,
       { group: GROUP, version: VERSION, plural: EDGE_NODE_PLURAL, name: key },
-      en.status,
+      en,
       status,
     );
     // A failed apply is retried with backoff; a missing NATS URL only changes with a restart.

@@ -8,7 +8,7 @@
  */
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { Condition, EdgeNode, EdgeNodeStatus } from '../api/types.ts';
-import { setCondition } from '../migration/status.ts';
+import { setCondition } from '../api/conditions.ts';
 
 export const METRICS_TIME_RESOLUTION_MS = 30_000;
 

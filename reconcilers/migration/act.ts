@@ -4,59 +4,52 @@
  * source is deleted). Every action is idempotent: AlreadyExists and NotFound are success, a
  * pod is deleted only if it still has the UID that was observed.
  */
-import {
-  BatchV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Node,
-} from '@kubernetes/client-node';
-import { FINALIZER, GROUP, MIGRATION_PLURAL, VERSION, type Migration } from '../api/types.ts';
+import type { V1Node } from '@kubernetes/client-node';
+import { FINALIZER, type Migration } from '../api/types.ts';
 import { isTransient, RegistryError } from '../registry/errors.ts';
 import { KubeletError, type KubeletClient } from '../kubelet/client.ts';
 import { apiErrorCode } from '../runtime/kube.ts';
+import type { Cluster } from './cluster.ts';
 import type { Action, MigrationConfig, Observed, Outcome } from './model.ts';
 import type { ImageRegistry } from './observe.ts';
-import { emitEvent, patchFinalizers } from './record.ts';
+import { emitEvent } from './record.ts';
 import { registryCredentials } from './registry-credentials.ts';
 
-const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
 export interface ActDeps {
-  kc: KubeConfig;
+  cluster: Cluster;
   kubelet: KubeletClient;
   registry: ImageRegistry;
   config: MigrationConfig;
 }
 
-/** The outcome of each action run, in order; shorter than `actions` when one failed. */
-export async function act(deps: ActDeps, o: Observed, actions: Action[]): Promise<Outcome[]> {
-  const outcomes: Outcome[] = [];
-  for (const action of actions) {
-    const outcome = await run(deps, o, action).catch((err: unknown) => failure(action, err));
-    outcomes.push(outcome);
-    if (!outcome.ok) break;
-  }
-  return outcomes;
+/** What act did, and the Migration as last stored (a finalizer patch moves its resourceVersion). */
+export interface Acted {
+  /** The outcome of each action run, in order; shorter than the actions when one failed. */
+  outcomes: Outcome[];
+  migration: Migration;
 }
 
-async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
-  const { kc } = deps;
-  const m = o.migration;
+export async function act(deps: ActDeps, o: Observed, actions: Action[]): Promise<Acted> {
+  const acted: Acted = { outcomes: [], migration: o.migration };
+  for (const action of actions) {
+    const outcome = await run(deps, o, acted, action).catch((err: unknown) => failure(action, err));
+    acted.outcomes.push(outcome);
+    if (!outcome.ok) break;
+  }
+  return acted;
+}
+
+async function run(deps: ActDeps, o: Observed, acted: Acted, a: Action): Promise<Outcome> {
+  const { cluster } = deps;
+  const m = acted.migration;
   const namespace = m.metadata.namespace!;
-  const core = kc.makeApiClient(CoreV1Api);
   switch (a.type) {
     case 'addFinalizer':
     case 'removeFinalizer': {
       const others = (m.metadata.finalizers ?? []).filter((f) => f !== FINALIZER);
-      const stored = await patchFinalizers(
-        kc,
-        m,
-        a.type === 'addFinalizer' ? [...others, FINALIZER] : others,
-      );
-      m.metadata.resourceVersion = stored.metadata.resourceVersion; // the status patch follows
+      const finalizers = a.type === 'addFinalizer' ? [...others, FINALIZER] : others;
+      const patch = { metadata: { resourceVersion: m.metadata.resourceVersion, finalizers } };
+      acted.migration = await cluster.patchMigration(m, patch); // the status patch follows
       return { ok: true };
     }
     case 'checkpoint': {
@@ -78,11 +71,8 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
         automountServiceAccountToken: false,
       };
       try {
-        await tolerate(409, core.createNamespacedServiceAccount({ namespace, body }));
-        await tolerate(
-          409,
-          kc.makeApiClient(BatchV1Api).createNamespacedJob({ namespace, body: a.job }),
-        );
+        await tolerate(409, cluster.createServiceAccount(namespace, body));
+        await tolerate(409, cluster.createJob(namespace, a.job));
       } catch (err) {
         // A namespace being deleted takes nothing new: the Job cannot run, and waiting for it
         // would hold the finalizer, hence the namespace, forever. The archives stay.
@@ -90,16 +80,11 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
       }
       return { ok: true };
     }
-    case 'deleteJob': {
-      const batch = kc.makeApiClient(BatchV1Api);
-      await tolerate(
-        404,
-        batch.deleteNamespacedJob({ name: a.name, namespace, propagationPolicy: 'Background' }),
-      );
+    case 'deleteJob':
+      await tolerate(404, cluster.deleteJob(namespace, a.name));
       return { ok: true };
-    }
     case 'createPod':
-      await tolerate(409, core.createNamespacedPod({ namespace, body: a.pod }));
+      await tolerate(409, cluster.createPod(namespace, a.pod));
       return { ok: true };
     case 'patchPod': {
       // the UID in the patch is a precondition: a pod re-created under the name refuses it
@@ -110,42 +95,21 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
           ...(a.annotations ? { annotations: a.annotations } : {}),
         },
       };
-      await tolerate(
-        [404, 409, 422],
-        core.patchNamespacedPod({ name: a.name, namespace, body }, MERGE_PATCH),
-      );
+      await tolerate([404, 409, 422], cluster.patchPod(namespace, a.name, body));
       return { ok: true };
     }
     case 'deletePod': {
-      const body = { preconditions: { uid: a.uid }, gracePeriodSeconds: a.gracePeriodSeconds };
+      const opts = { uid: a.uid, gracePeriodSeconds: a.gracePeriodSeconds };
       // 409: the name now belongs to another pod, which is not ours to delete
-      const gone = await tolerate(
-        [404, 409],
-        core.deleteNamespacedPod({ name: a.name, namespace, body }),
-      );
-      if (!gone) await emitEvent(kc, m, ...deletionEvent(a));
+      const gone = await tolerate([404, 409], cluster.deletePod(namespace, a.name, opts));
+      if (!gone) await emitEvent(cluster, m, ...deletionEvent(a));
       return { ok: true };
     }
     case 'deleteImages':
       return deleteImages(deps, m, a);
-    case 'deleteMigration': {
-      const custom = kc.makeApiClient(CustomObjectsApi);
-      const body = {
-        preconditions: { uid: m.metadata.uid!, resourceVersion: m.metadata.resourceVersion! },
-      };
-      await tolerate(
-        404,
-        custom.deleteNamespacedCustomObject({
-          group: GROUP,
-          version: VERSION,
-          plural: MIGRATION_PLURAL,
-          namespace,
-          name: m.metadata.name!,
-          body,
-        }),
-      );
+    case 'deleteMigration':
+      await tolerate(404, cluster.deleteMigration(m));
       return { ok: true };
-    }
   }
 }
 
@@ -162,7 +126,7 @@ async function deleteImages(
   let deleted = 0;
   try {
     for (const ref of a.refs) {
-      const credentials = await registryCredentials(deps.kc, deps.config, m, ref, 'push');
+      const credentials = await registryCredentials(deps.cluster, deps.config, m, ref, 'push');
       if (await deps.registry.deleteManifest(ref, credentials)) deleted++;
     }
   } catch (err) {
@@ -170,7 +134,7 @@ async function deleteImages(
     const refused = err instanceof RegistryError && !isTransient(err);
     if (refused || a.bestEffort) {
       await emitEvent(
-        deps.kc,
+        deps.cluster,
         m,
         'Warning',
         'ImagesNotDeleted',

@@ -18,7 +18,7 @@ import type { OperatorConfig } from '../runtime/config.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { MigrationConfig } from './model.ts';
 import { MIGRATION_LABEL } from './names.ts';
-import type { Caches } from './observe.ts';
+import { kubeCluster } from './cluster.ts';
 import { MigrationReconciler } from './reconciler.ts';
 import { registryCheck } from './registry-check.ts';
 import {
@@ -121,7 +121,7 @@ export const migrationControllerFactory: ControllerFactory = {
     // CONTINUUM_WATCH_NAMESPACE: only the Migrations of one namespace (tests sharing a cluster)
     const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
     const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
-    const caches: Caches = {
+    const caches = {
       nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),
       jobs: informers.informer<V1Job>({
         path: `/apis/batch/v1${scope}/jobs`,
@@ -143,7 +143,7 @@ export const migrationControllerFactory: ControllerFactory = {
     const config = migrationConfig(ctx.config);
     await restoreSetup(ctx, config);
     const reconciler = new MigrationReconciler({
-      kc: ctx.kc,
+      cluster: kubeCluster(ctx.kc),
       caches,
       registry: registryCheck({ ca: config.registryCaPem, plainHttp: config.registryPlainHttp }),
       kubelet: kubeletClient(ctx),

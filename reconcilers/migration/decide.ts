@@ -17,7 +17,8 @@ import { imaging } from './phases/imaging.ts';
 import { pending } from './phases/pending.ts';
 import { restoring } from './phases/restoring.ts';
 import { isAlive } from './pods.ts';
-import { copyStatus, deadline, fail, phaseOf, setCondition } from './status.ts';
+import { setCondition } from '../api/conditions.ts';
+import { copyStatus, deadline, fail, phaseOf } from './status.ts';
 
 type Step = (o: Observed, status: MigrationStatus, now: Date, cfg: MigrationConfig) => Decision;
 

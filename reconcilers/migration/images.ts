@@ -32,19 +32,20 @@ export function withImage(status: MigrationStatus, container: string, ref: strin
 }
 
 /**
- * The image references `observe` must look up in the registry: digests the imaging Job's pods
- * reported for containers whose image is not yet recorded. Pure; observe and decide agree.
+ * The images `observe` must look up in the registry, by container: the digests the imaging
+ * Job's pods reported for containers whose image is not yet recorded, in the repository.
  */
-export function imageRefsToVerify(
+export function imagesToVerify(
   o: Pick<Observed, 'migration' | 'job' | 'jobPods'>,
   cfg: MigrationConfig,
-): string[] {
+): Record<string, string> {
   const status = o.migration.status ?? {};
   const repository = repositoryOf(o.migration, cfg);
-  if (status.phase !== 'Imaging' || !repository) return [];
-  return archivesOf(status)
-    .filter((a) => !imageOf(status, a.container))
-    .map((a) => reportedDigest(o.jobPods, a.container))
-    .filter((d): d is string => d !== undefined)
-    .map((digest) => `${repository}@${digest}`);
+  const refs: Record<string, string> = {};
+  if (status.phase !== 'Imaging' || !repository) return refs;
+  for (const a of archivesOf(status).filter((a) => !imageOf(status, a.container))) {
+    const digest = reportedDigest(o.jobPods, a.container);
+    if (digest) refs[a.container] = `${repository}@${digest}`;
+  }
+  return refs;
 }

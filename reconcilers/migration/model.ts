@@ -34,7 +34,7 @@ export interface Observed {
   jobPods: V1Pod[];
   /** The restored pod (deterministic name). */
   targetPod?: V1Pod;
-  /** Registry answers for the image references {@link imageRefsToVerify} asked about. */
+  /** By container: the registry's answer for the image its imaging pod reported ({@link imagesToVerify}). */
   images: Record<string, ImageCheck>;
   /** In Pending, for a source pod with a controller: its ReplicaSet and Deployment, or StatefulSet. */
   owner?: OwnerObjects;
@@ -62,7 +62,10 @@ export interface RestoreNodes {
 }
 
 /** Whether a pushed image is in the registry: `unreachable` carries the cause. */
-export type ImageCheck = { found: true } | { found: false; unreachable?: string };
+/** A reported image (`repository@digest`) and whether the registry has it. */
+export type ImageCheck = { ref: string } & (
+  { found: true } | { found: false; unreachable?: string }
+);
 
 /** Operator-wide settings the state machine depends on (flags of `continuum operator`). */
 export interface MigrationConfig {

@@ -1,14 +1,13 @@
 /**
- * observe: everything one pass needs, read fresh. The Migration and the source pod are read
- * from the API server, the restored pod too unless the cache has it Ready; nodes, Jobs, imaging
- * pods, sibling Migrations and EdgeNodes come from the informer caches (a stale read there
- * only delays a step). In Pending, a source pod's controllers are read fresh. Registry lookups happen here too, so that decide
- * stays pure.
+ * observe: everything one pass needs, read fresh through the Cluster port (cluster.ts). The
+ * Migration and the source pod are read from the API server, the restored pod too unless the
+ * cache has it Ready; nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come from the
+ * informer caches (a stale read there only delays a step). In Pending, a source pod's
+ * controllers are read fresh. Registry lookups happen here too, so that decide stays pure.
  */
 import { wrapperNodes } from '../restore/installer.ts';
 import type {
-  CoreV1EventList,
-  KubeConfig,
+  KubernetesObject,
   V1Deployment,
   V1Job,
   V1Node,
@@ -16,12 +15,12 @@ import type {
   V1ReplicaSet,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import { API_VERSION, MIGRATION_PLURAL, type EdgeNode, type Migration } from '../api/types.ts';
+import type { EdgeNode, Migration } from '../api/types.ts';
 import type { Informer } from '../runtime/informer.ts';
-import { getJson, getJsonOrUndefined } from '../runtime/list.ts';
 import type { Credentials } from '../registry/auth.ts';
+import type { Cluster } from './cluster.ts';
 import { registryCredentials } from './registry-credentials.ts';
-import { imageRefsToVerify } from './images.ts';
+import { imagesToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
 import { controllerOf, isReady } from './pods.ts';
@@ -42,19 +41,22 @@ export interface ImageRegistry {
   deleteManifest(ref: string, credentials?: Credentials): Promise<boolean>;
 }
 
+/** What the reconciler reads of an informer's cache. */
+export type Store<T extends KubernetesObject> = Pick<Informer<T>, 'get' | 'list'>;
+
 export interface Caches {
-  nodes: Informer<V1Node>;
-  jobs: Informer<V1Job>;
+  nodes: Store<V1Node>;
+  jobs: Store<V1Job>;
   /** Pods labelled `continuum.dev/migration`: imaging pods and restored pods. */
-  labelledPods: Informer<V1Pod>;
-  migrations: Informer<Migration>;
-  edgeNodes: Informer<EdgeNode>;
+  labelledPods: Store<V1Pod>;
+  migrations: Store<Migration>;
+  edgeNodes: Store<EdgeNode>;
   /** Pods of the restore installer DaemonSet (operator namespace). */
-  installerPods: Informer<V1Pod>;
+  installerPods: Store<V1Pod>;
 }
 
 export interface ObserveDeps {
-  kc: KubeConfig;
+  cluster: Cluster;
   caches: Caches;
   registry: ImageRegistry;
   config: MigrationConfig;
@@ -66,16 +68,10 @@ export async function observe(
   namespace: string,
   name: string,
 ): Promise<Observed | undefined> {
-  const { kc, caches, config } = deps;
-  const ns = encodeURIComponent(namespace);
-  const migration = await getJsonOrUndefined<Migration>(
-    kc,
-    `/apis/${API_VERSION}/namespaces/${ns}/${MIGRATION_PLURAL}/${encodeURIComponent(name)}`,
-  );
+  const { cluster, caches, config } = deps;
+  const migration = await cluster.getMigration(namespace, name);
   if (!migration) return undefined;
-  const podPath = (pod: string): string =>
-    `/api/v1/namespaces/${ns}/pods/${encodeURIComponent(pod)}`;
-  const named = await getJsonOrUndefined<V1Pod>(kc, podPath(migration.spec.podName));
+  const named = await cluster.getPod(namespace, migration.spec.podName);
   // a pod re-created under the name since the migration started is not its source
   const recorded = migration.status?.sourcePodUID;
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
@@ -84,7 +80,7 @@ export async function observe(
   const targetName = migration.status?.targetPod ?? targetPodName(migration);
   const cached = caches.labelledPods.get(targetName, namespace);
   const targetPod =
-    cached && isReady(cached) ? cached : await getJsonOrUndefined<V1Pod>(kc, podPath(targetName));
+    cached && isReady(cached) ? cached : await cluster.getPod(namespace, targetName);
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods
@@ -109,7 +105,7 @@ export async function observe(
     jobPods,
     targetPod,
   };
-  const owner = await ownerObjects(kc, migration, pod);
+  const owner = await ownerObjects(cluster, migration, pod);
   const ownerUid = migration.status?.owner?.uid ?? owner?.replicaSet?.metadata?.uid;
   const ownerMigrations = ownerUid
     ? caches.migrations
@@ -119,15 +115,15 @@ export async function observe(
         )
     : [];
   const images: Record<string, ImageCheck> = {};
-  for (const ref of imageRefsToVerify(partial, config)) {
-    images[ref] = await registryCredentials(kc, config, migration, ref, 'pull')
+  for (const [container, ref] of Object.entries(imagesToVerify(partial, config))) {
+    images[container] = await registryCredentials(cluster, config, migration, ref, 'pull')
       .then((credentials) => deps.registry.hasManifest(ref, credentials))
       .then(
-        (found) => ({ found }),
-        (err: Error) => ({ found: false, unreachable: err.message }),
+        (found) => ({ ref, found }),
+        (err: Error) => ({ ref, found: false, unreachable: err.message }),
       );
   }
-  const sandboxErrors = await sandboxErrorsOf(kc, [pod, targetPod], config.pullGraceMs);
+  const sandboxErrors = await sandboxErrorsOf(cluster, [pod, targetPod], config.pullGraceMs);
   return { ...partial, images, ownerMigrations, sandboxErrors, ...(owner ? { owner } : {}) };
 }
 
@@ -136,7 +132,7 @@ export async function observe(
  * been created within the grace, by pod UID (read only then: one Event list per stuck pod).
  */
 async function sandboxErrorsOf(
-  kc: KubeConfig,
+  cluster: Cluster,
   pods: (V1Pod | undefined)[],
   graceMs: number,
 ): Promise<Record<string, string>> {
@@ -144,10 +140,12 @@ async function sandboxErrorsOf(
   for (const pod of pods) {
     if (!pod || !sandboxNotCreated(pod, new Date(), graceMs)) continue;
     const uid = pod.metadata!.uid!;
-    const selector = encodeURIComponent(`involvedObject.uid=${uid},reason=FailedCreatePodSandBox`);
-    const path = `/api/v1/namespaces/${encodeURIComponent(pod.metadata!.namespace!)}/events?fieldSelector=${selector}`;
-    const events = await getJson<CoreV1EventList>(kc, path);
-    const last = events.items
+    const events = await cluster.listEvents(
+      pod.metadata!.namespace!,
+      uid,
+      'FailedCreatePodSandBox',
+    );
+    const last = events
       .map((e) => ({ at: String(e.lastTimestamp ?? e.eventTime ?? ''), message: e.message }))
       .sort((a, b) => a.at.localeCompare(b.at))
       .at(-1);
@@ -161,30 +159,27 @@ async function sandboxErrorsOf(
  * read fresh (a rollout that just began must be seen); undefined for a pod without one.
  */
 async function ownerObjects(
-  kc: KubeConfig,
+  cluster: Cluster,
   m: Migration,
   pod: V1Pod | undefined,
 ): Promise<Observed['owner']> {
   const controller = pod && controllerOf(pod);
   if ((m.status?.phase ?? 'Pending') !== 'Pending' || !controller) return undefined;
-  const apps = `/apis/apps/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}`;
+  const namespace = m.metadata.namespace!;
   if (controller.kind === 'StatefulSet') {
-    const path = `${apps}/statefulsets/${encodeURIComponent(controller.name)}`;
-    const statefulSet = await getJsonOrUndefined<V1StatefulSet>(kc, path);
+    const statefulSet = await cluster.getApps<V1StatefulSet>(
+      namespace,
+      'statefulsets',
+      controller.name,
+    );
     return statefulSet ? { statefulSet } : {};
   }
   if (controller.kind !== 'ReplicaSet') return undefined;
-  const replicaSet = await getJsonOrUndefined<V1ReplicaSet>(
-    kc,
-    `${apps}/replicasets/${encodeURIComponent(controller.name)}`,
-  );
+  const replicaSet = await cluster.getApps<V1ReplicaSet>(namespace, 'replicasets', controller.name);
   const above = replicaSet && controllerOf(replicaSet);
   const deployment =
     above?.kind === 'Deployment'
-      ? await getJsonOrUndefined<V1Deployment>(
-          kc,
-          `${apps}/deployments/${encodeURIComponent(above.name)}`,
-        )
+      ? await cluster.getApps<V1Deployment>(namespace, 'deployments', above.name)
       : undefined;
   return { replicaSet, deployment };
 }

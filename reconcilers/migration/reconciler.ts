@@ -3,7 +3,6 @@
  * metrics for what happened. The only place of the state machine that does I/O in sequence;
  * the decisions are in decide.ts and the phases.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import {
   MIGRATION_PHASES,
   type Migration,
@@ -16,15 +15,17 @@ import { splitKey } from '../runtime/kube.ts';
 import { forObject, type Logger } from '../runtime/log.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { act } from './act.ts';
+import type { Cluster } from './cluster.ts';
 import { decide } from './decide.ts';
 import { TERMINAL, type MigrationConfig } from './model.ts';
 import { observe, type Caches, type ImageRegistry } from './observe.ts';
 import { emitEvent, recordStatus } from './record.ts';
 import { settle } from './settle.ts';
-import { conditionOf, deadline, phaseDurations } from './status.ts';
+import { conditionOf } from '../api/conditions.ts';
+import { deadline, phaseDurations } from './status.ts';
 
 export interface MigrationReconcilerDeps {
-  kc: KubeConfig;
+  cluster: Cluster;
   caches: Caches;
   registry: ImageRegistry;
   kubelet: KubeletClient;
@@ -39,16 +40,16 @@ export class MigrationReconciler implements Reconciler {
   constructor(private readonly deps: MigrationReconcilerDeps) {}
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
-    const { kc, config } = this.deps;
+    const { cluster, config } = this.deps;
     const { namespace, name } = splitKey(key);
     const o = await observe(this.deps, namespace ?? '', name);
     this.countPhases();
     if (!o) return;
     const now = (this.deps.now ?? (() => new Date()))();
     const d = decide(o, now, config);
-    const outcomes = await act(this.deps, o, d.actions);
+    const { outcomes, migration } = await act(this.deps, o, d.actions);
     const { status, retry } = settle(o, d, outcomes, now, config);
-    await recordStatus(kc, o.migration, status);
+    await recordStatus(cluster, migration, status);
     const log = forObject(this.deps.log, 'migration', key);
     await this.announceObstacle(o.migration, status, log);
     await this.announce(o.migration, status, log);
@@ -84,9 +85,9 @@ export class MigrationReconciler implements Reconciler {
     }
     const err =
       to === 'Failed'
-        ? await emitEvent(this.deps.kc, m, 'Warning', status.failureReason ?? 'Failed', ready)
+        ? await emitEvent(this.deps.cluster, m, 'Warning', status.failureReason ?? 'Failed', ready)
         : await emitEvent(
-            this.deps.kc,
+            this.deps.cluster,
             m,
             'Normal',
             to === 'Done' ? 'Succeeded' : to,
@@ -107,7 +108,7 @@ export class MigrationReconciler implements Reconciler {
     if (before?.status === 'False' && before.reason === after.reason) return;
     log.warn({ reason: after.reason }, after.message ?? '');
     const err = await emitEvent(
-      this.deps.kc,
+      this.deps.cluster,
       m,
       'Warning',
       after.reason ?? 'Obstacle',

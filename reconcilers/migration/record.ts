@@ -1,53 +1,33 @@
 /**
- * record: writes the status when it changed (a merge patch of the status subresource that
- * carries the resourceVersion read, so a stale pass gets a 409 and is requeued), and Events
- * for things that happened: phase transitions and deletions.
+ * record: writes the status when it changed (runtime/status-patch.ts: a merge patch of the
+ * status subresource that carries the resourceVersion read, so a stale pass gets a 409 and is
+ * requeued), and Events for things that happened: phase transitions and deletions.
  */
-import { isDeepStrictEqual } from 'node:util';
-import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import {
-  API_VERSION,
-  GROUP,
-  MIGRATION_KIND,
-  MIGRATION_PLURAL,
-  VERSION,
-  type Migration,
-  type MigrationStatus,
-} from '../api/types.ts';
-import { apiErrorCode, patchCustomResource } from '../runtime/kube.ts';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { API_VERSION, MIGRATION_KIND, type Migration, type MigrationStatus } from '../api/types.ts';
+import { apiErrorCode } from '../runtime/kube.ts';
+import { statusPatch } from '../runtime/status-patch.ts';
+import type { Cluster } from './cluster.ts';
 
 /** Writes `status` unless it equals the stored one; returns the stored Migration. */
 export async function recordStatus(
-  kc: KubeConfig,
+  cluster: Cluster,
   m: Migration,
   status: MigrationStatus,
 ): Promise<Migration> {
-  if (isDeepStrictEqual(m.status ?? {}, status)) return m;
-  const patch = {
-    metadata: { resourceVersion: m.metadata.resourceVersion },
-    status: withNulls(m.status ?? {}, status),
-  };
+  const patch = statusPatch(m, status);
+  if (!patch) return m;
   try {
-    return await patchCustomResource<Migration>(kc, ref(m), patch, { status: true });
+    return await cluster.patchMigrationStatus(m, patch);
   } catch (err) {
     if (apiErrorCode(err) === 404 && m.metadata.deletionTimestamp) return m; // finalizer removed: gone
     throw err;
   }
 }
 
-/** Merge-patches metadata.finalizers to `finalizers` (conflict-checked by resourceVersion). */
-export async function patchFinalizers(
-  kc: KubeConfig,
-  m: Migration,
-  finalizers: string[],
-): Promise<Migration> {
-  const patch = { metadata: { resourceVersion: m.metadata.resourceVersion, finalizers } };
-  return patchCustomResource<Migration>(kc, ref(m), patch);
-}
-
 /** Records an Event on the Migration; failures are returned, not thrown (Events are best effort). */
 export async function emitEvent(
-  kc: KubeConfig,
+  cluster: Cluster,
   m: Migration,
   type: 'Normal' | 'Warning',
   reason: string,
@@ -75,28 +55,9 @@ export async function emitEvent(
     reportingInstance: process.env.POD_NAME ?? 'continuum-operator',
   };
   try {
-    await kc
-      .makeApiClient(CoreV1Api)
-      .createNamespacedEvent({ namespace: m.metadata.namespace!, body });
+    await cluster.createEvent(m.metadata.namespace!, body);
     return undefined;
   } catch (err) {
     return err as Error;
   }
-}
-
-function ref(m: Migration): Parameters<typeof patchCustomResource>[1] {
-  return {
-    group: GROUP,
-    version: VERSION,
-    plural: MIGRATION_PLURAL,
-    namespace: m.metadata.namespace,
-    name: m.metadata.name!,
-  };
-}
-
-/** `next`, with `null` for top-level fields `prev` had and `next` has not (merge-patch deletion). */
-function withNulls(prev: MigrationStatus, next: MigrationStatus): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...next };
-  for (const key of Object.keys(prev)) if (!(key in next)) out[key] = null;
-  return out;
 }

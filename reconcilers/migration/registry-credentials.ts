@@ -3,15 +3,14 @@
  * operator's defaults): reading an image prefers the pull Secret, deleting one the push Secret
  * (the one with write access); either falls back to the other.
  */
-import type { KubeConfig, V1Secret } from '@kubernetes/client-node';
 import type { Migration } from '../api/types.ts';
 import { credentialsFromDockerConfigJson, type Credentials } from '../registry/auth.ts';
 import { parseReference } from '../registry/reference.ts';
-import { getJson } from '../runtime/list.ts';
+import type { Cluster } from './cluster.ts';
 import type { MigrationConfig } from './model.ts';
 
 export async function registryCredentials(
-  kc: KubeConfig,
+  cluster: Cluster,
   config: MigrationConfig,
   m: Migration,
   ref: string,
@@ -22,8 +21,7 @@ export async function registryCredentials(
   const push = image?.pushSecretRef?.name ?? config.defaultPushSecret;
   const name = prefer === 'pull' ? (pull ?? push) : (push ?? pull);
   if (!name) return undefined;
-  const path = `/api/v1/namespaces/${encodeURIComponent(m.metadata.namespace!)}/secrets/${encodeURIComponent(name)}`;
-  const secret = await getJson<V1Secret>(kc, path);
+  const secret = await cluster.getSecret(m.metadata.namespace!, name);
   const text = Buffer.from(secret.data?.['.dockerconfigjson'] ?? '', 'base64').toString('utf8');
   try {
     return credentialsFromDockerConfigJson(text, parseReference(ref).repository.registry);

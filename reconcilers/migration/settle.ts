@@ -9,7 +9,8 @@ import type { MigrationStatus } from '../api/types.ts';
 import type { Decision, MigrationConfig, Observed, Outcome } from './model.ts';
 import { withArchive } from './phases/checkpointing.ts';
 import { IMAGES_DELETED } from './phases/done.ts';
-import { copyStatus, fail, setCondition } from './status.ts';
+import { setCondition } from '../api/conditions.ts';
+import { copyStatus, fail } from './status.ts';
 
 export interface Settled {
   status: MigrationStatus;

@@ -3,8 +3,9 @@
  * and the Ready/Synced conditions. A condition's lastTransitionTime moves only when its
  * status does, so a pass that changes nothing writes nothing.
  */
+import { setCondition } from '../api/conditions.ts';
 import { formatDuration } from '../api/duration.ts';
-import type { Condition, Migration, MigrationPhase, MigrationStatus } from '../api/types.ts';
+import type { Migration, MigrationPhase, MigrationStatus } from '../api/types.ts';
 
 /** A status to build on: a deep copy of the stored one (never mutated). */
 export function copyStatus(m: Migration): MigrationStatus {
@@ -42,34 +43,6 @@ export function fail(
   enter(m, status, 'Failed', now);
   status.failureReason = reason;
   setCondition(status, { type: 'Ready', status: 'False', reason, message }, now, m);
-}
-
-/**
- * Sets a condition of any continuum resource's status; keeps lastTransitionTime when the
- * condition's status did not change, and stamps the owner's generation.
- */
-export function setCondition(
-  status: { conditions?: Condition[] },
-  c: Pick<Condition, 'type' | 'status' | 'reason' | 'message'>,
-  now: Date,
-  owner: { metadata: { generation?: number } },
-): void {
-  const conditions = (status.conditions ??= []);
-  const i = conditions.findIndex((x) => x.type === c.type);
-  const prev = conditions[i];
-  const next: Condition = {
-    ...c,
-    lastTransitionTime:
-      prev && prev.status === c.status ? prev.lastTransitionTime : now.toISOString(),
-    observedGeneration: owner.metadata.generation,
-  };
-  if (i < 0) conditions.push(next);
-  else conditions[i] = next;
-}
-
-/** The condition of a type, if any. */
-export function conditionOf(status: MigrationStatus, type: string): Condition | undefined {
-  return status.conditions?.find((c) => c.type === type);
 }
 
 export function createdAt(m: Migration): Date {

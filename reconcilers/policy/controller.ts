@@ -19,7 +19,7 @@ import {
 import type { ControllerContext } from '../operator/context.ts';
 import { Controller, type ReconcileResult, type Reconciler } from '../runtime/controller.ts';
 import type { Informer } from '../runtime/informer.ts';
-import { writeStatusIfChanged } from '../runtime/kube.ts';
+import { writeStatus } from '../runtime/kube.ts';
 import { POLICY_LABEL } from '../trigger/decide.ts';
 import type { TriggerConnection } from '../trigger/subscriber.ts';
 import { policyStatus, type TriggerState } from './status.ts';
@@ -59,7 +59,7 @@ class PolicyStatusReconciler implements Reconciler {
     const trigger = triggerState(this.connection, now.getTime());
     const status = policyStatus(policy, { migrations, trigger: trigger.state }, now);
     const ref = { group: GROUP, version: VERSION, plural: MIGRATION_POLICY_PLURAL, name };
-    await writeStatusIfChanged(this.kc, ref, policy.status, status);
+    await writeStatus(this.kc, ref, policy, status);
     return trigger.recheckInMs === undefined ? undefined : { requeueAfterMs: trigger.recheckInMs };
   }
 }

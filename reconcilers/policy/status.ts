@@ -4,7 +4,7 @@
  * the trigger. `lastTriggered` never moves back, so deleting old Migrations keeps it.
  */
 import type { Condition, Migration, MigrationPolicy, MigrationPolicyStatus } from '../api/types.ts';
-import { setCondition } from '../migration/status.ts';
+import { setCondition } from '../api/conditions.ts';
 
 /**
  * The trigger as the policies see it: not running (the operator has no NATS URL), connected

@@ -3,7 +3,6 @@
  * ApiException codes, and object keys (`namespace/name`, or `name` for cluster-scoped objects).
  */
 import { existsSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
 import {
   ApiException,
   CustomObjectsApi,
@@ -12,6 +11,7 @@ import {
   setHeaderOptions,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { statusPatch } from './status-patch.ts';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -69,18 +69,18 @@ export async function patchCustomResource<T = unknown>(
 }
 
 /**
- * Merge-patches the status subresource with `status` unless it equals `stored` (compared as
- * JSON carries them: undefined fields dropped). Returns whether it wrote.
+ * Writes `status` to the object `stored` (as read) when it changed, resourceVersion-checked
+ * (status-patch.ts). Returns whether it wrote.
  */
-export async function writeStatusIfChanged(
+export async function writeStatus(
   kc: KubeConfig,
   ref: CustomResourceRef,
-  stored: object | undefined,
+  stored: KubernetesObject & { status?: object },
   status: object,
 ): Promise<boolean> {
-  const clean = JSON.parse(JSON.stringify(status)) as object;
-  if (isDeepStrictEqual(clean, stored ?? {})) return false;
-  await patchCustomResource(kc, ref, { status: clean }, { status: true });
+  const patch = statusPatch(stored, status);
+  if (!patch) return false;
+  await patchCustomResource(kc, ref, patch, { status: true });
   return true;
 }
 

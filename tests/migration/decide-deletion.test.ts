@@ -90,7 +90,7 @@ testRows([
       },
     ),
     phase: 'Done',
-    actions: ['removeFinalizer'],
+    actions: ['deleteImages', 'removeFinalizer'],
   },
   {
     name: 'deleted when Done: the restored pod stays',

@@ -53,7 +53,7 @@ testRows([
     given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
       job: job({ complete: true }),
       jobPods: [jobPod(0, DIGEST)],
-      images: { [IMAGE]: { found: true } },
+      images: { app: { ref: IMAGE, found: true } },
     }),
     phase: 'Restoring',
     actions: [],
@@ -64,7 +64,7 @@ testRows([
     given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
       job: job({ complete: true }),
       jobPods: [jobPod(0, DIGEST)],
-      images: { [IMAGE]: { found: false, unreachable: 'ECONNREFUSED' } },
+      images: { app: { ref: IMAGE, found: false, unreachable: 'ECONNREFUSED' } },
     }),
     phase: 'Imaging',
     actions: [],
@@ -78,7 +78,7 @@ testRows([
     given: observed(m({}, inPhase('Imaging', { checkpoint: { archives: [archive()] } })), {
       job: job({ complete: true }),
       jobPods: [jobPod(0, DIGEST)],
-      images: { [IMAGE]: { found: false } },
+      images: { app: { ref: IMAGE, found: false } },
     }),
     phase: 'Failed',
     reason: 'ImageNotInRegistry',

@@ -10,7 +10,7 @@ import type { MigrationStatus } from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { sweepContainer } from '../archive-cleanup.ts';
 import { stuckContainer } from '../container-state.ts';
-import { imagingJob, newestFirst, reportedDigest, reportedFailure } from '../imaging-job.ts';
+import { imagingJob, newestFirst, reportedFailure } from '../imaging-job.ts';
 import { archivesOf, imageOf, repositoryOf, withImage } from '../images.ts';
 import { jobIs } from '../pods.ts';
 import { enter, fail } from '../status.ts';
@@ -30,10 +30,9 @@ export function imaging(
   }
   let problem: Decision['problem'];
   for (const a of archivesOf(status).filter((a) => !imageOf(status, a.container))) {
-    const digest = reportedDigest(o.jobPods, a.container);
-    const check = digest ? o.images[`${repository}@${digest}`] : undefined;
-    if (!digest || !check) continue;
-    const ref = `${repository}@${digest}`;
+    const check = o.images[a.container];
+    if (!check) continue;
+    const { ref } = check;
     if (check.found) withImage(status, a.container, ref);
     else if (check.unreachable) {
       problem = {
