@@ -146,6 +146,15 @@ export async function harness(
     });
   }
   const operators: OperatorProcess[] = [];
+  /** For a timeout's message: each operator's state and its last log lines. */
+  const operatorTail = () =>
+    operators
+      .map((op, i) => {
+        const state = op.child.exitCode ?? op.child.signalCode ?? 'running';
+        const lines = op.logs.slice(-15).map((l) => JSON.stringify(l).slice(0, 400));
+        return `\noperator ${i} (${state}):\n  ${lines.join('\n  ')}`;
+      })
+      .join('');
   const ref = { group: GROUP, version: VERSION, plural: MIGRATION_PLURAL, namespace };
   const getMigration = async (name: string) => {
     try {
@@ -228,7 +237,8 @@ export async function harness(
           return m && accept(m) ? m : undefined;
         },
         timeoutMs,
-        async () => JSON.stringify((await getMigration(name))?.status ?? null),
+        async () =>
+          `${JSON.stringify((await getMigration(name))?.status ?? null)}${operatorTail()}`,
       );
     },
     async pods() {
