@@ -123,7 +123,7 @@ async function run(deps: ActDeps, o: Observed, a: Action): Promise<Outcome> {
         [404, 409],
         core.deleteNamespacedPod({ name: a.name, namespace, body }),
       );
-      if (!gone) await emitEvent(kc, m, ...deletionEvent(a));
+      if (!gone) await emitEvent(deps, m, ...deletionEvent(a));
       return { ok: true };
     }
     case 'deleteImages':
@@ -170,7 +170,7 @@ async function deleteImages(
     const refused = err instanceof RegistryError && !isTransient(err);
     if (refused || a.bestEffort) {
       await emitEvent(
-        deps.kc,
+        deps,
         m,
         'Warning',
         'ImagesNotDeleted',

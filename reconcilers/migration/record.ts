@@ -15,6 +15,7 @@ import {
   type MigrationStatus,
 } from '../api/types.ts';
 import { apiErrorCode, patchCustomResource } from '../runtime/kube.ts';
+import type { MigrationConfig } from './model.ts';
 
 /** Writes `status` unless it equals the stored one; returns the stored Migration. */
 export async function recordStatus(
@@ -45,9 +46,12 @@ export async function patchFinalizers(
   return patchCustomResource<Migration>(kc, ref(m), patch);
 }
 
-/** Records an Event on the Migration; failures are returned, not thrown (Events are best effort). */
+/**
+ * Records an Event on the Migration, reported by this replica (`config.reportingInstance`);
+ * failures are returned, not thrown (Events are best effort).
+ */
 export async function emitEvent(
-  kc: KubeConfig,
+  { kc, config }: { kc: KubeConfig; config: Pick<MigrationConfig, 'reportingInstance'> },
   m: Migration,
   type: 'Normal' | 'Warning',
   reason: string,
@@ -72,7 +76,7 @@ export async function emitEvent(
     count: 1,
     source: { component: 'continuum-operator' },
     reportingComponent: 'continuum.dev/operator',
-    reportingInstance: process.env.POD_NAME ?? 'continuum-operator',
+    reportingInstance: config.reportingInstance,
   };
   try {
     await kc
