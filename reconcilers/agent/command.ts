@@ -30,12 +30,21 @@ Flags (environment variable in brackets):
   --proc-root PATH     the node's /proc [CONTINUUM_PROC_ROOT] (/proc)
   --kubeconfig PATH    kubeconfig file [CONTINUUM_KUBECONFIG]; default: in-cluster, else
                        KUBECONFIG / ~/.kube/config
-  --help               this text`;
+  --help               this text
+
+Environment only:
+  CONTINUUM_LOG_LEVEL  trace, debug, info, warn, error, fatal or silent (info)`;
 
 type Env = Record<string, string | undefined>;
 
+/** The agent's options, and the level of its log (CONTINUUM_LOG_LEVEL; pino checks it). */
+export type AgentCommandOptions = AgentOptions & { logLevel?: string };
+
 /** Parses flags over environment defaults; throws on invalid or missing flags. */
-export function parseAgentFlags(argv: string[], env: Env = process.env): AgentOptions | 'help' {
+export function parseAgentFlags(
+  argv: string[],
+  env: Env = process.env,
+): AgentCommandOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -75,12 +84,13 @@ export function parseAgentFlags(argv: string[], env: Env = process.env): AgentOp
     kubeletCgroupRoot,
     procRoot: values['proc-root'] ?? env.CONTINUUM_PROC_ROOT ?? '/proc',
     kubeconfig: values.kubeconfig ?? env.CONTINUUM_KUBECONFIG,
+    ...(env.CONTINUUM_LOG_LEVEL ? { logLevel: env.CONTINUUM_LOG_LEVEL } : {}),
   };
 }
 
 export const command: Command = {
   async run(argv) {
-    let opts: AgentOptions | 'help';
+    let opts: AgentCommandOptions | 'help';
     try {
       opts = parseAgentFlags(argv);
       if (opts !== 'help') detectHierarchies(opts.cgroupRoot);
@@ -92,7 +102,7 @@ export const command: Command = {
       console.log(HELP);
       return 0;
     }
-    const log = createLogger({ name: 'agent' }).child({ node: opts.node });
+    const log = createLogger({ name: 'agent', level: opts.logLevel }).child({ node: opts.node });
     const agent = new Agent(opts, loadKubeConfig(opts.kubeconfig), log);
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));

@@ -1,18 +1,16 @@
 /**
  * The EdgeNode controller in the operator: reconciles an EdgeNode when it changes, when its
  * DaemonSet or agent pods change, and (all EdgeNodes) when a node appears, disappears or has its
- * labels changed. Settings beyond the operator flags come from the environment (the chart's
- * ConfigMap): CONTINUUM_IMAGE (the agent's image), CONTINUUM_AGENT_SERVICE_ACCOUNT. With an
- * EdgeNode selector (CONTINUUM_EDGENODE_SELECTOR) it manages only the EdgeNodes it matches; an
- * operator restricted to one namespace (CONTINUUM_WATCH_NAMESPACE) runs it only with one:
- * EdgeNodes are cluster-wide, and two installs must not both manage one.
+ * labels changed. The agents run the operator's image (config.image) as
+ * config.serviceAccounts.agent. With an EdgeNode selector (config.edgeNodeSelector) it manages
+ * only the EdgeNodes it matches; an operator restricted to one namespace (config.watchNamespace)
+ * runs it only with one: EdgeNodes are cluster-wide, and two installs must not both manage one.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { V1DaemonSet, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { ControllerFactory } from '../operator/context.ts';
 import { Controller } from '../runtime/controller.ts';
 import { EDGE_NODE_PLURAL, GROUP, VERSION, type EdgeNode } from '../api/types.ts';
-import { AGENT_SERVICE_ACCOUNT } from '../api/install.ts';
 import { metricsReceipts } from '../trigger/receipts.ts';
 import { AGENT_APP, AGENT_NAME_LABEL } from './daemonset.ts';
 import { EdgeNodeReconciler } from './reconciler.ts';
@@ -22,7 +20,7 @@ export const edgeNodeFactory: ControllerFactory = {
   name: 'edgenode',
   create(ctx) {
     const { informers, config } = ctx;
-    if (process.env.CONTINUUM_WATCH_NAMESPACE && !config.edgeNodeSelector) {
+    if (config.watchNamespace && !config.edgeNodeSelector) {
       ctx.log.info('watching one namespace without an EdgeNode selector: no EdgeNode controller');
       return [];
     }
@@ -51,9 +49,9 @@ export const edgeNodeFactory: ControllerFactory = {
       kc: ctx.kc,
       caches,
       settings: {
-        image: process.env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
-        imagePullSecret: process.env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
-        serviceAccount: process.env.CONTINUUM_AGENT_SERVICE_ACCOUNT || AGENT_SERVICE_ACCOUNT,
+        image: config.image.name,
+        imagePullSecret: config.image.pullSecret,
+        serviceAccount: config.serviceAccounts.agent,
         namespace,
         natsUrl: config.natsUrl,
       },

@@ -30,71 +30,46 @@ import {
 } from '../restore/installer.ts';
 
 /**
- * Settings beyond the operator flags, from the environment (the chart's ConfigMap):
- * CONTINUUM_IMAGE (image of the imaging Job), CONTINUUM_IMAGE_PULL_SECRET (the Secret that
- * pulls it), CONTINUUM_IMAGER_SERVICE_ACCOUNT,
- * CONTINUUM_REGISTRY_PUSH_SECRET / _PULL_SECRET (defaults of spec.image),
- * CONTINUUM_REGISTRY_PLAIN_HTTP (true: the registry speaks plain HTTP),
- * CONTINUUM_CHECKPOINT_TIMEOUT (seconds), CONTINUUM_PULL_GRACE (seconds an imaging or restored
- * pod may fail to pull an image before the Migration stops waiting), CONTINUUM_JOB_TTL (seconds
- * a finished Job stays), CONTINUUM_MIGRATION_TTL_DONE / _FAILED (seconds a finished Migration
- * stays, default 1 hour / 7 days; negative: kept), CONTINUUM_RESTORE_RUNTIME_CLASS (the runc
- * wrapper's RuntimeClass, default continuum). The registry CA bundle is read once, here.
+ * The state machine's settings, from the operator's (runtime/config.ts). The registry CA
+ * bundle is read once, here.
  */
-export function migrationConfig(config: OperatorConfig, env = process.env): MigrationConfig {
+export function migrationConfig(config: OperatorConfig): MigrationConfig {
+  const { migration } = config;
   return {
     defaultRepository: config.registryRepository,
-    defaultPushSecret: env.CONTINUUM_REGISTRY_PUSH_SECRET || undefined,
-    defaultPullSecret: env.CONTINUUM_REGISTRY_PULL_SECRET || undefined,
+    defaultPushSecret: migration.pushSecret,
+    defaultPullSecret: migration.pullSecret,
     ...(config.registryCA ? { registryCaPem: readFileSync(config.registryCA, 'utf8') } : {}),
-    registryPlainHttp: env.CONTINUUM_REGISTRY_PLAIN_HTTP === 'true',
-    imagerImage: env.CONTINUUM_IMAGE || 'ghcr.io/continuum-dev/continuum:0.1.0',
-    imagePullSecret: env.CONTINUUM_IMAGE_PULL_SECRET || undefined,
-    imagerServiceAccount: env.CONTINUUM_IMAGER_SERVICE_ACCOUNT || 'continuum-imager',
-    checkpointTimeoutSeconds: Number(env.CONTINUUM_CHECKPOINT_TIMEOUT || 60),
+    registryPlainHttp: config.registryPlainHttp,
+    imagerImage: config.image.name,
+    imagePullSecret: config.image.pullSecret,
+    imagerServiceAccount: config.serviceAccounts.imager,
+    checkpointTimeoutSeconds: migration.checkpointTimeoutSeconds,
     maxAttempts: 5,
     jobBackoffLimit: 3,
     pollMs: 2000,
-    pullGraceMs: Number(env.CONTINUUM_PULL_GRACE || 60) * 1000,
+    pullGraceMs: migration.pullGraceSeconds * 1000,
     eventPollMs: 15_000,
-    jobTtlSeconds: Number(env.CONTINUUM_JOB_TTL || 600),
-    ttl: {
-      doneSeconds: ttlSeconds(env.CONTINUUM_MIGRATION_TTL_DONE, 3600),
-      failedSeconds: ttlSeconds(env.CONTINUUM_MIGRATION_TTL_FAILED, 7 * 86400),
-    },
-    restore: { runtimeClassName: env.CONTINUUM_RESTORE_RUNTIME_CLASS || 'continuum' },
+    jobTtlSeconds: migration.jobTtlSeconds,
+    ttl: migration.ttl,
+    restore: { runtimeClassName: config.restore.runtimeClassName },
+    reportingInstance: config.identity,
   };
 }
 
-/** A TTL setting in seconds: empty → `fallback`, negative → none (kept). */
-function ttlSeconds(value: string | undefined, fallback: number): number | undefined {
-  const seconds = value ? Number(value) : fallback;
-  if (!Number.isFinite(seconds)) throw new Error(`not a number of seconds: "${value}"`);
-  return seconds < 0 ? undefined : seconds;
-}
-
-/**
- * The restore installer's settings when CONTINUUM_RESTORE_INSTALLER is true:
- * CONTINUUM_RESTORE_NODE_SELECTOR (`key=value,…`, default continuum.dev/layer=cloud) and
- * CONTINUUM_RESTORE_HOST_DIR (default /opt/continuum).
- */
+/** The restore installer's settings, when the operator runs it (CONTINUUM_RESTORE_INSTALLER). */
 export function installerSettings(
   config: OperatorConfig,
   cfg: MigrationConfig,
-  env = process.env,
 ): InstallerSettings | undefined {
-  if (env.CONTINUUM_RESTORE_INSTALLER !== 'true') return undefined;
-  const selector = env.CONTINUUM_RESTORE_NODE_SELECTOR || 'continuum.dev/layer=cloud';
+  const { installer } = config.restore;
+  if (!installer) return undefined;
   return {
     namespace: config.namespace,
     image: cfg.imagerImage,
     ...(cfg.imagePullSecret ? { imagePullSecret: cfg.imagePullSecret } : {}),
-    nodeSelector: Object.fromEntries(
-      selector
-        .split(',')
-        .map((pair) => pair.split('=', 2).map((p) => p.trim()) as [string, string]),
-    ),
-    hostDir: env.CONTINUUM_RESTORE_HOST_DIR || '/opt/continuum',
+    nodeSelector: installer.nodeSelector,
+    hostDir: installer.hostDir,
   };
 }
 
@@ -118,8 +93,8 @@ export const migrationControllerFactory: ControllerFactory = {
   name: 'migration',
   async create(ctx) {
     const { informers } = ctx;
-    // CONTINUUM_WATCH_NAMESPACE: only the Migrations of one namespace (tests sharing a cluster)
-    const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+    // only the Migrations of one namespace (tests sharing a cluster)
+    const watched = ctx.config.watchNamespace;
     const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
     const caches = {
       nodes: informers.informer<V1Node>({ path: '/api/v1/nodes' }),

@@ -109,6 +109,8 @@ export interface MigrationConfig {
   restore: { runtimeClassName: string; signer?: { issuer: string; key: Buffer } };
   /** How often to look again while waiting for something that sends no event, in ms. */
   pollMs: number;
+  /** This operator replica, the reportingInstance of the Events it records. */
+  reportingInstance: string;
   /** Safety-net look while waiting for a Job or a restored pod, whose changes are watched. */
   eventPollMs: number;
 }

@@ -85,9 +85,9 @@ export class MigrationReconciler implements Reconciler {
     }
     const err =
       to === 'Failed'
-        ? await emitEvent(this.deps.cluster, m, 'Warning', status.failureReason ?? 'Failed', ready)
+        ? await emitEvent(this.deps, m, 'Warning', status.failureReason ?? 'Failed', ready)
         : await emitEvent(
-            this.deps.cluster,
+            this.deps,
             m,
             'Normal',
             to === 'Done' ? 'Succeeded' : to,
@@ -108,7 +108,7 @@ export class MigrationReconciler implements Reconciler {
     if (before?.status === 'False' && before.reason === after.reason) return;
     log.warn({ reason: after.reason }, after.message ?? '');
     const err = await emitEvent(
-      this.deps.cluster,
+      this.deps,
       m,
       'Warning',
       after.reason ?? 'Obstacle',

@@ -8,6 +8,7 @@ import { API_VERSION, MIGRATION_KIND, type Migration, type MigrationStatus } fro
 import { apiErrorCode } from '../runtime/kube.ts';
 import { statusPatch } from '../runtime/status-patch.ts';
 import type { Cluster } from './cluster.ts';
+import type { MigrationConfig } from './model.ts';
 
 /** Writes `status` unless it equals the stored one; returns the stored Migration. */
 export async function recordStatus(
@@ -25,9 +26,12 @@ export async function recordStatus(
   }
 }
 
-/** Records an Event on the Migration; failures are returned, not thrown (Events are best effort). */
+/**
+ * Records an Event on the Migration, reported by this replica (`config.reportingInstance`);
+ * failures are returned, not thrown (Events are best effort).
+ */
 export async function emitEvent(
-  cluster: Cluster,
+  { cluster, config }: { cluster: Cluster; config: Pick<MigrationConfig, 'reportingInstance'> },
   m: Migration,
   type: 'Normal' | 'Warning',
   reason: string,
@@ -52,7 +56,7 @@ export async function emitEvent(
     count: 1,
     source: { component: 'continuum-operator' },
     reportingComponent: 'continuum.dev/operator',
-    reportingInstance: process.env.POD_NAME ?? 'continuum-operator',
+    reportingInstance: config.reportingInstance,
   };
   try {
     await cluster.createEvent(m.metadata.namespace!, body);

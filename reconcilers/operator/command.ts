@@ -3,59 +3,32 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.ts';
 import { configFromEnv, type OperatorConfig } from '../runtime/config.ts';
+import { environmentHelp } from '../runtime/config-env.ts';
 import { loadKubeConfig } from '../runtime/kube.ts';
 import { createLogger } from '../runtime/log.ts';
 import { controllerFactories } from './controllers.ts';
 import { Operator } from './operator.ts';
 
-const HELP = `Usage: continuum operator [flags]
+const { flags, environmentOnly } = environmentHelp();
 
-Runs the continuum controllers. With leader election (the default) only the replica holding
-the Lease acts; the others wait and take over within about 13 s of the leader's death.
-
-Flags (environment variable in brackets):
-  --kubeconfig PATH           kubeconfig file [CONTINUUM_KUBECONFIG]; default: in-cluster,
-                              else KUBECONFIG / ~/.kube/config
-  --namespace NS              namespace of the leader Lease [POD_NAMESPACE] (continuum-system)
-  --nats-url URL              NATS server of the metrics path [CONTINUUM_NATS_URL]
-  --registry-repository REPO  default repository for checkpoint images
-                              [CONTINUUM_REGISTRY_REPOSITORY]
-  --registry-ca PATH          CA bundle of a registry with a private CA: the operator checks
-                              images with it and passes it to imaging Jobs
-                              [CONTINUUM_REGISTRY_CA]
-  --kubelet-ca PATH           CA bundle verifying kubelet serving certificates
-                              [CONTINUUM_KUBELET_CA]
-  --kubelet-via-proxy         reach kubelets through the API server node proxy (needs
-                              nodes/proxy) [CONTINUUM_KUBELET_VIA_PROXY=true]
-  --listen ADDR               probes and metrics: /healthz /readyz /metrics
-                              [CONTINUUM_LISTEN] (:8080)
-  --leader-elect BOOL         true|false [CONTINUUM_LEADER_ELECT] (true)
-  --identity NAME             this replica in the Lease [POD_NAME] (hostname-pid)
-  --grace-period SECONDS      bound on in-flight reconciles at shutdown (10)
-  --help                      this text
-
-Environment only (the chart's ConfigMap sets them):
-  CONTINUUM_IMAGE                    image of the imaging Jobs and agent DaemonSets (this one)
-  CONTINUUM_IMAGE_PULL_SECRET        Secret that pulls it (imaging Jobs, cleanup pods, agents)
-  CONTINUUM_IMAGER_SERVICE_ACCOUNT   its ServiceAccount (continuum-imager)
-  CONTINUUM_AGENT_SERVICE_ACCOUNT    ServiceAccount of the agent DaemonSets (continuum-agent)
-  CONTINUUM_REGISTRY_PUSH_SECRET     push Secret when a Migration names none
-  CONTINUUM_REGISTRY_PULL_SECRET     pull Secret when a Migration names none
-  CONTINUUM_CHECKPOINT_TIMEOUT       seconds the kubelet may take per checkpoint (60)
-  CONTINUUM_PULL_GRACE               seconds an imaging or restored pod may fail to pull (60)
-  CONTINUUM_WATCH_NAMESPACE          act on the Migrations of this namespace only
-  CONTINUUM_EDGENODE_SELECTOR        manage only the EdgeNodes this label selector matches
-  CONTINUUM_REGISTRY_PLAIN_HTTP      true: the registry speaks plain HTTP
-  CONTINUUM_JOB_TTL                  seconds a finished imaging Job stays (600)
-  CONTINUUM_WEBHOOK_LISTEN           serve the eviction webhook (HTTPS) there, e.g. :9443
-  CONTINUUM_WEBHOOK_HOSTS            names in its certificate (comma-separated DNS names, IPs)
-  CONTINUUM_WEBHOOK_CONFIGURATION    its eviction ValidatingWebhookConfiguration (gets its CA)
-  CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION
-                                     its restore MutatingWebhookConfiguration (gets its CA)
-  CONTINUUM_LOG_LEVEL                debug, info, warn or error (info)
-
-SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),
-then releases the Lease.`;
+/** The usage text; the variables' lines come from the table configFromEnv reads. */
+export const HELP = [
+  'Usage: continuum operator [flags]',
+  '',
+  'Runs the continuum controllers. With leader election (the default) only the replica holding',
+  "the Lease acts; the others wait and take over within about 13 s of the leader's death.",
+  '',
+  'Flags (environment variable in brackets, default in parentheses):',
+  ...flags,
+  '  --grace-period SECONDS      bound on in-flight reconciles at shutdown (10)',
+  '  --help                      this text',
+  '',
+  "Environment only (the chart's ConfigMap sets them):",
+  ...environmentOnly,
+  '',
+  'SIGTERM/SIGINT: stops the controllers (in-flight reconciles bounded by the grace period),',
+  'then releases the Lease.',
+].join('\n');
 
 /** Parses flags over environment defaults; throws on invalid flags. */
 export function parseOperatorFlags(
@@ -133,7 +106,7 @@ export const command: Command = {
       return 0;
     }
     const { config, graceMs } = parsed;
-    const log = createLogger({ name: 'operator' });
+    const log = createLogger({ name: 'operator', level: config.logLevel });
     let fatal: unknown;
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));

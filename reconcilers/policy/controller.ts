@@ -72,7 +72,7 @@ export function policyStatusControllers(
   ctx: ControllerContext,
   connection: TriggerConnection | undefined,
 ): Controller[] {
-  if (process.env.CONTINUUM_WATCH_NAMESPACE) {
+  if (ctx.config.watchNamespace) {
     ctx.log.info('watching one namespace: the MigrationPolicy status controller does not run');
     return [];
   }

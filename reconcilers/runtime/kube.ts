@@ -17,11 +17,15 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
 
 /**
  * The KubeConfig to use: the file at `path` when given, else the in-cluster configuration when
- * running in a pod, else the default (KUBECONFIG, ~/.kube/config).
+ * running in a pod, else the default (KUBECONFIG, ~/.kube/config). "In a pod" is what the
+ * kubelet provides there, KUBERNETES_SERVICE_HOST and a ServiceAccount token — the contract
+ * loadFromCluster itself reads, not a continuum setting, so it is looked at here and not in a
+ * command's configuration.
  */
 export function loadKubeConfig(path?: string): KubeConfig {
   const kc = new KubeConfig();
   if (path) kc.loadFromFile(path);
+  // eslint-disable-next-line no-restricted-properties -- the in-pod contract, see above
   else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
     kc.loadFromCluster();
   } else kc.loadFromDefault();

@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 export type { Logger };
 
 export interface LoggerOptions {
-  /** pino level; default `CONTINUUM_LOG_LEVEL` or `info`. */
+  /** pino level (the command's CONTINUUM_LOG_LEVEL); default `info`. */
   level?: string;
   /** Component name written as `name` on every line. */
   name?: string;
@@ -19,7 +19,7 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const destination = opts.file ? pino.destination({ dest: opts.file, sync: true }) : undefined;
   const options = {
-    level: opts.level ?? process.env.CONTINUUM_LOG_LEVEL ?? 'info',
+    level: opts.level ?? 'info',
     ...(opts.name ? { name: opts.name } : {}),
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -33,7 +33,7 @@ function onAnyChange<T extends KubernetesObject>(informer: Informer<T>, fn: () =
 /** Builds the ingest core over the context's shared informers. */
 export function createIngest(ctx: ControllerContext): MetricsIngest {
   const inf = ctx.informers;
-  const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+  const watched = ctx.config.watchNamespace;
   const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
   const pods = inf.informer<V1Pod>({ path: `/api/v1${scope}/pods` });
   const nodes = inf.informer<V1Node>({ path: '/api/v1/nodes' });

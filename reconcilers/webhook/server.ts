@@ -185,7 +185,7 @@ export async function startWebhookServer(opts: {
   );
   const review = (path: string, r: AdmissionRequest): Promise<object> => {
     // an operator acting on one namespace leaves the others' pods alone
-    const watched = process.env.CONTINUUM_WATCH_NAMESPACE;
+    const watched = opts.config.watchNamespace;
     if (watched && r.namespace !== watched) return Promise.resolve({ uid: r.uid, allowed: true });
     return path === '/evict'
       ? reviewEviction(kc, r, log)

@@ -38,6 +38,7 @@ export const config: MigrationConfig = {
   jobTtlSeconds: 600,
   ttl: { doneSeconds: 3600, failedSeconds: 7 * 86400 },
   restore: { runtimeClassName: 'continuum' },
+  reportingInstance: 'continuum-operator',
 };
 
 export function migration(

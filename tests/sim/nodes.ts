@@ -25,7 +25,9 @@ export interface NodeSimulationOptions {
 export async function startNodeSimulations(
   opts: NodeSimulationOptions,
 ): Promise<{ stop(): Promise<void> }> {
-  const log = opts.logFile ? createLogger({ name: 'sim', file: opts.logFile }) : silentLogger();
+  const log = opts.logFile
+    ? createLogger({ name: 'sim', file: opts.logFile, level: process.env.CONTINUUM_LOG_LEVEL })
+    : silentLogger();
   const kc = new KubeConfig();
   kc.loadFromFile(opts.kubeconfig);
   const stoppers: Array<() => Promise<void>> = [];
