@@ -20,6 +20,7 @@ import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kuber
 import { Informer } from '../../reconcilers/runtime/informer.ts';
 import { apiErrorCode, keyOf, mergePatch } from '../../reconcilers/runtime/kube.ts';
 import { silentLogger, type Logger } from '../../reconcilers/runtime/log.ts';
+import { sleep } from '../env/wait.ts';
 import { preparePodProcess, type PodProcessSpec } from './pod-process.ts';
 import { podStatus, type ContainerState } from './pod-status.ts';
 
@@ -93,7 +94,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
           log.error({ pod: keyOf(pod), err: String(err) }, 'cannot write pod status');
           return;
         }
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   }
