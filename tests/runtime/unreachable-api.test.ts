@@ -1,10 +1,12 @@
 /**
- * The informer's retries in fake time (pure: the API server it is given does not exist): list
- * failures are retried after exactly the backoff delays, and stop ends a pending wait.
+ * The informer and leader election in fake time against an API server that refuses connections
+ * (pure: nothing listens there): failed lists are retried after exactly the backoff delays, a
+ * candidate tries again every retry period and never leads, and stop ends a pending wait.
  */
 import test from 'ava';
 import { KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { Informer } from '../../reconcilers/runtime/informer.ts';
+import { LeaderElector } from '../../reconcilers/runtime/leader.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { freePort } from '../env/process.ts';
 import { waitFor } from '../env/wait.ts';
@@ -44,4 +46,37 @@ test('failed lists are retried after 200, 400, 800, 1600, then 2000 ms (the cap)
   }
   t.deepEqual(delays, [200, 400, 800, 1600, 2000, 2000]);
   t.false(informer.hasSynced());
+});
+
+test('a candidate that cannot reach the Lease tries again every retry period, never leading', async (t) => {
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const elector = new LeaderElector(
+    await unreachable(),
+    {
+      namespace: 'default',
+      name: 'continuum-operator',
+      identity: 'a',
+      retryPeriodMs: 1500,
+      onStartedLeading: () => events.push('started'),
+      onStoppedLeading: () => events.push('stopped'),
+    },
+    silentLogger(),
+    clock,
+  );
+  elector.start();
+  const delays: number[] = [];
+  try {
+    for (let round = 1; round <= 3; round++) {
+      const waiting = () => clock.pending()[0];
+      const delay = await waitFor(`the wait after round ${round}`, waiting, 10_000);
+      delays.push(delay);
+      await clock.advance(delay);
+    }
+  } finally {
+    await elector.stop();
+  }
+  t.deepEqual(delays, [1500, 1500, 1500]);
+  t.false(elector.isLeader());
+  t.deepEqual(events, []);
 });
