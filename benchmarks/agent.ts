@@ -17,10 +17,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Sampler, type PodRef } from '../reconcilers/agent/sampler.ts';
 import { detectHierarchies } from '../reconcilers/agent/cgroup-files.ts';
 import { V1Tree, v1Available } from '../tests/agent/v1-cgroup-tree.ts';
+import { sleep } from '../tests/env/wait.ts';
 
 const PODS = 100;
 const SAMPLES = 300;

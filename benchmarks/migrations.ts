@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { testEnv } from '../tests/env/info.ts';
+import { sleep } from '../tests/env/wait.ts';
 import { harness } from '../tests/migration/harness.ts';
 
 const N = Number(process.env.CONTINUUM_BENCH_MIGRATIONS ?? 200);
 const PRELOAD = fileURLToPath(new URL('./count-requests.js', import.meta.url));
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Runs `fn` over `items`, at most `limit` at a time. */

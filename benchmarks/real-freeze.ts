@@ -20,7 +20,7 @@ import { promisify } from 'node:util';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { testEnv } from '../tests/env/info.ts';
 import { withCertDir } from '../tests/env/registry.ts';
-import { waitFor } from '../tests/env/wait.ts';
+import { sleep, waitFor } from '../tests/env/wait.ts';
 import { harness, isPhase } from '../tests/migration/harness.ts';
 import { realImageSpec, realNode, startRealOperator } from '../tests/real/helpers.ts';
 import { memoryHolderPod, startMemoryHolder } from '../tests/real/memory-holder.ts';
@@ -70,7 +70,7 @@ function follow(pod: string) {
         .catch(() => '');
       const parsedLines = text.split('\n').flatMap(parsed);
       if (parsedLines.length >= lines.length) lines.splice(0, lines.length, ...parsedLines);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   })();
   return { lines, stop: () => (stopped = true) };

@@ -31,6 +31,7 @@ import {
   type MigrationPolicy,
 } from '../reconcilers/api/types.ts';
 import { createNamespace } from '../tests/env/service-account.ts';
+import { sleep } from '../tests/env/wait.ts';
 
 const policy = (name: string, spec: Partial<MigrationPolicy['spec']> = {}): MigrationPolicy => ({
   apiVersion: API_VERSION,
@@ -201,8 +202,7 @@ async function decisionLatency(): Promise<void> {
     const policyCache = h.informers.informer({
       path: `/apis/${GROUP}/${VERSION}/${MIGRATION_POLICY_PLURAL}`,
     });
-    while (!policyCache.get(id) || !podCache.get(`p${TRIALS - 1}`, id))
-      await new Promise((r) => setTimeout(r, 50));
+    while (!policyCache.get(id) || !podCache.get(`p${TRIALS - 1}`, id)) await sleep(50);
     // 3 s of sample time per pod, centred on now: within the trigger's clock-skew bound.
     let t = Math.floor(Date.now() / 1000) * 1000 - 1500 * TRIALS;
     const latencies: number[] = [];
@@ -227,8 +227,7 @@ async function decisionLatency(): Promise<void> {
         h.nc.publish(metricsSubject(id), JSON.stringify(m));
       }
       const deadline = Date.now() + 10_000;
-      while (!seen.has(pod.name) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 1));
+      while (!seen.has(pod.name) && Date.now() < deadline) await sleep(1);
       if (!seen.has(pod.name)) throw new Error(`no Migration for ${pod.name} within 10 s`);
       latencies.push(seen.get(pod.name)! - sentAt);
     }

@@ -5,6 +5,7 @@
  * errors.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../runtime/backoff.ts';
 import { basicAuthorization, parseChallenge, type Credentials } from './auth.ts';
 import { RegistryError, isTransient, statusError, wrapNetworkError } from './errors.ts';
 import { HttpTransport, speaksTls, type HttpResponse, type StreamedBody } from './http.ts';
@@ -109,9 +110,10 @@ export class RegistrySession {
     }
   }
 
+  /** Waits before retry number `attempt` (from 1): exponential, with equal jitter. */
   async backoff(attempt: number): Promise<void> {
-    const delay = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-    await sleep(delay / 2 + Math.random() * (delay / 2));
+    const { baseDelayMs: baseMs, maxDelayMs: maxMs } = this.retry;
+    await sleep(backoffDelay(attempt, { baseMs, maxMs, jitter: true }));
   }
 
   close(): void {

@@ -6,6 +6,7 @@
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiErrorCode, keyOf } from './kube.ts';
+import { realClock, type Clock, type Timer } from './clock.ts';
 import type { Informer } from './informer.ts';
 import type { Logger } from './log.ts';
 import { queueDepth, reconcileErrors, reconcileTotal } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface ControllerOptions {
   /** Keys reconciled in parallel (never the same key twice at once). Default 4. */
   concurrency?: number;
   backoff?: BackoffOptions;
+  /** Times the queue's delays and the stop's grace period. Default: the real clock. */
+  clock?: Clock;
 }
 
 /** Maps an object event to the keys to reconcile; undefined or [] means none. */
@@ -43,13 +46,16 @@ export class Controller {
   readonly name: string;
   private readonly queue: WorkQueue;
   private readonly log: Logger;
+  private readonly clock: Clock;
   private workers: Promise<void>[] = [];
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(private readonly opts: ControllerOptions) {
     this.name = opts.name;
     this.log = opts.log.child({ controller: opts.name });
-    this.queue = new WorkQueue(opts.backoff, (d) => queueDepth.set({ controller: this.name }, d));
+    this.clock = opts.clock ?? realClock;
+    const onDepth = (d: number): void => queueDepth.set({ controller: this.name }, d);
+    this.queue = new WorkQueue(opts.backoff, onDepth, this.clock);
   }
 
   /** Queues a key for reconciliation now. */
@@ -92,12 +98,12 @@ export class Controller {
   async stop(graceMs = 10_000): Promise<boolean> {
     for (const off of this.unsubscribe.splice(0)) off();
     this.queue.close();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
+      timer = this.clock.setTimeout(() => resolve(false), graceMs);
     });
     const finished = await Promise.race([Promise.all(this.workers).then(() => true), timeout]);
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
     this.log.info({ finished }, 'controller stopped');
     return finished;
   }

@@ -12,6 +12,8 @@
  * Objects are the API server's JSON as is: timestamps are RFC 3339 strings, not Dates.
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { backoffDelay, type Backoff } from './backoff.ts';
+import { realClock, type Clock, type Timer } from './clock.ts';
 import { apiErrorCode, keyOf } from './kube.ts';
 import { listAll } from './list.ts';
 import type { Logger } from './log.ts';
@@ -49,10 +51,12 @@ export class Informer<T extends KubernetesObject> {
   private isSynced = false;
   private readonly log: Logger;
 
+  /** `clock` times the retries and the watchdog. */
   constructor(
     private readonly kc: KubeConfig,
     private readonly opts: InformerOptions,
     log: Logger,
+    private readonly clock: Clock = realClock,
   ) {
     this.log = log.child({ informer: opts.path, labelSelector: opts.labelSelector });
   }
@@ -107,17 +111,20 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async run(): Promise<void> {
-    const initialMs = this.opts.backoff?.initialMs ?? 500;
-    const maxMs = this.opts.backoff?.maxMs ?? 30_000;
-    let delay = initialMs;
+    const backoff: Backoff = {
+      baseMs: this.opts.backoff?.initialMs ?? 500,
+      maxMs: this.opts.backoff?.maxMs ?? 30_000,
+    };
+    let failures = 0;
     while (!this.stopped) {
-      const started = Date.now();
+      const started = this.clock.now();
       try {
         if (!this.resourceVersion) await this.relist();
         await this.watchOnce();
-        // A watch that ends normally but at once (a proxy closing it) is treated as a failure.
-        if (Date.now() - started > 5_000) delay = initialMs;
-        else await this.sleep((delay = Math.min(maxMs, delay * 2)));
+        // A watch that ends normally but at once (a proxy closing it) counts as a failure; it
+        // waits as long as the failure after it would.
+        if (this.clock.now() - started > 5_000) failures = 0;
+        else await this.sleep(backoffDelay(++failures + 1, backoff));
       } catch (err) {
         if (this.stopped) break;
         if (apiErrorCode(err) === 410) {
@@ -125,9 +132,9 @@ export class Informer<T extends KubernetesObject> {
           this.resourceVersion = '';
           continue;
         }
+        const delay = backoffDelay(++failures, backoff);
         this.log.warn({ err: String(err), retryInMs: delay }, 'list/watch failed; retrying');
         await this.sleep(delay);
-        delay = Math.min(maxMs, delay * 2);
       }
     }
   }
@@ -164,20 +171,20 @@ export class Informer<T extends KubernetesObject> {
     if (this.opts.fieldSelector) query.fieldSelector = this.opts.fieldSelector;
     return new Promise<void>((resolve, reject) => {
       let controller: AbortController | undefined;
-      let watchdog: NodeJS.Timeout | undefined;
+      let watchdog: Timer | undefined;
       let finished = false;
       const finish = (err?: unknown): void => {
         if (finished) return;
         finished = true;
-        clearTimeout(watchdog);
+        this.clock.clearTimeout(watchdog);
         this.abortWatch = undefined;
         controller?.abort();
         if (err) reject(err);
         else resolve();
       };
       const feed = (): void => {
-        clearTimeout(watchdog);
-        watchdog = setTimeout(() => {
+        this.clock.clearTimeout(watchdog);
+        watchdog = this.clock.setTimeout(() => {
           this.log.warn({ watchdogMs }, 'watch silent too long; restarting it');
           finish(new Error(`watch of ${this.opts.path} silent for ${watchdogMs} ms`));
         }, watchdogMs);
@@ -230,11 +237,11 @@ export class Informer<T extends KubernetesObject> {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(timer);
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
         resolve();
-      }
+      };
+      const timer = this.clock.setTimeout(done, ms);
       this.wakeSleep = done;
     });
   }

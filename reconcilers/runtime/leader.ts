@@ -15,6 +15,7 @@ import {
   type KubeConfig,
   type V1Lease,
 } from '@kubernetes/client-node';
+import { realClock, type Clock, type Timer } from './clock.ts';
 import { apiErrorCode } from './kube.ts';
 import type { Logger } from './log.ts';
 import { isLeader } from './metrics.ts';
@@ -42,14 +43,16 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private observed: { record: string; at: number } | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
 
+  /** `clock` times the rounds and the lease's expiry, and stamps the Lease. */
   constructor(
     kc: KubeConfig,
     private readonly opts: LeaderElectionOptions,
     private readonly log: Logger,
+    private readonly clock: Clock = realClock,
   ) {
     this.api = kc.makeApiClient(CoordinationV1Api);
     this.leaseSeconds = opts.leaseDurationSeconds ?? 10;
@@ -69,7 +72,7 @@ export class LeaderElector {
       if (this.stopped) return;
       this.running = this.tryAcquireOrRenew();
       await this.running;
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), this.retryMs);
+      if (!this.stopped) this.timer = this.clock.setTimeout(() => void tick(), this.retryMs);
     };
     void tick();
   }
@@ -77,14 +80,14 @@ export class LeaderElector {
   /** Stops competing; a leader stops leading and releases the Lease (best effort). */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.clock.clearTimeout(this.timer);
     await this.running;
     if (!this.leading) return;
     this.setLeading(false);
     try {
       const lease = await this.read();
       if (lease?.spec?.holderIdentity !== this.opts.identity) return;
-      const now = new V1MicroTime();
+      const now = new V1MicroTime(this.clock.now());
       lease.spec = { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now };
       await this.api.replaceNamespacedLease({ ...this.ref(), body: lease });
       this.log.info('released the leader lease');
@@ -96,12 +99,12 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<void> {
     try {
       const acquired = await this.acquireOrRenew();
-      if (acquired) this.lastRenew = Date.now();
+      if (acquired) this.lastRenew = this.clock.now();
       if (acquired && !this.leading) this.setLeading(true);
       if (!acquired && this.leading) this.setLeading(false);
     } catch (err) {
       if (apiErrorCode(err) !== 409) this.log.warn({ err: String(err) }, 'lease update failed');
-      if (this.leading && Date.now() - this.lastRenew > this.renewDeadlineMs) {
+      if (this.leading && this.clock.now() - this.lastRenew > this.renewDeadlineMs) {
         this.setLeading(false);
       }
     }
@@ -109,7 +112,7 @@ export class LeaderElector {
 
   /** One round: true when this replica holds the Lease afterwards. Throws on API errors. */
   private async acquireOrRenew(): Promise<boolean> {
-    const now = new V1MicroTime();
+    const now = new V1MicroTime(this.clock.now());
     const lease = await this.read();
     if (!lease) {
       await this.api.createNamespacedLease({
@@ -123,11 +126,11 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseTransitions]);
-    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    if (this.observed?.record !== record) this.observed = { record, at: this.clock.now() };
     const holder = spec.holderIdentity ?? '';
     const mine = holder === this.opts.identity;
     const duration = (spec.leaseDurationSeconds ?? this.leaseSeconds) * 1000;
-    if (!mine && holder !== '' && Date.now() - this.observed.at < duration) return false;
+    if (!mine && holder !== '' && this.clock.now() - this.observed.at < duration) return false;
     const transitions = (spec.leaseTransitions ?? 0) + (mine ? 0 : 1);
     const acquired = mine && spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now;
     lease.spec = this.spec(now, acquired, transitions);

@@ -2,8 +2,11 @@
  * A work queue of string keys, as client-go's: a key is processed by one worker at a time;
  * adding a key that is already waiting collapses into one entry; adding a key that is being
  * processed marks it dirty, so it runs once more after the current run finishes. Delays and
- * per-key exponential backoff are timers that add the key when they fire.
+ * per-key exponential backoff are timers (of the injected {@link Clock}) that add the key when
+ * they fire.
  */
+import { backoffDelay, type Backoff } from './backoff.ts';
+import { realClock, type Clock, type Timer } from './clock.ts';
 
 export interface BackoffOptions {
   /** First retry delay; doubled on each consecutive failure of the key. Default 200 ms. */
@@ -17,20 +20,19 @@ export class WorkQueue {
   private readonly waiting = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly timers = new Map<string, { at: number; timer: Timer }>();
   private readonly failures = new Map<string, number>();
   private readonly wakers: Array<() => void> = [];
   private closed = false;
-  private readonly baseMs: number;
-  private readonly maxMs: number;
+  private readonly backoff: Backoff;
 
   /** `onDepth` is told the number of ready keys whenever it changes (metrics). */
   constructor(
     backoff: BackoffOptions = {},
     private readonly onDepth: (depth: number) => void = () => {},
+    private readonly clock: Clock = realClock,
   ) {
-    this.baseMs = backoff.baseMs ?? 200;
-    this.maxMs = backoff.maxMs ?? 60_000;
+    this.backoff = { baseMs: backoff.baseMs ?? 200, maxMs: backoff.maxMs ?? 60_000 };
   }
 
   /**
@@ -54,11 +56,11 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.closed) return;
     if (ms <= 0) return this.add(key);
-    const at = Date.now() + ms;
+    const at = this.clock.now() + ms;
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
-    if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
+    if (pending) this.clock.clearTimeout(pending.timer);
+    const timer = this.clock.setTimeout(() => {
       this.timers.delete(key);
       this.add(key);
     }, ms);
@@ -69,7 +71,7 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    const delay = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(n - 1, 30));
+    const delay = backoffDelay(n, this.backoff);
     this.addAfter(key, delay);
     return delay;
   }
@@ -111,7 +113,7 @@ export class WorkQueue {
   /** Stops handing out keys, drops timers and waiting keys; {@link get} resolves undefined. */
   close(): void {
     this.closed = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    for (const { timer } of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.ready.length = 0;
     this.waiting.clear();

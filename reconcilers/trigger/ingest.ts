@@ -6,6 +6,7 @@
  */
 import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { volumeThatStays } from '../migration/volumes.ts';
+import { realClock, type Clock } from '../runtime/clock.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { MetricName, MigrationPolicy } from '../api/types.ts';
 import { METRICS_SUBJECT_PREFIX, parseMetricsMessage, type PodMetrics } from '../agent/message.ts';
@@ -37,8 +38,8 @@ export interface IngestOptions {
   creator: MigrationCreator;
   receipts: MetricsReceipts;
   log: Logger;
-  /** Wall clock, ms (cooldowns compare it with creationTimestamps). */
-  now?: () => number;
+  /** Wall time: message times and cooldowns are compared with it. Default: the real clock. */
+  clock?: Clock;
 }
 
 /** Messages whose time is further than this from the operator's clock are dropped. */
@@ -49,10 +50,10 @@ export class MetricsIngest {
   private readonly lastTime = new Map<string, number>();
   private readonly chooser: PolicyChooser;
   private readonly inflight = new Set<string>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly o: IngestOptions) {
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? realClock;
     this.chooser = new PolicyChooser(o.policies, o.namespaces);
   }
 
@@ -83,7 +84,7 @@ export class MetricsIngest {
     const node = this.o.nodes.get(m.node);
     if (!node) return this.drop('unknown_node', m.node, 'node unknown');
     const t = Date.parse(m.time);
-    if (Math.abs(t - this.now()) > MAX_CLOCK_SKEW_MS) {
+    if (Math.abs(t - this.clock.now()) > MAX_CLOCK_SKEW_MS) {
       // A bogus future time would make every later message look like a replay.
       return this.drop('out_of_time', m.node, `time ${m.time} too far from now`);
     }
@@ -92,7 +93,7 @@ export class MetricsIngest {
     }
     this.lastTime.set(m.node, t);
     messagesAccepted.inc();
-    this.o.receipts.record(m.node, this.now());
+    this.o.receipts.record(m.node, this.clock.now());
     const maxGapMs = Math.max(3 * m.intervalMs, 1000);
     this.windows.retainMs = this.windows.retainFor(this.chooser.all());
     this.windows.addNode(m.node, t, m.nodeMetrics, maxGapMs);
@@ -118,7 +119,7 @@ export class MetricsIngest {
     candidates.sort((a, b) => b.weight - a.weight);
     const drafts: Promise<void>[] = [];
     for (const { entry, pod, policy } of candidates) {
-      const draft = decideTrigger(this.windowOf(entry, pod, m.node), policy, this.now());
+      const draft = decideTrigger(this.windowOf(entry, pod, m.node), policy, this.clock.now());
       if (!draft) continue;
       // Counted at once, so the next decision of this message sees it (limits, cooldown).
       this.o.migrations.created({
@@ -126,7 +127,7 @@ export class MetricsIngest {
         namespace: draft.metadata.namespace,
         podName: draft.spec.podName,
         labels: draft.metadata.labels,
-        createdMs: this.now(),
+        createdMs: this.clock.now(),
       });
       drafts.push(this.create(draft, received));
     }

@@ -5,6 +5,7 @@
  * it is connected is observable ({@link TriggerConnection}): the policies' status reports it.
  */
 import { Events, type NatsConnection } from 'nats';
+import { realClock, type Clock, type Timer } from '../runtime/clock.ts';
 import { connectUntilAborted } from '../runtime/nats.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { Runnable } from '../operator/context.ts';
@@ -25,7 +26,7 @@ export interface TriggerConnection {
 export class MetricsSubscriber implements Runnable, TriggerConnection {
   private nc: NatsConnection | undefined;
   private isConnected = false;
-  private lastChange = Date.now();
+  private lastChange: number;
   private readonly listeners: Array<() => void> = [];
   private connecting: Promise<void> | undefined;
   private abort = new AbortController();
@@ -33,11 +34,15 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
   /** Resolves once the subscription is registered with the server. */
   readonly subscribed = new Promise<void>((resolve) => (this.onSubscribed = resolve));
 
+  /** `clock` stamps {@link changedAt} and bounds {@link stop}. */
   constructor(
     private readonly servers: string,
     private readonly ingest: MetricsIngest,
     private readonly log: Logger,
-  ) {}
+    private readonly clock: Clock = realClock,
+  ) {
+    this.lastChange = clock.now();
+  }
 
   connected(): boolean {
     return this.isConnected;
@@ -53,7 +58,7 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
 
   start(): void {
     this.abort = new AbortController();
-    this.lastChange = Date.now(); // the grace period of the first connection starts now
+    this.lastChange = this.clock.now(); // the grace period of the first connection starts now
     natsConnectedGauge().set(0);
     this.connecting = this.connect();
   }
@@ -62,12 +67,12 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
   async stop(graceMs = 10_000): Promise<void> {
     this.abort.abort();
     await this.nc?.close();
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     await Promise.race([
       this.connecting,
-      new Promise((resolve) => (timer = setTimeout(resolve, graceMs))),
+      new Promise((resolve) => (timer = this.clock.setTimeout(() => resolve(undefined), graceMs))),
     ]);
-    clearTimeout(timer);
+    this.clock.clearTimeout(timer);
   }
 
   private async connect(): Promise<void> {
@@ -111,7 +116,7 @@ export class MetricsSubscriber implements Runnable, TriggerConnection {
   private setConnected(value: boolean): void {
     if (value === this.isConnected) return;
     this.isConnected = value;
-    this.lastChange = Date.now();
+    this.lastChange = this.clock.now();
     natsConnectedGauge().set(value ? 1 : 0);
     if (value) this.onSubscribed();
     for (const listener of this.listeners) listener();

@@ -7,14 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { testEnv } from '../env/info.ts';
 import { freePort, logTail, startService, type Service } from '../env/process.ts';
 import type { MetricsMessage } from '../../reconcilers/agent/message.ts';
 import { V1Tree, v1Available } from './v1-cgroup-tree.ts';
 import { Collector, startAgent, TestNode } from './harness.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 
 const MiB = 1024 * 1024;
 

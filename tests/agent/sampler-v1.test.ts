@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { once } from 'node:events';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../env/wait.ts';
 import { Sampler, type PodRef } from '../../reconcilers/agent/sampler.ts';
 import { detectHierarchies } from '../../reconcilers/agent/cgroup-files.ts';
 import { V1Tree, v1Available } from './v1-cgroup-tree.ts';

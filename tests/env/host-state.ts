@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from './wait.ts';
 import { join } from 'node:path';
 
 const SYSCTLS = [

@@ -1,5 +1,8 @@
-/** Polling for resulting state, the one way tests (and the demo) wait for something. */
-import { setTimeout as sleep } from 'node:timers/promises';
+/**
+ * Polling for resulting state, the one way tests (and the demo) wait for something, and the one
+ * plain pause.
+ */
+import { setTimeout as pause } from 'node:timers/promises';
 
 type Maybe<T> = T | undefined | false;
 
@@ -26,4 +29,12 @@ export async function waitFor<T>(
     }
     await sleep(100);
   }
+}
+
+/**
+ * Resolves after `ms` of wall time: for a pause a test means (letting a call get in flight,
+ * letting an operator run a while), never to wait for a state ({@link waitFor} does that).
+ */
+export function sleep(ms: number): Promise<void> {
+  return pause(ms);
 }

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { sleep } from '../env/wait.ts';
 import {
   fileIdentity,
   layerRecordPath,

@@ -11,7 +11,7 @@ import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
 import { startRegistry } from '../env/registry.ts';
 import type { Service } from '../env/process.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { PULL_SECRET, PUSH_SECRET, harness, isPhase, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -109,7 +109,7 @@ test('a registry that refuses deletes: ImagesDeleted False with its answer, once
   );
   t.true(await imageExists(m.status!.image!, { credentials: credentials() }), 'still there');
   // never asked again: one Warning Event, however many passes follow
-  await new Promise((r) => setTimeout(r, 3000));
+  await sleep(3000);
   const events = await h.core.listNamespacedEvent({
     namespace: h.namespace,
     fieldSelector: 'reason=ImagesNotDeleted',

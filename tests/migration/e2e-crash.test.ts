@@ -21,9 +21,7 @@ import { imageExists } from '../../reconcilers/registry/client.ts';
 import { testEnv } from '../env/info.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
 import { PULL_SECRET, PUSH_SECRET, harness, type Harness } from './harness.ts';
-import { waitFor } from '../env/wait.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { sleep, waitFor } from '../env/wait.ts';
 
 interface KillPoint {
   migration: string;

@@ -10,7 +10,7 @@
  */
 import test, { type ExecutionContext } from 'ava';
 import { AppsV1Api, type V1Pod } from '@kubernetes/client-node';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { PULL_SECRET, PUSH_SECRET, harness, isPhase, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -61,22 +61,43 @@ async function webState() {
   return { deployment, sets: sets.items };
 }
 
+/**
+ * Counts the namespace's pods (Job pods left out) every 200 ms until `stop`, which resolves to
+ * the most seen, or rejects with the error of a failed read (kept until then, so that it fails
+ * the test instead of the run as an unhandled rejection). `stop` may be called again.
+ */
+function countPods(): { stop(): Promise<number> } {
+  let most = 0;
+  let running = true;
+  const failure = (async () => {
+    for (; running; await sleep(200)) {
+      const pods = await h.pods();
+      most = Math.max(most, pods.filter((p) => !p.metadata?.labels?.['job-name']).length);
+    }
+  })().then(
+    () => undefined,
+    (err: unknown) => ({ err }),
+  );
+  return {
+    async stop() {
+      running = false;
+      const failed = await failure;
+      if (failed) throw failed.err;
+      return most;
+    },
+  };
+}
+
 /** Migrates one edge pod of web to its end, counting the pods of the namespace meanwhile. */
 async function move(name: string, spec: object) {
   const [source] = (await live()).filter((p) => p.spec?.nodeName?.startsWith('edge-'));
-  let most = 0;
-  const watching = setInterval(() => {
-    void h.pods().then((pods) => {
-      const count = pods.filter((p) => !p.metadata?.labels?.['job-name']).length;
-      most = Math.max(most, count);
-    });
-  }, 200);
+  const counting = countPods();
   try {
     await h.createMigration(name, { podName: source!.metadata!.name!, ...spec });
     const m = await h.waitForMigration(name, isPhase('Done', 'Failed'), 240_000);
-    return { m, source: source!, most };
+    return { m, source: source!, most: await counting.stop() };
   } finally {
-    clearInterval(watching);
+    await counting.stop().catch(() => {}); // after a failure above: only ends the counting
   }
 }
 

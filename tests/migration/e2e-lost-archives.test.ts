@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import test from 'ava';
 import { GROUP, MIGRATION_PLURAL, VERSION } from '../../reconcilers/api/types.ts';
 import { testEnv } from '../env/info.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import type { OperatorProcess } from '../runtime/operator-process.ts';
 import { PULL_SECRET, PUSH_SECRET, harness, isPhase, type Harness } from './harness.ts';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const SLOW = { 'sim.continuum.dev/checkpoint-fault': 'delay=2s' };
 let h: Harness;
 

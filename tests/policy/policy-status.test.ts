@@ -34,7 +34,7 @@ import { kubectl } from '../api/kubectl.ts';
 import { testEnv } from '../env/info.ts';
 import { startNats } from '../env/nats.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { startTcpProxy, type TcpProxy } from '../runtime/tcp-proxy.ts';
 import { createPolicy } from '../trigger/harness.ts';
 
@@ -111,7 +111,7 @@ test.serial(
         },
       });
     await create('first', { [POLICY_LABEL]: id });
-    await new Promise((r) => setTimeout(r, 1100)); // creation timestamps have second resolution
+    await sleep(1100); // creation timestamps have second resolution
     const second = (await create('second', { [POLICY_LABEL]: id })) as Migration;
     await create('unrelated', { [POLICY_LABEL]: `${id}-other` });
 

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { harness, isPhase, type Harness } from '../migration/harness.ts';
 import {
   createPullSecret,
@@ -58,7 +58,7 @@ test('the operator SIGKILLed mid-checkpoint: Done, and no archive left on the no
     image: realImageSpec(h),
   });
   await h.waitForMigration('move-heavy', isPhase('Checkpointing'), 60_000);
-  await new Promise((r) => setTimeout(r, 500)); // the call in flight: CRIU dumps 512 MiB
+  await sleep(500); // the call in flight: CRIU dumps 512 MiB
   await first.kill('SIGKILL');
   t.deepEqual(seen, new Set(), 'killed before the kubelet answered');
   const before = lastCount(await logsOf(h.core, h.namespace, 'heavy'))!;

@@ -10,11 +10,11 @@ import { Informer, type InformerOptions } from '../../reconcilers/runtime/inform
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { testEnv } from '../env/info.ts';
 import { adminKubeConfig } from '../env/service-account.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 const NS = `rt-informer-${Date.now().toString(36)}`;
 const core = adminKubeConfig().makeApiClient(CoreV1Api);
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The admin kubeconfig, pointed at the proxy (the serving certificate is for 127.0.0.1). */
 function throughProxy(proxy: TcpProxy): KubeConfig {
@@ -41,14 +41,6 @@ async function proxiedInformer(options: Omit<InformerOptions, 'path'>, log: Logg
 /** A logger collecting the messages of its lines into `logs`. */
 function capture(logs: string[]) {
   return pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line).msg) });
-}
-
-async function until(what: string, ok: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 const configMap = (name: string) =>
@@ -88,9 +80,10 @@ test('after connections drop and are refused, the cache converges and retries ba
     await core.deleteNamespacedConfigMap({ namespace: NS, name: 'before' });
     await sleep(5000);
     proxy.resume();
-    await until(
+    await waitFor(
       'the cache to converge',
       () => !!informer.get('during', NS) && !informer.get('before', NS),
+      20_000,
     );
     t.deepEqual(
       informer.list(NS).map((c) => c.metadata!.name),
@@ -103,7 +96,7 @@ test('after connections drop and are refused, the cache converges and retries ba
     t.true(attempts >= 2 && attempts <= 8, `${attempts} attempts`);
 
     await configMap('after');
-    await until('a live event after recovery', () => !!informer.get('after', NS));
+    await waitFor('a live event after recovery', () => informer.get('after', NS), 20_000);
     t.pass();
   } finally {
     await informer.stop();
@@ -133,9 +126,10 @@ test('a watch that goes silent is restarted by the watchdog', async (t) => {
       namespace: NS,
       body: { metadata: { name: 'silent', labels: { watchdog: 'yes' } } },
     });
-    await until(
+    await waitFor(
       'the event after the watchdog restarts the watch',
-      () => !!informer.get('silent', NS),
+      () => informer.get('silent', NS),
+      20_000,
     );
     const tookMs = Date.now() - stalledAt;
     t.log(`seen ${tookMs} ms after the stall (watchdog 2000 ms)`);
@@ -179,7 +173,11 @@ test('a watch from a stale resourceVersion (410 Gone → relist) converges', asy
     // have, so that its next watch is answered 410 Gone (too old resource version).
     (informer as unknown as { resourceVersion: string }).resourceVersion = '1';
     proxy.resume();
-    await until('the relist', () => !!informer.get('new', NS) && !informer.get('old', NS));
+    await waitFor(
+      'the relist',
+      () => !!informer.get('new', NS) && !informer.get('old', NS),
+      20_000,
+    );
     t.deepEqual(deleted, ['old']);
     t.deepEqual(added, ['old', 'new']);
     // Once etcd has compacted past it (every 5 min), the server answers 410 Expired ("too old

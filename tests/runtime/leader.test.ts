@@ -7,9 +7,8 @@ import test from 'ava';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { installCrds } from '../api/install-crds.ts';
 import { testEnv } from '../env/info.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import { startOperatorProcess, type OperatorProcess } from './operator-process.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function clients() {
   const kc = new KubeConfig();
@@ -26,18 +25,14 @@ async function holder(leases: CoordinationV1Api, namespace: string): Promise<str
   }
 }
 
-async function waitForHolder(
+/** The Lease's holder when it is not `previous` (a probe for waitFor). */
+async function holderOtherThan(
   leases: CoordinationV1Api,
   namespace: string,
-  accept: (h: string | undefined) => boolean,
-  timeoutMs: number,
-): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const h = await holder(leases, namespace);
-    if (accept(h) || Date.now() > deadline) return h;
-    await sleep(100);
-  }
+  previous: string,
+): Promise<string | false | undefined> {
+  const h = await holder(leases, namespace);
+  return h !== previous && h;
 }
 
 function describe(ops: Record<string, OperatorProcess>): string {
@@ -85,8 +80,12 @@ test('only one of two operators leads; after kill -9 the other takes over within
   const namespace = 'rt-leader-kill';
   const { leases } = clients();
   await withOperators(namespace, async (ops) => {
-    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 60_000);
-    if (!first) return t.fail(`nobody leads; logs:\n${describe(ops)}`);
+    const first = await waitFor(
+      'a leader',
+      () => holder(leases, namespace),
+      60_000,
+      async () => describe(ops),
+    );
     const leader = ops[first]!;
     const other = ops[first === 'a' ? 'b' : 'a']!;
     await leader.waitForLog('controllers running', 60_000);
@@ -102,10 +101,9 @@ test('only one of two operators leads; after kill -9 the other takes over within
 
     const killedAt = Date.now();
     await leader.kill('SIGKILL');
-    const next = await waitForHolder(
-      leases,
-      namespace,
-      (h) => h !== first && h !== undefined,
+    const next = await waitFor(
+      'another leader',
+      () => holderOtherThan(leases, namespace, first),
       20_000,
     );
     const takeoverMs = Date.now() - killedAt;
@@ -122,17 +120,20 @@ test('a leader stopped by SIGTERM releases the Lease and the other takes over at
   const namespace = 'rt-leader-term';
   const { leases } = clients();
   await withOperators(namespace, async (ops) => {
-    const first = await waitForHolder(leases, namespace, (h) => h !== undefined, 60_000);
-    if (!first) return t.fail(`nobody leads; logs:\n${describe(ops)}`);
+    const first = await waitFor(
+      'a leader',
+      () => holder(leases, namespace),
+      60_000,
+      async () => describe(ops),
+    );
     const leader = ops[first]!;
     await leader.waitForLog('controllers running', 60_000);
     const stoppedAt = Date.now();
     t.is(await leader.kill('SIGTERM'), 0, 'graceful exit code');
     t.truthy(leader.logs.find((l) => l.msg === 'released the leader lease'));
-    const next = await waitForHolder(
-      leases,
-      namespace,
-      (h) => h !== first && h !== undefined,
+    const next = await waitFor(
+      'another leader',
+      () => holderOtherThan(leases, namespace, first),
       20_000,
     );
     const takeoverMs = Date.now() - stoppedAt;

@@ -1,11 +1,10 @@
-/** Work queue and controller semantics (pure: no API server). */
+/** Work queue and controller semantics (pure: no API server; fake time, exact delays). */
 import test from 'ava';
 import { ApiException } from '@kubernetes/client-node';
 import { Controller } from '../../reconcilers/runtime/controller.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import { WorkQueue } from '../../reconcilers/runtime/queue.ts';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+import { FakeClock } from './fake-clock.ts';
 
 test('duplicates of a waiting key collapse into one entry', async (t) => {
   const q = new WorkQueue();
@@ -43,28 +42,35 @@ test('backoff doubles per failure up to the cap and resets on forget', (t) => {
 });
 
 test('addAfter keeps the earlier of two delays', async (t) => {
-  const q = new WorkQueue();
+  const clock = new FakeClock();
+  const q = new WorkQueue({}, undefined, clock);
   q.addAfter('a', 1000);
   q.addAfter('a', 20);
   q.addAfter('a', 500);
-  await sleep(60);
+  t.deepEqual(clock.pending(), [20]);
+  await clock.advance(19);
+  t.is(q.depth, 0);
+  await clock.advance(1);
   t.is(q.depth, 1);
   q.close();
 });
 
 test('close wakes waiting getters with undefined and drops timers', async (t) => {
-  const q = new WorkQueue();
+  const clock = new FakeClock();
+  const q = new WorkQueue({}, undefined, clock);
   const pending = q.get();
   q.addAfter('a', 10);
   q.close();
   t.is(await pending, undefined);
-  await sleep(30);
+  t.deepEqual(clock.pending(), []);
+  await clock.advance(10);
   t.is(q.depth, 0);
 });
 
 function recordingController(
   concurrency: number,
   behave: (key: string, call: number) => Promise<{ requeueAfterMs?: number } | void>,
+  clock: FakeClock,
 ) {
   const calls: Record<string, number> = {};
   let active = 0;
@@ -76,6 +82,7 @@ function recordingController(
     log: silentLogger(),
     concurrency,
     backoff: { baseMs: 20, maxMs: 80 },
+    clock,
     reconciler: {
       async reconcile(key) {
         calls[key] = (calls[key] ?? 0) + 1;
@@ -96,12 +103,13 @@ function recordingController(
 }
 
 test('parallelism is bounded across keys and one key never runs twice at once', async (t) => {
-  const { controller, calls, stats } = recordingController(3, () => sleep(30));
+  const clock = new FakeClock();
+  const { controller, calls, stats } = recordingController(3, () => clock.sleep(30), clock);
   controller.start();
   for (let i = 0; i < 10; i++) controller.enqueue(`k${i}`);
-  await sleep(5);
+  await clock.advance(5);
   for (let i = 0; i < 10; i++) controller.enqueue(`k${i}`); // re-added while in flight
-  await sleep(400);
+  await clock.advance(400);
   t.true(await controller.stop(1000));
   t.is(stats().maxActive, 3);
   t.is(stats().maxPerKey, 1);
@@ -110,45 +118,59 @@ test('parallelism is bounded across keys and one key never runs twice at once', 
 });
 
 test('errors retry with growing backoff; success resets; requeueAfterMs runs again', async (t) => {
+  const clock = new FakeClock();
   const times: number[] = [];
-  const { controller, calls } = recordingController(1, async (_key, call) => {
-    times.push(Date.now());
-    if (call <= 3) throw new Error('transient');
-    if (call === 4) return { requeueAfterMs: 50 };
-  });
+  const { controller, calls } = recordingController(
+    1,
+    async (_key, call) => {
+      times.push(clock.now());
+      if (call <= 3) throw new Error('transient');
+      if (call === 4) return { requeueAfterMs: 50 };
+    },
+    clock,
+  );
   controller.start();
   controller.enqueue('a');
-  await sleep(400);
+  await clock.advance(1000);
   await controller.stop(1000);
   t.is(calls.a, 5);
   const gaps = times.slice(1).map((x, i) => x - times[i]!);
-  t.true(gaps[0]! >= 18 && gaps[1]! >= 38 && gaps[2]! >= 78, `backoff gaps ${gaps.join(',')}`);
-  t.true(gaps[3]! >= 48 && gaps[3]! < 150, `requeue gap ${gaps[3]}`);
+  t.deepEqual(gaps, [20, 40, 80, 50], 'backoff 20, 40, 80 ms (the cap), then the requeue');
 });
 
 test('a 409 conflict is requeued at once without backoff', async (t) => {
+  const clock = new FakeClock();
   const times: number[] = [];
-  const { controller, calls } = recordingController(1, async (_key, call) => {
-    times.push(Date.now());
-    if (call <= 2) throw new ApiException(409, 'Conflict', {}, {});
-  });
+  const { controller, calls } = recordingController(
+    1,
+    async (_key, call) => {
+      times.push(clock.now());
+      if (call <= 2) throw new ApiException(409, 'Conflict', {}, {});
+    },
+    clock,
+  );
   controller.start();
   controller.enqueue('a');
-  await sleep(100);
+  await clock.advance(0);
   await controller.stop(1000);
   t.is(calls.a, 3);
-  t.true(times[2]! - times[0]! < 15, 'no backoff between conflicts');
+  t.deepEqual(times, [0, 0, 0], 'no backoff between conflicts');
 });
 
 test('stop waits for in-flight reconciles, bounded by the grace period', async (t) => {
-  const { controller } = recordingController(1, () => sleep(300));
+  const clock = new FakeClock();
+  const { controller } = recordingController(1, () => clock.sleep(300), clock);
   controller.start();
   controller.enqueue('a');
-  await sleep(10);
-  t.false(await controller.stop(50), 'still running after 50 ms');
-  const { controller: c2 } = recordingController(1, () => sleep(50));
+  await clock.advance(10);
+  const stopping = controller.stop(50);
+  await clock.advance(50);
+  t.false(await stopping, 'still running after 50 ms');
+  const { controller: c2 } = recordingController(1, () => clock.sleep(50), clock);
   c2.start();
   c2.enqueue('a');
-  await sleep(10);
-  t.true(await c2.stop(1000));
+  await clock.advance(10);
+  const stopped = c2.stop(1000);
+  await clock.advance(40);
+  t.true(await stopped);
 });

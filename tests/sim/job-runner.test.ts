@@ -17,10 +17,9 @@ import {
 import { testEnv } from '../env/info.ts';
 import { adminKubeConfig, createNamespace } from '../env/service-account.ts';
 import { RUN_LABEL } from './job-runner.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 
 const NS = `sim-runner-${Date.now().toString(36)}`;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const batch = kc.makeApiClient(BatchV1Api);

@@ -17,9 +17,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { constants } from 'node:os';
 import { CoreV1Api, type KubeConfig, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { backoffDelay } from '../../reconcilers/runtime/backoff.ts';
 import { Informer } from '../../reconcilers/runtime/informer.ts';
 import { apiErrorCode, keyOf, mergePatch } from '../../reconcilers/runtime/kube.ts';
 import { silentLogger, type Logger } from '../../reconcilers/runtime/log.ts';
+import { sleep } from '../env/wait.ts';
 import { preparePodProcess, type PodProcessSpec } from './pod-process.ts';
 import { podStatus, type ContainerState } from './pod-status.ts';
 
@@ -93,9 +95,17 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
           log.error({ pod: keyOf(pod), err: String(err) }, 'cannot write pod status');
           return;
         }
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
+  }
+
+  /**
+   * Runs a step in the background: its failure (a bug of the simulation) is logged, never an
+   * unhandled rejection, which would end the environment's process and the whole test run.
+   */
+  function inBackground(what: string, pod: V1Pod, step: Promise<void>): void {
+    step.catch((err) => log.error({ pod: keyOf(pod), err: String(err) }, `${what} failed`));
   }
 
   function record(r: Running): Promise<void> {
@@ -113,11 +123,12 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     const next = r.init.find((p) => p.exit?.exitCode !== 0);
     if (next) {
       if (next.exit) return true;
-      if (idle(next)) void start(uid, r, next);
+      if (idle(next)) inBackground('starting a container', r.pod, start(uid, r, next));
       return false;
     }
     if (r.main.every((p) => p.exit)) return true;
-    for (const p of r.main) if (idle(p)) void start(uid, r, p);
+    for (const p of r.main)
+      if (idle(p)) inBackground('starting a container', r.pod, start(uid, r, p));
     return false;
   }
 
@@ -134,7 +145,10 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       p.cannotStart = (err as Error).message;
       log.warn({ pod: keyOf(r.pod), err: p.cannotStart }, 'cannot start the container; retrying');
       await record(r);
-      p.retry = setTimeout(() => void start(uid, r, p), 2000);
+      p.retry = setTimeout(
+        () => inBackground('starting a container', r.pod, start(uid, r, p)),
+        2000,
+      );
       return;
     }
     p.starting = false;
@@ -150,11 +164,10 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     p.child = child;
     p.run = { ...p.run, startedAt: new Date().toISOString(), pid: child.pid };
     child.on('error', (err) => log.warn({ pod: keyOf(r.pod), err: String(err) }, 'spawn failed'));
-    child.on(
-      'exit',
-      (code, signal) =>
-        void exited(uid, r, p, code ?? (signal ? 128 + constants.signals[signal] : 1)),
-    );
+    child.on('exit', (code, signal) => {
+      const exitCode = code ?? (signal ? 128 + constants.signals[signal] : 1);
+      inBackground('handling an exit', r.pod, exited(uid, r, p, exitCode));
+    });
     log.info({ pod: keyOf(r.pod), container: p.spec.name, argv }, 'container started');
     await record(r);
   }
@@ -169,8 +182,11 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
     if (restart) {
       p.run = { ...p.run, restartCount: p.run.restartCount + 1 };
-      const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(p.run.restartCount - 1, 5));
-      p.retry = setTimeout(() => void start(uid, r, p), backoffMs);
+      const backoffMs = backoffDelay(p.run.restartCount, { baseMs: 1000, maxMs: 30_000 });
+      p.retry = setTimeout(
+        () => inBackground('restarting a container', r.pod, start(uid, r, p)),
+        backoffMs,
+      );
       return;
     }
     const message = terminationMessage(p, exitCode);
@@ -239,7 +255,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       child.once('exit', () => clearTimeout(timer));
     }
-    void settleStop(uid, r);
+    inBackground('stopping', r.pod, settleStop(uid, r));
   }
 
   function observe(pod: V1Pod): void {
@@ -247,7 +263,7 @@ export async function startJobRunner(opts: JobRunnerOptions): Promise<JobRunner>
     if (!uid || !eligible(pod)) return;
     const r = runs.get(uid);
     if (pod.metadata?.deletionTimestamp) {
-      if (!r) void removePod(pod);
+      if (!r) inBackground('removing', pod, removePod(pod));
       else if (!r.stopping) kill(uid, r, true);
       return;
     }

@@ -8,13 +8,12 @@ import test from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { testEnv } from '../env/info.ts';
 import type { Service } from '../env/process.ts';
 import { V1Tree, v1Available } from '../agent/v1-cgroup-tree.ts';
 import { startAgent, TestNode } from '../agent/harness.ts';
 import { createPolicy, deletePolicy, podMigrations, startTrigger } from './harness.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 import {
   GROUP,
   LAYER_LABEL,

@@ -12,6 +12,7 @@ import type { MigrationDraft } from '../../reconcilers/trigger/decide.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
 import type { MigrationPolicy } from '../../reconcilers/api/types.ts';
 import type { MetricsMessage } from '../../reconcilers/agent/message.ts';
+import { FakeClock } from '../runtime/fake-clock.ts';
 import { MapCache } from './map-cache.ts';
 
 const T0 = Date.parse('2026-11-28T08:00:00Z');
@@ -49,7 +50,7 @@ function setup(creator: (d: MigrationDraft) => Promise<'created' | 'exists'>) {
     creator: { create: creator },
     receipts,
     log: silentLogger(),
-    now: () => T0 + 60_000,
+    clock: new FakeClock(T0 + 60_000),
   });
   return { ingest, receipts };
 }

@@ -3,13 +3,12 @@
  * it refuses to create.
  */
 import test from 'ava';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { metricsSubject } from '../../reconcilers/agent/message.ts';
 import { messagesAccepted, messagesDropped } from '../../reconcilers/trigger/metrics.ts';
 import { patchCustomResource } from '../../reconcilers/runtime/kube.ts';
 import { GROUP, MIGRATION_PLURAL, VERSION } from '../../reconcilers/api/types.ts';
 import { message, scenario, startTrigger, T0, type Harness } from './harness.ts';
-import { waitFor } from '../env/wait.ts';
+import { sleep, waitFor } from '../env/wait.ts';
 
 let h: Harness;
 test.before(async () => {
