@@ -1,9 +1,10 @@
 /**
- * observe: everything one pass needs, read fresh through the Cluster port (cluster.ts). The
- * Migration and the source pod are read from the API server, the restored pod too unless the
- * cache has it Ready; nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come from the
- * informer caches (a stale read there only delays a step). In Pending, a source pod's
- * controllers are read fresh. Registry lookups happen here too, so that decide stays pure.
+ * observe: everything one pass needs about a Migration, through the Cluster port (cluster.ts).
+ * The source pod is read from the API server (no cache holds every pod), the restored pod too
+ * when the cache lacks it; nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come
+ * from the informer caches (a stale read there only delays a step: each change brings a pass).
+ * In Pending, a source pod's controllers are read fresh. Registry lookups happen here too, so
+ * that decide stays pure.
  */
 import { wrapperNodes } from '../restore/installer.ts';
 import type {
@@ -23,7 +24,7 @@ import { registryCredentials } from './registry-credentials.ts';
 import { imagesToVerify } from './images.ts';
 import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
-import { controllerOf, isReady } from './pods.ts';
+import { controllerOf } from './pods.ts';
 import { sandboxNotCreated } from './container-state.ts';
 
 /** Whether images exist in their registry. */
@@ -62,25 +63,20 @@ export interface ObserveDeps {
   config: MigrationConfig;
 }
 
-/** The state of the Migration `namespace/name`; undefined when the Migration no longer exists. */
-export async function observe(
-  deps: ObserveDeps,
-  namespace: string,
-  name: string,
-): Promise<Observed | undefined> {
+/** The state of `migration` (as migration-reader.ts chose it) and what it moves. */
+export async function observe(deps: ObserveDeps, migration: Migration): Promise<Observed> {
   const { cluster, caches, config } = deps;
-  const migration = await cluster.getMigration(namespace, name);
-  if (!migration) return undefined;
+  const namespace = migration.metadata.namespace!;
   const named = await cluster.getPod(namespace, migration.spec.podName);
   // a pod re-created under the name since the migration started is not its source
   const recorded = migration.status?.sourcePodUID;
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
-  // a cached restored pod that is Ready is trusted; anything else is read from the API server
-  // ("neither pod exists" fails the Migration; a stale cache must not keep it waiting)
+  // the restored pod as cached (each change of it brings a pass); one the cache lacks is read
+  // from the API server ("neither pod exists" fails the Migration: a cache that has not yet
+  // seen a pod just created must not)
   const targetName = migration.status?.targetPod ?? targetPodName(migration);
-  const cached = caches.labelledPods.get(targetName, namespace);
   const targetPod =
-    cached && isReady(cached) ? cached : await cluster.getPod(namespace, targetName);
+    caches.labelledPods.get(targetName, namespace) ?? (await cluster.getPod(namespace, targetName));
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods

@@ -11,12 +11,13 @@ import {
 } from '../api/types.ts';
 import type { KubeletClient } from '../kubelet/client.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import { splitKey } from '../runtime/kube.ts';
+import { apiErrorCode, splitKey } from '../runtime/kube.ts';
 import { forObject, type Logger } from '../runtime/log.ts';
 import type { Metrics } from '../runtime/metrics.ts';
 import { act } from './act.ts';
 import type { Cluster } from './cluster.ts';
 import { decide } from './decide.ts';
+import { MigrationReader } from './migration-reader.ts';
 import { TERMINAL, type MigrationConfig } from './model.ts';
 import { observe, type Caches, type ImageRegistry } from './observe.ts';
 import { emitEvent, recordStatus } from './record.ts';
@@ -37,19 +38,33 @@ export interface MigrationReconcilerDeps {
 }
 
 export class MigrationReconciler implements Reconciler {
-  constructor(private readonly deps: MigrationReconcilerDeps) {}
+  private readonly reader: MigrationReader;
+
+  constructor(private readonly deps: MigrationReconcilerDeps) {
+    this.reader = new MigrationReader(deps.cluster, deps.caches.migrations);
+  }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
+    try {
+      return await this.pass(key);
+    } catch (err) {
+      if (apiErrorCode(err) === 409) this.reader.conflicted(key);
+      throw err;
+    }
+  }
+
+  private async pass(key: string): Promise<ReconcileResult | void> {
     const { cluster, config } = this.deps;
     const { namespace, name } = splitKey(key);
-    const o = await observe(this.deps, namespace ?? '', name);
+    const current = await this.reader.read(namespace ?? '', name);
     this.countPhases();
-    if (!o) return;
+    if (!current) return;
+    const o = await observe(this.deps, current);
     const now = (this.deps.now ?? (() => new Date()))();
     const d = decide(o, now, config);
     const { outcomes, migration } = await act(this.deps, o, d.actions);
     const { status, retry } = settle(o, d, outcomes, now, config);
-    await recordStatus(cluster, migration, status);
+    this.reader.wrote(await recordStatus(cluster, migration, status));
     const log = forObject(this.deps.log, 'migration', key);
     await this.announceObstacle(o.migration, status, log);
     await this.announce(o.migration, status, log);

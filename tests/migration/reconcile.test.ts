@@ -44,7 +44,8 @@ async function pass(
       nodes: store([node(), CLOUD]),
       jobs: store(caches.jobs),
       labelledPods: store(caches.labelled),
-      migrations: store(cluster.migration ? [cluster.migration] : []),
+      // as of the start of the pass: an informer's copy does not change under a write
+      migrations: store(cluster.migration ? [structuredClone(cluster.migration)] : []),
       edgeNodes: store(),
       installerPods: store(),
     },
