@@ -9,7 +9,8 @@
  * watch asks the server to close it after a few minutes, and a watchdog aborts a watch that
  * stays silent past that deadline.
  *
- * Objects are the API server's JSON as is: timestamps are RFC 3339 strings, not Dates.
+ * Objects are the API server's JSON as is (timestamps are RFC 3339 strings, not Dates), less
+ * metadata.managedFields, which nothing here reads and which is often the larger part of a pod.
  */
 import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { backoffDelay, type Backoff } from './backoff.ts';
@@ -142,7 +143,7 @@ export class Informer<T extends KubernetesObject> {
   private async relist(): Promise<void> {
     this.listAbort = new AbortController();
     const { items, resourceVersion } = await listAll<T>(this.kc, this.opts, this.listAbort.signal);
-    const fresh = new Map(items.map((o) => [keyOf(o), o] as const));
+    const fresh = new Map(items.map((o) => [keyOf(o), trimmed(o)] as const));
     const old = this.cache;
     this.cache = fresh;
     this.resourceVersion = resourceVersion;
@@ -220,7 +221,7 @@ export class Informer<T extends KubernetesObject> {
       this.emit('delete', obj);
       return;
     }
-    this.cache.set(key, obj);
+    this.cache.set(key, trimmed(obj));
     if (before) this.emit('update', obj, before);
     else this.emit('add', obj);
   }
@@ -245,4 +246,10 @@ export class Informer<T extends KubernetesObject> {
       this.wakeSleep = done;
     });
   }
+}
+
+/** `obj` without metadata.managedFields (in place: the object is the cache's from now on). */
+function trimmed<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }

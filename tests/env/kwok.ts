@@ -47,7 +47,7 @@ export async function startKwok(opts: {
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       '--node-ip=127.0.0.1',
       '--node-port=0',
-      '--cidr=10.0.1.0/24',
+      '--cidr=10.0.0.0/16', // pod IPs for thousands of simulated pods (benchmarks)
       // heartbeats as a kubelet sends them (a Lease renewed every 10 s): with kwok's node
       // status heartbeat alone (20–45 s apart) the node lifecycle controller saw every node
       // NotReady now and then, and marked its pods NotReady for good (kwok never re-marks them)

@@ -96,8 +96,14 @@ test('after connections drop and are refused, the cache converges and retries ba
     t.true(attempts >= 2 && attempts <= 8, `${attempts} attempts`);
 
     await configMap('after');
-    await waitFor('a live event after recovery', () => informer.get('after', NS), 20_000);
-    t.pass();
+    const after = await waitFor(
+      'a live event after recovery',
+      () => informer.get('after', NS),
+      20_000,
+    );
+    // listed and watched objects are cached without managedFields (the API server sends them)
+    t.is(informer.get('during', NS)?.metadata?.managedFields, undefined);
+    t.is(after.metadata?.managedFields, undefined);
   } finally {
     await informer.stop();
     await proxy.close();
