@@ -16,6 +16,7 @@ import { KubeletError, createKubeletClient, type KubeletClient } from '../kubele
 import type { ControllerContext, ControllerFactory } from '../operator/context.ts';
 import type { OperatorConfig } from '../runtime/config.ts';
 import { Controller } from '../runtime/controller.ts';
+import { keyOf } from '../runtime/kube.ts';
 import type { MigrationConfig } from './model.ts';
 import { MIGRATION_LABEL } from './names.ts';
 import { kubeCluster } from './cluster.ts';
@@ -132,12 +133,24 @@ export const migrationControllerFactory: ControllerFactory = {
       log: ctx.log,
       concurrency: 8,
     });
-    controller.watch(caches.migrations);
+    controller.watch(caches.migrations, keyOf, specOrDeletionChanged);
     controller.watch(caches.jobs, owningMigration);
     controller.watch(caches.labelledPods, owningMigration);
     return [controller];
   },
 };
+
+/**
+ * Whether an update of a Migration needs a pass: its spec (generation) or its deletion changed.
+ * Status and finalizer updates are this operator's own writes, and the pass that made them
+ * already asked to come back when it needs to (requeueAfterMs), so they bring none.
+ */
+function specOrDeletionChanged(m: Migration, old: Migration): boolean {
+  return (
+    m.metadata.generation !== old.metadata.generation ||
+    !!m.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp
+  );
+}
 
 /** `namespace/<continuum.dev/migration label>` of a Job or pod the state machine created. */
 function owningMigration(obj: KubernetesObject): string | undefined {

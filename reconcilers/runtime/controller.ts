@@ -70,9 +70,14 @@ export class Controller {
 
   /**
    * Reconciles the keys `map` returns for every add, update and delete the informer sees
-   * (default: the object's own key). Call before {@link start}; undone by {@link stop}.
+   * (default: the object's own key); updates only when `changed` says so (default: all). Call
+   * before {@link start}; undone by {@link stop}.
    */
-  watch<T extends KubernetesObject>(informer: Informer<T>, map: KeyMapper<T> = keyOf): void {
+  watch<T extends KubernetesObject>(
+    informer: Informer<T>,
+    map: KeyMapper<T> = keyOf,
+    changed: (obj: T, old: T) => boolean = () => true,
+  ): void {
     const handler = (obj: T): void => {
       const keys = map(obj);
       for (const key of keys === undefined ? [] : Array.isArray(keys) ? keys : [keys]) {
@@ -80,7 +85,7 @@ export class Controller {
       }
     };
     this.unsubscribe.push(informer.on('add', handler));
-    this.unsubscribe.push(informer.on('update', handler));
+    this.unsubscribe.push(informer.on('update', (obj, old) => changed(obj, old) && handler(obj)));
     this.unsubscribe.push(informer.on('delete', handler));
   }
 
