@@ -30,6 +30,7 @@ const policy: MigrationPolicy = {
     target: { nodeSelector: { 'continuum.dev/layer': 'cloud' } },
     cooldown: '1m',
     maxConcurrentPerNode: 1,
+    maxUnavailablePerOwner: 1,
   },
 };
 

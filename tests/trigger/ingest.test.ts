@@ -38,6 +38,7 @@ function setup(creator: (d: MigrationDraft) => Promise<'created' | 'exists'>) {
       restorePolicy: 'restart',
       cooldown: '5m',
       maxConcurrentPerNode: 1,
+      maxUnavailablePerOwner: 1,
     },
   };
   const receipts = new MetricsReceipts();
