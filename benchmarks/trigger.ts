@@ -46,6 +46,7 @@ const policy = (name: string, spec: Partial<MigrationPolicy['spec']> = {}): Migr
     restorePolicy: 'restart',
     cooldown: '5m',
     maxConcurrentPerNode: 1,
+    maxUnavailablePerOwner: 1,
     ...spec,
   },
 });

@@ -108,6 +108,18 @@ export function ttlSecondsAfterFinished(description: string): Schema {
   return integer(description, { minimum: 0, maximum: 31_536_000 });
 }
 
+/**
+ * spec.maxUnavailablePerOwner of MigrationPolicy (with its default), and of the Migrations a
+ * policy creates (absent: 1).
+ */
+export function maxUnavailablePerOwner(description: string, defaultValue?: number): Schema {
+  return integer(description, {
+    minimum: 1,
+    maximum: 100,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+}
+
 export function secretRef(description: string): Schema {
   return object<LocalObjectReference>(
     description,

@@ -4,6 +4,7 @@ import {
   duration,
   labelMap,
   labelSelector,
+  maxUnavailablePerOwner,
   observedGeneration,
   target,
   ttlSecondsAfterFinished,
@@ -14,6 +15,7 @@ import { array, integer, object, oneOf, RFC3339, string, type Schema } from './s
 import {
   DEFAULT_COOLDOWN,
   DEFAULT_MAX_CONCURRENT_PER_NODE,
+  DEFAULT_MAX_UNAVAILABLE_PER_OWNER,
   DEFAULT_TRIGGER_FOR,
   LAYER_LABEL,
   type MigrationPolicy,
@@ -88,6 +90,16 @@ const spec = object<MigrationPolicySpec>(
     maxConcurrentPerNode: integer(
       'Most unfinished Migrations this policy may have from one source node at a time.',
       { default: DEFAULT_MAX_CONCURRENT_PER_NODE, minimum: 1, maximum: 100 },
+    ),
+    maxUnavailablePerOwner: maxUnavailablePerOwner(
+      'Most pods of one owner (the ReplicaSet of a Deployment, a StatefulSet) this policy moves at ' +
+        'once: no Migration is created for such a pod while that many Migrations of the ' +
+        "owner's pods are unfinished, whoever created them; the pod is moved on a later sample " +
+        'once one has finished. Copied into each Migration, whose operator holds to it too. A ' +
+        "Deployment's pod keeps running until its replacement is Ready (up to this many extra " +
+        "replicas for a while); a StatefulSet's pod is down while it moves. Pods without an " +
+        'owner are not limited by it.',
+      DEFAULT_MAX_UNAVAILABLE_PER_OWNER,
     ),
     ttlSecondsAfterFinished: ttlSecondsAfterFinished(
       'spec.ttlSecondsAfterFinished of the Migrations this policy creates: seconds a Done or ' +

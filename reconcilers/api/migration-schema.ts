@@ -1,6 +1,7 @@
 /** The OpenAPI/CEL schema of Migration (namespaced, spec immutable once created). */
 import {
   conditions,
+  maxUnavailablePerOwner,
   observedGeneration,
   secretRef,
   target,
@@ -123,6 +124,12 @@ const spec = object<MigrationSpec>(
         "Absent: the operator's defaults, values migrations.ttlSecondsAfterDone (1 hour) and " +
         'migrations.ttlSecondsAfterFailed (7 days). A Migration a policy created stays at least ' +
         "for the policy's cooldown.",
+    ),
+    maxUnavailablePerOwner: maxUnavailablePerOwner(
+      'For a pod of a ReplicaSet (a Deployment) or StatefulSet: most Migrations of that ' +
+        "owner's pods that may be active at once, this one included. Pending fails this one with " +
+        'AlreadyMigrating when that many others are active. Absent: 1, one pod of an owner at a ' +
+        "time. The trigger copies its policy's maxUnavailablePerOwner.",
     ),
     policyRef: object<LocalObjectReference>(
       'The MigrationPolicy that created this Migration; set by the trigger.',

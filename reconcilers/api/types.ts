@@ -40,6 +40,7 @@ export const DEFAULT_CUTOVER: Cutover = 'AfterCheckpoint';
 export const DEFAULT_COOLDOWN = '5m';
 export const DEFAULT_TRIGGER_FOR = '30s';
 export const DEFAULT_MAX_CONCURRENT_PER_NODE = 1;
+export const DEFAULT_MAX_UNAVAILABLE_PER_OWNER = 1;
 export const DEFAULT_MONITORING_INTERVAL = '1s';
 export const DEFAULT_CPU_WINDOW = '1s';
 export const DEFAULT_CHECKPOINT_DIRECTORY = '/var/lib/kubelet/checkpoints';
@@ -108,6 +109,11 @@ export interface MigrationSpec {
   timeoutSeconds: number;
   /** Seconds a finished Migration stays before it is deleted; absent: the operator's defaults. */
   ttlSecondsAfterFinished?: number;
+  /**
+   * For a pod of a ReplicaSet or StatefulSet: how many Migrations of that owner's pods may be
+   * active at once, this one included; absent: 1. The trigger copies its policy's.
+   */
+  maxUnavailablePerOwner?: number;
   /** The MigrationPolicy that created this Migration (set by the trigger). */
   policyRef?: LocalObjectReference;
   reason?: string;
@@ -217,6 +223,8 @@ export interface MigrationPolicySpec {
   cooldown: string;
   /** Maximum unfinished Migrations from one source node at once; default 1. */
   maxConcurrentPerNode: number;
+  /** Maximum unfinished Migrations of the pods of one ReplicaSet or StatefulSet; default 1. */
+  maxUnavailablePerOwner: number;
   /** spec.ttlSecondsAfterFinished of the Migrations this policy creates (absent: defaults). */
   ttlSecondsAfterFinished?: number;
 }

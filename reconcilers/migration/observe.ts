@@ -102,7 +102,8 @@ export async function observe(deps: ObserveDeps, migration: Migration): Promise<
     targetPod,
   };
   const owner = await ownerObjects(cluster, migration, pod);
-  const ownerUid = migration.status?.owner?.uid ?? owner?.replicaSet?.metadata?.uid;
+  // the pod's controller until Pending records it: a StatefulSet's as well as a ReplicaSet's
+  const ownerUid = migration.status?.owner?.uid ?? (pod && controllerOf(pod)?.uid);
   const ownerMigrations = ownerUid
     ? caches.migrations
         .list(namespace)

@@ -95,13 +95,13 @@ function rolloutOf(d: V1Deployment): string | undefined {
   return undefined;
 }
 
-/** An active Migration of the same namespace already moving a pod of `owner`. */
-export function busyWith(
-  owner: PodOwner,
-  m: Migration,
-  others: Migration[],
-): Migration | undefined {
-  return others.find(
+/**
+ * Other active Migrations of the same namespace moving a pod of `owner`. `m` may start only while
+ * there are fewer than its spec.maxUnavailablePerOwner (absent: 1): each Migration holds to its
+ * own limit, the one its policy gave it.
+ */
+export function movingWith(owner: PodOwner, m: Migration, others: Migration[]): Migration[] {
+  return others.filter(
     (o) =>
       o.metadata.uid !== m.metadata.uid &&
       o.status?.owner?.uid === owner.uid &&

@@ -9,9 +9,11 @@
  * - the policy has `maxConcurrentPerNode` unfinished Migrations from the pod's node;
  * - the operator would refuse the pod: a controller other than a ReplicaSet or a StatefulSet
  *   (PodHasController), a volume whose contents stay on the node (VolumeNotMovable);
- * - its controller already has an unfinished Migration (the operator moves one pod of a
- *   controller at a time, so that a policy never moves all replicas of a Deployment at once).
- * The controller is named in the reason, and the Migration labelled with its UID.
+ * - its controller already has `maxUnavailablePerOwner` unfinished Migrations, whoever created
+ *   them (so that a policy never moves all replicas of a Deployment at once); the pod is
+ *   decided again on its next sample.
+ * The controller is named in the reason, the Migration labelled with its UID and given the
+ * policy's `maxUnavailablePerOwner`, which the operator holds to as well (phases/pending.ts).
  *
  * The draft's name is `<pod>-<hash(pod UID, policy, n)>` where n counts the Migrations this
  * policy already created for this pod: a duplicated or replayed message, or a second decision
@@ -21,14 +23,15 @@
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../api/duration.ts';
 import { MOVED_CONTROLLERS } from '../migration/owner.ts';
-import type {
-  MetricName,
-  MigrationPhase,
-  MigrationPolicy,
-  MigrationSpec,
-  MigrationTrigger,
+import {
+  DEFAULT_MAX_UNAVAILABLE_PER_OWNER,
+  KEEP_UNTIL_ANNOTATION,
+  type MetricName,
+  type MigrationPhase,
+  type MigrationPolicy,
+  type MigrationSpec,
+  type MigrationTrigger,
 } from '../api/types.ts';
-import { KEEP_UNTIL_ANNOTATION } from '../api/types.ts';
 import type { WindowView } from './series.ts';
 
 export const POLICY_LABEL = 'continuum.dev/policy';
@@ -45,6 +48,11 @@ export interface ExistingMigration {
   /** creationTimestamp, ms since the epoch. */
   createdMs: number;
   phase?: MigrationPhase;
+  /**
+   * UID of the controller of its pod as the operator recorded it (`status.owner`), whoever
+   * created the Migration; before that, the trigger's own know it by {@link OWNER_UID_LABEL}.
+   */
+  ownerUid?: string;
 }
 
 export interface TriggerWindow {
@@ -80,6 +88,7 @@ export interface MigrationDraft {
     | 'policyRef'
     | 'reason'
     | 'ttlSecondsAfterFinished'
+    | 'maxUnavailablePerOwner'
   >;
 }
 
@@ -92,6 +101,13 @@ export function durationMs(text: string): number {
 }
 
 const unfinished = (m: ExistingMigration) => m.phase !== 'Done' && m.phase !== 'Failed';
+
+/** How many unfinished Migrations move pods of the controller `ownerUid`. */
+function movingOf(ownerUid: string, migrations: ExistingMigration[]): number {
+  return migrations.filter(
+    (m) => (m.ownerUid ?? m.labels[OWNER_UID_LABEL]) === ownerUid && unfinished(m),
+  ).length;
+}
 
 const fmt = (v: number) => `${Math.round(v * 10) / 10}%`;
 
@@ -157,9 +173,8 @@ export function decideTrigger(
   if ((owner && !MOVED_CONTROLLERS.includes(owner.kind)) || pod.volumeStays) {
     return null;
   }
-  if (owner && migrations.some((m) => m.labels[OWNER_UID_LABEL] === owner.uid && unfinished(m))) {
-    return null;
-  }
+  const maxPerOwner = policy.spec.maxUnavailablePerOwner ?? DEFAULT_MAX_UNAVAILABLE_PER_OWNER;
+  if (owner && movingOf(owner.uid, migrations) >= maxPerOwner) return null;
   const reason = reasonOf(window, fired.trigger, fired.view);
   const spec: MigrationDraft['spec'] = {
     podName: pod.name,
@@ -172,6 +187,7 @@ export function decideTrigger(
   if (policy.spec.ttlSecondsAfterFinished !== undefined) {
     spec.ttlSecondsAfterFinished = policy.spec.ttlSecondsAfterFinished;
   }
+  if (owner) spec.maxUnavailablePerOwner = maxPerOwner;
   // named after the newest Migration of the pod still there: never the name of one that exists,
   // however many older ones their TTL removed
   const newest = Math.max(0, ...mine.map((m) => m.createdMs));

@@ -16,6 +16,7 @@ function summary(m: Migration): ExistingMigration {
     labels: m.metadata.labels ?? {},
     createdMs: created ? new Date(created).getTime() : 0,
     phase: m.status?.phase,
+    ownerUid: m.status?.owner?.uid,
   };
 }
 

@@ -90,6 +90,12 @@ export const invalidCases: InvalidCase[] = [
     message: 'less than or equal to 86400',
   },
   {
+    title: 'Migration with maxUnavailablePerOwner 0',
+    object: migration('m-owner-limit', { maxUnavailablePerOwner: 0 }),
+    field: 'spec.maxUnavailablePerOwner',
+    message: 'greater than or equal to 1',
+  },
+  {
     title: 'Migration target with nodeName and nodeSelector',
     object: migration('m-both', { target: { nodeName: 'cloud-1', nodeSelector: { zone: 'a' } } }),
     field: 'spec.target',
@@ -212,6 +218,12 @@ export const invalidCases: InvalidCase[] = [
     object: policy('p-concurrency', { maxConcurrentPerNode: 0 }),
     field: 'spec.maxConcurrentPerNode',
     message: 'greater than or equal to 1',
+  },
+  {
+    title: 'MigrationPolicy with maxUnavailablePerOwner above 100',
+    object: policy('p-owner-limit', { maxUnavailablePerOwner: 101 }),
+    field: 'spec.maxUnavailablePerOwner',
+    message: 'less than or equal to 100',
   },
   {
     title: 'MigrationPolicy covering cloud nodes',

@@ -77,6 +77,7 @@ test('a minimal MigrationPolicy is accepted with its defaults', async (t) => {
     restoreMode: 'Auto',
     cooldown: '5m',
     maxConcurrentPerNode: 1,
+    maxUnavailablePerOwner: 1,
   });
 });
 

@@ -5,14 +5,93 @@
  *   recording the source node, the pod and the time of each phase entered; a pod not yet Running
  *   is waited for; a pod missing, terminated or being deleted, its node gone, a DaemonSet's or a
  *   Job's pod, an unknown container, a volume that stays on the node (unless Detach) or an older
- *   rival Migration fails it.
+ *   rival Migration fails it; so does a pod of a ReplicaSet or StatefulSet whose other pods
+ *   already have spec.maxUnavailablePerOwner (absent: 1) active Migrations.
  */
 import test from 'ava';
 import { decide } from '../../reconcilers/migration/decide.ts';
-import { at, config, inPhase, migration as m, observed, pod } from './fixtures.ts';
+import type { MigrationPhase, MigrationStatus } from '../../reconcilers/api/types.ts';
+import type { Decision } from '../../reconcilers/migration/model.ts';
+import { at, config, inPhase, migration as m, observed, ownedSource, pod } from './fixtures.ts';
 import { testRows } from './decide-table.ts';
 
+const STATEFUL_SET = { kind: 'StatefulSet', name: 'rs-1', uid: 'rs' } as const;
+const REPLICA_SET = { kind: 'ReplicaSet', name: 'rs-1', uid: 'rs', podTemplateHash: 'h1' } as const;
+
+/** Migration `name` of another pod of `owner` (ownedSource's controller), in `phase`. */
+const moving = (
+  name: string,
+  phase: MigrationPhase,
+  owner: MigrationStatus['owner'] = STATEFUL_SET,
+) => m({ podName: `app-${name}` }, inPhase(phase, { owner }), { name, uid: name });
+const failureMessage = (d: Decision) =>
+  d.status.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+
 testRows([
+  {
+    name: 'a pod of a StatefulSet already moving another pod fails (limit absent: 1), naming it',
+    given: observed(m(), {
+      ...ownedSource('StatefulSet'),
+      ownerMigrations: [moving('o1', 'Imaging')],
+    }),
+    phase: 'Failed',
+    reason: 'AlreadyMigrating',
+    actions: [],
+    check: (t, d) =>
+      t.is(
+        failureMessage(d),
+        'StatefulSet "rs-1" is already moving a pod (Migration "o1"); spec.maxUnavailablePerOwner is 1',
+      ),
+  },
+  {
+    name: 'maxUnavailablePerOwner 2: one other pod moving leaves room, and the owner is recorded',
+    given: observed(m({ maxUnavailablePerOwner: 2 }), {
+      ...ownedSource('StatefulSet'),
+      ownerMigrations: [moving('o1', 'Restoring')],
+    }),
+    phase: 'Checkpointing',
+    actions: [],
+    check: (t, d) => t.deepEqual(d.status.owner, STATEFUL_SET),
+  },
+  {
+    name: 'maxUnavailablePerOwner 2: two other pods moving fail it, naming both',
+    given: observed(m({ maxUnavailablePerOwner: 2 }), {
+      ...ownedSource('StatefulSet'),
+      ownerMigrations: [moving('o1', 'Pending'), moving('o2', 'Checkpointing')],
+    }),
+    phase: 'Failed',
+    reason: 'AlreadyMigrating',
+    actions: [],
+    check: (t, d) =>
+      t.regex(failureMessage(d), /moving 2 pods \(Migrations "o1", "o2"\); .* is 2$/),
+  },
+  {
+    name: 'finished Migrations of the owner do not count',
+    given: observed(m(), {
+      ...ownedSource('StatefulSet'),
+      ownerMigrations: [moving('o1', 'Done'), moving('o2', 'Failed')],
+    }),
+    phase: 'Checkpointing',
+    actions: [],
+  },
+  {
+    name: 'a ReplicaSet pod under maxUnavailablePerOwner 3 with two moving goes ahead',
+    given: observed(m({ restorePolicy: 'restart', maxUnavailablePerOwner: 3 }), {
+      ...ownedSource('ReplicaSet'),
+      ownerMigrations: [
+        moving('o1', 'Restoring', REPLICA_SET),
+        moving('o2', 'Pending', REPLICA_SET),
+      ],
+    }),
+    phase: 'Restoring',
+    actions: [],
+  },
+  {
+    name: 'a pod without an owner is not limited',
+    given: observed(m(), { ownerMigrations: [moving('o1', 'Imaging')] }),
+    phase: 'Checkpointing',
+    actions: [],
+  },
   {
     name: 'a new Migration gets the finalizer and starts checkpointing',
     given: observed(m({}, undefined, { finalizers: [] })),

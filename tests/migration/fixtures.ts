@@ -8,6 +8,7 @@ import {
   type MigrationStatus,
 } from '../../reconcilers/api/types.ts';
 import type { MigrationConfig, Observed } from '../../reconcilers/migration/model.ts';
+import { POD_TEMPLATE_HASH } from '../../reconcilers/migration/owner.ts';
 import {
   MIGRATION_LABEL,
   MIGRATION_UID_ANNOTATION,
@@ -121,6 +122,18 @@ export function pod(
     },
     status: { phase: opts.phase ?? 'Running' },
   };
+}
+
+/**
+ * A running source pod of the ReplicaSet or StatefulSet `rs-1` (UID `rs`), and what observe read
+ * of that controller: settled, neither rolling out nor gone.
+ */
+export function ownedSource(kind: 'ReplicaSet' | 'StatefulSet'): Pick<Observed, 'pod' | 'owner'> {
+  const source = pod({ owner: kind });
+  const controller = { metadata: { name: 'rs-1', uid: 'rs' } };
+  if (kind === 'StatefulSet') return { pod: source, owner: { statefulSet: controller } };
+  source.metadata!.labels = { ...source.metadata!.labels, [POD_TEMPLATE_HASH]: 'h1' };
+  return { pod: source, owner: { replicaSet: controller } };
 }
 
 export function node(

@@ -30,6 +30,7 @@ const policy: MigrationPolicy = {
     target: { nodeSelector: { 'continuum.dev/layer': 'cloud' } },
     cooldown: '1m',
     maxConcurrentPerNode: 1,
+    maxUnavailablePerOwner: 1,
   },
 };
 
@@ -184,23 +185,78 @@ test('the same state always gives the same name; names are valid object names', 
   t.true(long.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(long));
 });
 
-test('a ReplicaSet pod: named in the reason, labelled with its owner, one per owner at a time', (t) => {
-  const owner = { kind: 'ReplicaSet', name: 'web-7d9f', uid: 'rs-uid' };
-  const owned = (migrations: ExistingMigration[] = []) => ({
-    ...windowOf({ containerCPU: [95, 96, 97, 98] }, migrations),
-    pod: { ...pod, owner },
+const owner = { kind: 'ReplicaSet', name: 'web-7d9f', uid: 'rs-uid' };
+/** A hot pod of the ReplicaSet `owner`. */
+const owned = (migrations: ExistingMigration[] = []): TriggerWindow => ({
+  ...windowOf({ containerCPU: [95, 96, 97, 98] }, migrations),
+  pod: { ...pod, owner },
+});
+/** A Migration of another pod of `owner` (`ownerUid`: recorded by the operator, any origin). */
+const sibling = (
+  phase: ExistingMigration['phase'],
+  over: Partial<ExistingMigration> = {},
+): ExistingMigration =>
+  existing({
+    name: `other-${phase}`,
+    podName: 'web-1',
+    phase,
+    labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-2', [OWNER_UID_LABEL]: 'rs-uid' },
+    ...over,
   });
-  const draft = decideTrigger(owned(), policy, now);
+const limited = (maxUnavailablePerOwner: number): MigrationPolicy => ({
+  ...policy,
+  spec: { ...policy.spec, maxUnavailablePerOwner },
+});
+
+const ownerCases: [string, MigrationPolicy, ExistingMigration[], boolean][] = [
+  ['the first pod of an owner moves', policy, [], true],
+  ['limit 1: another pod of it moving blocks', policy, [sibling('Restoring')], false],
+  ['limit 1: its finished Migrations do not count', policy, [sibling('Done')], true],
+  [
+    'a manual Migration the operator recorded as of the owner counts too',
+    policy,
+    [sibling('Checkpointing', { labels: {}, ownerUid: 'rs-uid' })],
+    false,
+  ],
+  [
+    'Migrations of another owner do not count',
+    policy,
+    [sibling('Imaging', { labels: { [OWNER_UID_LABEL]: 'rs-other' } })],
+    true,
+  ],
+  ['limit 2: one moving leaves room', limited(2), [sibling('Pending')], true],
+  [
+    'limit 2: two moving block',
+    limited(2),
+    [sibling('Pending'), sibling('Imaging', { ownerUid: 'rs-uid', labels: {} })],
+    false,
+  ],
+  [
+    'limit 2: a finished one and one moving leave room',
+    limited(2),
+    [sibling('Failed'), sibling('Restoring')],
+    true,
+  ],
+];
+
+for (const [title, p, migrations, fires] of ownerCases) {
+  test(`decideTrigger, per owner: ${title}`, (t) => {
+    t.is(decideTrigger(owned(migrations), p, now) !== null, fires);
+  });
+}
+
+test('a ReplicaSet pod: named in the reason, labelled with its owner, given the limit', (t) => {
+  const draft = decideTrigger(owned([sibling('Checkpointing')]), limited(3), now);
   t.regex(draft?.spec.reason ?? '', /\(a pod of ReplicaSet "web-7d9f"\)$/);
   t.is(draft?.metadata.labels[OWNER_UID_LABEL], 'rs-uid');
-  const sibling = existing({
-    name: 'other',
-    podName: 'web-1',
-    phase: 'Restoring',
-    labels: { [POLICY_LABEL]: 'hot', [NODE_LABEL]: 'edge-2', [OWNER_UID_LABEL]: 'rs-uid' },
-  });
-  t.is(decideTrigger(owned([sibling]), policy, now), null, 'another pod of it is moving');
-  t.truthy(decideTrigger(owned([{ ...sibling, phase: 'Done' }]), policy, now));
+  t.is(draft?.spec.maxUnavailablePerOwner, 3);
+});
+
+test('a pod without an owner: no limit, whatever moves', (t) => {
+  const window = windowOf({ containerCPU: [95, 96, 97, 98] }, [sibling('Restoring')]);
+  const draft = decideTrigger(window, policy, now);
+  t.truthy(draft);
+  t.is(draft?.spec.maxUnavailablePerOwner, undefined);
 });
 
 test('a pod the operator would refuse is left alone: another controller, a volume that stays', (t) => {

@@ -3,14 +3,14 @@
  * same paths run against the real API server and NATS in trigger.test.ts).
  */
 import test from 'ava';
-import type { V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { V1Namespace, V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { MetricsIngest } from '../../reconcilers/trigger/ingest.ts';
 import { MigrationIndex } from '../../reconcilers/trigger/migration-index.ts';
 import { MetricsReceipts } from '../../reconcilers/trigger/receipts.ts';
 import { podSamplesDropped } from '../../reconcilers/trigger/metrics.ts';
 import type { MigrationDraft } from '../../reconcilers/trigger/decide.ts';
 import { silentLogger } from '../../reconcilers/runtime/log.ts';
-import type { MigrationPolicy } from '../../reconcilers/api/types.ts';
+import type { MigrationPolicy, MigrationPolicySpec } from '../../reconcilers/api/types.ts';
 import type { MetricsMessage } from '../../reconcilers/agent/message.ts';
 import { FakeClock } from '../runtime/fake-clock.ts';
 import { MapCache } from './map-cache.ts';
@@ -19,9 +19,20 @@ const T0 = Date.parse('2026-11-28T08:00:00Z');
 const podNames = ['light', 'heavy', 'middle'];
 const cpu: Record<string, number> = { light: 5, heavy: 70, middle: 40 };
 
-function setup(creator: (d: MigrationDraft) => Promise<'created' | 'exists'>) {
+/** The three pods on edge-1 (all of `owner`, if given) under one policy (`spec` over its own). */
+function setup(
+  creator: (d: MigrationDraft) => Promise<'created' | 'exists'>,
+  spec: Partial<MigrationPolicySpec> = {},
+  owner?: V1OwnerReference,
+) {
   const pods: V1Pod[] = podNames.map((name) => ({
-    metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: '1' },
+    metadata: {
+      name,
+      namespace: 'ns',
+      uid: `uid-${name}`,
+      resourceVersion: '1',
+      ...(owner ? { ownerReferences: [owner] } : {}),
+    },
     spec: { nodeName: 'edge-1', containers: [] },
   }));
   const nodes: V1Node[] = [
@@ -38,6 +49,8 @@ function setup(creator: (d: MigrationDraft) => Promise<'created' | 'exists'>) {
       restorePolicy: 'restart',
       cooldown: '5m',
       maxConcurrentPerNode: 1,
+      maxUnavailablePerOwner: 1,
+      ...spec,
     },
   };
   const receipts = new MetricsReceipts();
@@ -84,6 +97,28 @@ test('a node-wide breach under a limit of 1 moves the heaviest pod only, once', 
     ['heavy'],
   );
   t.is(receipts.lastReceived('edge-1'), T0 + 60_000);
+});
+
+test('a node-wide breach moves at most maxUnavailablePerOwner pods of one ReplicaSet, heaviest first', async (t) => {
+  const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: 'rs' };
+  for (const [limit, moved] of [
+    [1, ['heavy']],
+    [2, ['heavy', 'middle']],
+  ] as const) {
+    const drafts: MigrationDraft[] = [];
+    const record = async (d: MigrationDraft) => (drafts.push(d), 'created' as const);
+    const { ingest } = setup(
+      record,
+      { maxConcurrentPerNode: 3, maxUnavailablePerOwner: limit },
+      { ...owner, controller: true },
+    );
+    for (let i = 0; i < 6; i++) await ingest.ingest('continuum.metrics.edge-1', message(i));
+    t.deepEqual(
+      drafts.map((d) => d.spec.podName),
+      [...moved],
+      `limit ${limit}`,
+    );
+  }
 });
 
 test('a failed creation is retried on the next message', async (t) => {

@@ -17,6 +17,7 @@ const policy = (name: string, selector: MigrationPolicySelector): MigrationPolic
     restorePolicy: 'restart',
     cooldown: '5m',
     maxConcurrentPerNode: 1,
+    maxUnavailablePerOwner: 1,
   },
 });
 

@@ -3,14 +3,20 @@
  * ReplicaSet records it (owner.ts: the ReplicaSet takes the restored pod over); a pod of any
  * other controller, or of a Deployment rolling out, or with a volume whose contents stay on the
  * node (volumes.ts, unless spec.volumes is Detach), fails fast and is never touched; a pod
- * already under an older active Migration, or one under way, or of a ReplicaSet already moving
- * another pod, fails this one with AlreadyMigrating. A checkpoint no target node could restore
- * the way spec.restoreMode asks (restore-mode.ts) is not taken: RestoreUnsupported.
+ * already under an older active Migration, or one under way, or of a ReplicaSet or StatefulSet
+ * already moving spec.maxUnavailablePerOwner (absent: 1) other pods, fails this one with
+ * AlreadyMigrating (the trigger creates none beyond its policy's limit, which it copies there).
+ * A checkpoint no target node could restore the way spec.restoreMode asks (restore-mode.ts) is
+ * not taken: RestoreUnsupported.
  */
-import type { Migration, MigrationStatus } from '../../api/types.ts';
+import {
+  DEFAULT_MAX_UNAVAILABLE_PER_OWNER,
+  type Migration,
+  type MigrationStatus,
+} from '../../api/types.ts';
 import type { Decision, MigrationConfig, Observed } from '../model.ts';
 import { TERMINAL } from '../model.ts';
-import { busyWith, ownerOf } from '../owner.ts';
+import { movingWith, ownerOf } from '../owner.ts';
 import { controllerOf, wantedContainers } from '../pods.ts';
 import { volumeThatStays } from '../volumes.ts';
 import { restoreModeOf } from '../restore-mode.ts';
@@ -33,10 +39,18 @@ export function pending(
       fail(m, status, checked.reason, checked.message, now);
       return { status, actions: [] };
     }
-    // never more than one extra replica, nor two away: one pod of a controller moves at a time
-    const busy = busyWith(checked.owner, m, o.ownerMigrations);
-    if (busy) {
-      const msg = `${checked.owner.kind} "${checked.owner.name}" is already moving a pod (Migration "${busy.metadata.name}")`;
+    // at most this many extra replicas of a ReplicaSet, or pods of a StatefulSet away, at once
+    const limit = m.spec.maxUnavailablePerOwner ?? DEFAULT_MAX_UNAVAILABLE_PER_OWNER;
+    const moving = movingWith(checked.owner, m, o.ownerMigrations);
+    if (moving.length >= limit) {
+      const names = moving.map((b) => `"${b.metadata.name}"`).join(', ');
+      const pods =
+        moving.length === 1
+          ? `a pod (Migration ${names})`
+          : `${moving.length} pods (Migrations ${names})`;
+      const msg =
+        `${checked.owner.kind} "${checked.owner.name}" is already moving ${pods}; ` +
+        `spec.maxUnavailablePerOwner is ${limit}`;
       fail(m, status, 'AlreadyMigrating', msg, now);
       return { status, actions: [] };
     }
