@@ -8,6 +8,7 @@
  *
  *   npm run bench:migrations                                  (200; starts a test environment)
  *   CONTINUUM_BENCH_MIGRATIONS=100,300,1000 npm run bench:migrations   (a table of the series)
+ *   CONTINUUM_BENCH_NODE_OPTIONS=--max-old-space-size=96 …           (more Node.js options)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,7 +84,7 @@ async function run(n: number): Promise<Row> {
     const operator = h.startOperator({
       env: {
         CONTINUUM_LOG_LEVEL: 'info',
-        NODE_OPTIONS: `--import ${PRELOAD}`,
+        NODE_OPTIONS: `--import ${PRELOAD} ${process.env.CONTINUUM_BENCH_NODE_OPTIONS ?? ''}`,
         CONTINUUM_COUNT_PORT: new URL(env.apiServer).port,
         CONTINUUM_COUNT_FILE: countFile,
       },
