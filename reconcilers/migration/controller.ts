@@ -135,7 +135,7 @@ export const migrationControllerFactory: ControllerFactory = {
     });
     controller.watch(caches.migrations, keyOf, specOrDeletionChanged);
     controller.watch(caches.jobs, owningMigration);
-    controller.watch(caches.labelledPods, owningMigration);
+    controller.watch(caches.labelledPods, owningMigration, podStateChanged);
     return [controller];
   },
 };
@@ -150,6 +150,28 @@ function specOrDeletionChanged(m: Migration, old: Migration): boolean {
     m.metadata.generation !== old.metadata.generation ||
     !!m.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp
   );
+}
+
+/**
+ * Whether an update of a restored or imaging pod can change a decision: its node, deletion,
+ * labels, annotations, owners (adoption), phase, conditions or containers' states — not, say,
+ * its IP alone.
+ */
+function podStateChanged(pod: V1Pod, old: V1Pod): boolean {
+  const state = (p: V1Pod) =>
+    JSON.stringify([
+      p.spec?.nodeName,
+      p.metadata?.deletionTimestamp,
+      p.metadata?.labels,
+      p.metadata?.annotations,
+      p.metadata?.ownerReferences,
+      p.status?.phase,
+      p.status?.conditions?.map((c) => [c.type, c.status, c.reason]),
+      [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].map(
+        (c) => [c.name, c.ready, c.restartCount, c.state],
+      ),
+    ]);
+  return state(pod) !== state(old);
 }
 
 /** `namespace/<continuum.dev/migration label>` of a Job or pod the state machine created. */

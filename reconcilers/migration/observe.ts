@@ -22,7 +22,7 @@ import type { Credentials } from '../registry/auth.ts';
 import type { Cluster } from './cluster.ts';
 import { registryCredentials } from './registry-credentials.ts';
 import { imagesToVerify } from './images.ts';
-import type { ImageCheck, MigrationConfig, Observed } from './model.ts';
+import { BEFORE_RESTORING, type ImageCheck, type MigrationConfig, type Observed } from './model.ts';
 import { jobName, targetPodName } from './names.ts';
 import { controllerOf } from './pods.ts';
 import { sandboxNotCreated } from './container-state.ts';
@@ -71,12 +71,17 @@ export async function observe(deps: ObserveDeps, migration: Migration): Promise<
   // a pod re-created under the name since the migration started is not its source
   const recorded = migration.status?.sourcePodUID;
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;
-  // the restored pod as cached (each change of it brings a pass); one the cache lacks is read
-  // from the API server ("neither pod exists" fails the Migration: a cache that has not yet
-  // seen a pod just created must not)
+  // the restored pod, which exists only from Restoring on (it is created there): as cached
+  // (each change of it brings a pass); one the cache lacks is read from the API server
+  // ("neither pod exists" fails the Migration: a cache that has not yet seen a pod just created
+  // must not)
   const targetName = migration.status?.targetPod ?? targetPodName(migration);
+  const before = BEFORE_RESTORING.includes(migration.status?.phase ?? 'Pending');
   const targetPod =
-    caches.labelledPods.get(targetName, namespace) ?? (await cluster.getPod(namespace, targetName));
+    before && !migration.metadata.deletionTimestamp
+      ? undefined
+      : (caches.labelledPods.get(targetName, namespace) ??
+        (await cluster.getPod(namespace, targetName)));
   const nodeName = migration.status?.sourceNode ?? pod?.spec?.nodeName;
   const job = caches.jobs.get(jobName(migration), namespace);
   const jobPods = caches.labelledPods
