@@ -1,6 +1,9 @@
 /**
- * Benchmark: N restart Migrations on kwok nodes, handled by one `continuum operator` process
- * (the chart's ServiceAccount), for each N of a series. Reports the wall time from the first
+ * Benchmark: N restart (or checkpoint) Migrations on kwok nodes, handled by one `continuum
+ * operator` process (the chart's ServiceAccount), for each N of a series. Checkpoint Migrations
+ * go through the simulated kubelet (archives of CONTINUUM_BENCH_ARCHIVE_SIZE, default 16Mi),
+ * imaging Jobs run by the simulated job runner with the real imager, and the real registry; the
+ * archives and checkpoint images left afterwards are counted. Reports the wall time from the first
  * Migration created until all are Done, the API requests the operator sent per Migration
  * (counted in the operator process by benchmarks/count-requests.js, informer list/watch
  * included; by method and resource for the largest N), and the operator's peak RSS — compiled
@@ -9,16 +12,21 @@
  *   npm run bench:migrations                                  (200; starts a test environment)
  *   CONTINUUM_BENCH_MIGRATIONS=100,300,1000 npm run bench:migrations   (a table of the series)
  *   CONTINUUM_BENCH_NODE_OPTIONS=--max-old-space-size=96 …           (more Node.js options)
+ *   CONTINUUM_BENCH_RESTORE_POLICY=checkpoint CONTINUUM_BENCH_MIGRATIONS=100 npm run bench:migrations
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { testEnv } from '../tests/env/info.ts';
 import { sleep } from '../tests/env/wait.ts';
-import { harness } from '../tests/migration/harness.ts';
+import { PULL_SECRET, PUSH_SECRET, harness, type Harness } from '../tests/migration/harness.ts';
+import { SIZE_ANNOTATION } from '../tests/sim/kubelet-faults.ts';
 
 const SIZES = (process.env.CONTINUUM_BENCH_MIGRATIONS ?? '200').split(',').map(Number);
+const CHECKPOINT = process.env.CONTINUUM_BENCH_RESTORE_POLICY === 'checkpoint';
+const ARCHIVE_SIZE = process.env.CONTINUUM_BENCH_ARCHIVE_SIZE ?? '16Mi';
+const EDGE_NODES = ['edge-1', 'edge-2'];
 const PRELOAD = fileURLToPath(new URL('./count-requests.js', import.meta.url));
 const COMPILED = existsSync(fileURLToPath(new URL('../dist/reconcilers/cli.js', import.meta.url)));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -38,6 +46,18 @@ interface Row {
   operatorPeakRssMiB: number;
   /** Requests per Migration by method and resource. */
   byRequest: Record<string, number>;
+  /** Checkpoint Migrations: archives left on the nodes, and Migrations whose images are deleted. */
+  archivesLeft?: number;
+  imagesDeleted?: number;
+}
+
+/** The checkpoint archives of `namespace`'s pods on the simulated edge nodes. */
+function archivesOf(namespace: string): number {
+  return testEnv()
+    .nodes.filter((n) => EDGE_NODES.includes(n.name))
+    .map((n) => join(n.rootDir, 'var/lib/kubelet/checkpoints'))
+    .flatMap((dir) => (existsSync(dir) ? readdirSync(dir) : []))
+    .filter((file) => file.includes(`_${namespace}-`)).length;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time. */
@@ -66,9 +86,13 @@ async function run(n: number): Promise<Row> {
       h.core.createNamespacedPod({
         namespace: h.namespace,
         body: {
-          metadata: { name, labels: { app: 'bench' } },
+          metadata: {
+            name,
+            labels: { app: 'bench' },
+            annotations: { [SIZE_ANNOTATION]: ARCHIVE_SIZE },
+          },
           spec: {
-            nodeName: name.endsWith('1') ? 'edge-2' : 'edge-1',
+            nodeName: EDGE_NODES[Number(name.endsWith('1'))],
             containers: [{ name: 'worker', image: 'busybox:1.36' }],
           },
         },
@@ -94,8 +118,17 @@ async function run(n: number): Promise<Row> {
     const before = readCount();
     log(`${n}: operator running (${before.total} requests to start); creating ${n} Migrations`);
     const started = Date.now();
+    const image = { repository: h.repository, pushSecretRef: { name: PUSH_SECRET } };
     await pool(names, 20, (name) =>
-      h.createMigration(`m-${name}`, { podName: name, restorePolicy: 'restart' }),
+      h.createMigration(`m-${name}`, {
+        podName: name,
+        ...(CHECKPOINT
+          ? {
+              restorePolicy: 'checkpoint',
+              image: { ...image, pullSecretRef: { name: PULL_SECRET } },
+            }
+          : { restorePolicy: 'restart' }),
+      }),
     );
     let finished: Migration[] = [];
     for (;;) {
@@ -133,10 +166,35 @@ async function run(n: number): Promise<Row> {
       apiRequestsPerMigration: round((after.total - before.total) / n, 1),
       operatorPeakRssMiB: round(peakRssMiB, 1),
       byRequest,
+      ...(CHECKPOINT ? await checkpointLeftovers(h, n) : {}),
     };
   } finally {
     await h.cleanup();
   }
+}
+
+/**
+ * What checkpoint Migrations left: archives on the nodes, and how many deleted their images
+ * (which follows Done once the restored pod is Ready: waited for up to 60 s).
+ */
+async function checkpointLeftovers(h: Harness, n: number) {
+  const listed = async () =>
+    (
+      (await h.custom.listNamespacedCustomObject({
+        group: 'continuum.dev',
+        version: 'v1alpha1',
+        plural: 'migrations',
+        namespace: h.namespace,
+      })) as { items: Migration[] }
+    ).items.filter((m) =>
+      m.status?.conditions?.some((c) => c.type === 'ImagesDeleted' && c.status === 'True'),
+    ).length;
+  let imagesDeleted = await listed();
+  for (let i = 0; i < 60 && imagesDeleted < n; i++) {
+    await sleep(1000);
+    imagesDeleted = await listed();
+  }
+  return { archivesLeft: archivesOf(h.namespace), imagesDeleted };
 }
 
 function round(x: number, digits: number): number {
@@ -148,7 +206,9 @@ for (const n of SIZES) {
   rows.push(await run(n));
   console.log(JSON.stringify(rows.at(-1), null, 2));
 }
-console.log(`\noperator ${COMPILED ? 'compiled (dist/)' : 'under tsx'}`);
+console.log(
+  `\n${CHECKPOINT ? `checkpoint (${ARCHIVE_SIZE})` : 'restart'} Migrations; operator ${COMPILED ? 'compiled (dist/)' : 'under tsx'}`,
+);
 console.log(
   '| Migrations | Done | all Done in | per minute | API requests / Migration | peak RSS |',
 );
