@@ -1,9 +1,7 @@
 /**
- * The webhook's TLS material, kept in a Secret of the operator namespace that every replica
- * shares: made on first start (a CA for 10 years, a serving certificate for a year), the serving
- * certificate re-issued by the same CA once less than 30 days remain or when its names change,
- * and the CA put into the webhook configuration's caBundle. Replicas racing to create or renew
- * it lose with 409 and take the winner's.
+ * The webhook's TLS material (tls-material.ts decides it), kept in a Secret of the operator
+ * namespace that every replica shares, and its caBundle put into the webhook configurations.
+ * Replicas racing to create or renew it lose with 409 and take the winner's.
  */
 import {
   AdmissionregistrationV1Api,
@@ -11,14 +9,10 @@ import {
   type KubeConfig,
   type V1Secret,
 } from '@kubernetes/client-node';
-import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
 import { apiErrorCode } from '../runtime/kube.ts';
 import type { Logger } from '../runtime/log.ts';
-import { makeCa, makeServing, type KeyPair } from './certificates.ts';
-
-const CA_NAME = 'continuum-webhook-ca';
-const RENEW_BEFORE_MS = 30 * 86_400_000;
+import type { KeyPair } from './certificates.ts';
+import { caBundle, nextTls, type TlsMaterial } from './tls-material.ts';
 
 export interface WebhookTlsOptions {
   namespace: string;
@@ -29,39 +23,30 @@ export interface WebhookTlsOptions {
   configurations: WebhookConfigurations;
 }
 
-const text = (s: V1Secret, key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString();
+const PREVIOUS_CA = 'ca-previous.crt';
 
-/** Whether the serving certificate names exactly `hosts` and is far from expiry. */
-function current(serving: string, hosts: string[], now: Date): boolean {
-  try {
-    const cert = new X509Certificate(serving);
-    const names = (cert.subjectAltName ?? '')
-      .split(', ')
-      .map((n) => n.replace(/^(DNS:|IP Address:)/, ''))
-      .sort();
-    const fresh = new Date(cert.validTo).getTime() - now.getTime() > RENEW_BEFORE_MS;
-    return fresh && JSON.stringify(names) === JSON.stringify([...hosts].sort());
-  } catch {
-    return false;
-  }
-}
-
-function serving(ca: KeyPair, hosts: string[]): KeyPair {
-  const ips = hosts.filter((h) => isIP(h));
-  return makeServing(ca, CA_NAME, { dnsNames: hosts.filter((h) => !isIP(h)), ips }, 365);
-}
-
-function secretData(ca: KeyPair, server: KeyPair): Record<string, string> {
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
+function material(s: V1Secret): TlsMaterial {
+  const text = (key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString();
+  const previousCa = text(PREVIOUS_CA);
   return {
-    'ca.crt': b64(ca.cert),
-    'ca.key': b64(ca.key),
-    'tls.crt': b64(server.cert),
-    'tls.key': b64(server.key),
+    ca: { cert: text('ca.crt'), key: text('ca.key') },
+    server: { cert: text('tls.crt'), key: text('tls.key') },
+    ...(previousCa ? { previousCa } : {}),
   };
 }
 
-/** The serving key pair and the CA, from the Secret, made or renewed as needed. */
+function secretData(m: TlsMaterial): Record<string, string> {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return {
+    'ca.crt': b64(m.ca.cert),
+    'ca.key': b64(m.ca.key),
+    'tls.crt': b64(m.server.cert),
+    'tls.key': b64(m.server.key),
+    ...(m.previousCa ? { [PREVIOUS_CA]: b64(m.previousCa) } : {}),
+  };
+}
+
+/** The serving key pair and the caBundle, from the Secret, made or renewed as needed. */
 export async function ensureWebhookTls(
   kc: KubeConfig,
   o: WebhookTlsOptions,
@@ -75,25 +60,22 @@ export async function ensureWebhookTls(
       if (apiErrorCode(err) === 404) return undefined;
       throw err;
     });
+    const stored = secret && material(secret);
+    const { material: next, changed } = nextTls(stored, o.hosts, now);
+    const result = { ca: caBundle(next), server: next.server };
+    if (!changed) return result;
     try {
       if (!secret) {
-        const ca = makeCa(CA_NAME, 3650, now);
-        const server = serving(ca, o.hosts);
-        await core.createNamespacedSecret({
-          namespace,
-          body: { metadata: { name }, type: 'Opaque', data: secretData(ca, server) },
-        });
+        const body = { metadata: { name }, type: 'Opaque', data: secretData(next) };
+        await core.createNamespacedSecret({ namespace, body });
         log.info({ secret: name }, 'webhook TLS made');
-        return { ca: ca.cert, server };
+      } else {
+        secret.data = secretData(next);
+        await core.replaceNamespacedSecret({ namespace, name, body: secret });
+        const rotated = next.ca.cert !== stored!.ca.cert;
+        log.info({ secret: name }, rotated ? 'webhook CA rotated' : 'webhook TLS renewed');
       }
-      const ca = { cert: text(secret, 'ca.crt'), key: text(secret, 'ca.key') };
-      const server = { cert: text(secret, 'tls.crt'), key: text(secret, 'tls.key') };
-      if (current(server.cert, o.hosts, now)) return { ca: ca.cert, server };
-      const renewed = serving(ca, o.hosts);
-      secret.data = secretData(ca, renewed);
-      await core.replaceNamespacedSecret({ namespace, name, body: secret });
-      log.info({ secret: name }, 'webhook serving certificate renewed');
-      return { ca: ca.cert, server: renewed };
+      return result;
     } catch (err) {
       // another replica created or renewed it first: take theirs
       if (apiErrorCode(err) !== 409 || attempt >= 3) throw err;
