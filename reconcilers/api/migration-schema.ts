@@ -241,6 +241,10 @@ const status = object<MigrationStatus>('Observed progress, written by the operat
   image: string('Pushed checkpoint image, repository@sha256:digest.', { maxLength: 512 }),
   phaseTransitionTimestamps: phaseTimestamps,
   attempts: integer('Attempts of the current phase so far.', { minimum: 0 }),
+  interceptRetries: integer(
+    'StatefulSet replacements the restore webhook did not answer for that were deleted, so that the StatefulSet creates the pod again through the webhook (one at most).',
+    { minimum: 0 },
+  ),
   failureReason: string('Why the migration failed (phase Failed).', { maxLength: 4096 }),
   duration: string('Time from creation to Done or Failed, e.g. 42s or 2m3s.', { maxLength: 32 }),
 });

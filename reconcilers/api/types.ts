@@ -178,6 +178,8 @@ export interface MigrationStatus {
   /** RFC3339 time each phase was entered. */
   phaseTransitionTimestamps?: Partial<Record<MigrationPhase, string>>;
   attempts?: number;
+  /** StatefulSet replacements the restore webhook missed that were deleted to be re-created (≤ 1). */
+  interceptRetries?: number;
   failureReason?: string;
   /**
    * Wall-clock time from creation to Done/Failed, e.g. `42s`, `2m3s` (see formatDuration in

@@ -167,6 +167,13 @@ function deletionEvent(
         `restored pod "${a.name}" cannot run from the checkpoint (${a.cause}); the source is ` +
           'gone, so the workload starts afresh from its original image: its memory state is lost',
       ];
+    case 'reintercept':
+      return [
+        'Warning',
+        'RestoreNotIntercepted',
+        `the StatefulSet re-created pod "${a.name}" without the restore (the restore webhook did ` +
+          'not answer); deleted it once so that the StatefulSet creates it again through the webhook',
+      ];
   }
 }
 

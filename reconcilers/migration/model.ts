@@ -143,9 +143,10 @@ export type Action =
       uid: string;
       /**
        * cutover: the source, replaced; rollback: a restored pod whose source still runs;
-       * fallback: a restored pod that cannot run from its checkpoint, replaced by a fresh one.
+       * fallback: a restored pod that cannot run from its checkpoint, replaced by a fresh one;
+       * reintercept: a StatefulSet's replacement the restore webhook missed, to be created again.
        */
-      why: 'cutover' | 'rollback' | 'fallback';
+      why: 'cutover' | 'rollback' | 'fallback' | 'reintercept';
       /** With `fallback`: what the runtime said, for the Event. */
       cause?: string;
       /** Overrides the pod's terminationGracePeriodSeconds. */

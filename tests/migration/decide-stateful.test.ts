@@ -142,13 +142,42 @@ test('the restored re-creation Ready: Done', (t) => {
   t.is(d.status.targetNode, 'cloud-1');
 });
 
-test('a re-creation the webhook did not restore: Failed, the pod left running', (t) => {
+test('a re-creation the webhook did not restore is deleted once, at once, to be created again', (t) => {
   const d = decide(
     observed(restoring({ targetPod: 'app' }), { pod: undefined, targetPod: recreated() }),
     NOW,
     config,
   );
+  t.is(d.status.phase, 'Restoring');
+  t.is(d.status.interceptRetries, 1);
+  t.like(d.actions, [
+    { type: 'deletePod', name: 'app', uid: 'new-uid', why: 'reintercept', gracePeriodSeconds: 0 },
+  ]);
+  const going = recreated();
+  going.metadata!.deletionTimestamp = NOW;
+  const waiting = decide(
+    observed(restoring({ targetPod: 'app', interceptRetries: 1 }), {
+      pod: undefined,
+      targetPod: going,
+    }),
+    NOW,
+    config,
+  );
+  t.is(waiting.status.phase, 'Restoring');
+  t.deepEqual(waiting.actions, []);
+});
+
+test('a second re-creation the webhook did not restore: Failed, the pod left running', (t) => {
+  const d = decide(
+    observed(restoring({ targetPod: 'app', interceptRetries: 1 }), {
+      pod: undefined,
+      targetPod: recreated(),
+    }),
+    NOW,
+    config,
+  );
   t.is(d.status.failureReason, 'RestoreNotIntercepted');
+  t.regex(message(d.status), /twice without the restore/);
   t.deepEqual(d.actions, []);
 });
 

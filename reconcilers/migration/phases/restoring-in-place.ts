@@ -7,8 +7,10 @@
  * Migration, RestoreUnsupported) before the source goes, and recorded for the webhook.
  *
  * The pod is down from the source's deletion until the restored container runs. A re-created
- * pod the webhook did not restore (the webhook down: its failurePolicy is Ignore) runs afresh
- * where the scheduler put it: the Migration fails (RestoreNotIntercepted), the workload runs. A
+ * pod the webhook did not restore (its failurePolicy is Ignore: a replica that died while
+ * answering, or the webhook down) is deleted once, at once, so that the StatefulSet creates it
+ * again through the webhook; a second one runs afresh where the scheduler put it: the
+ * Migration fails (RestoreNotIntercepted), the workload runs. A
  * restored pod that cannot run fails the Migration and is deleted: the StatefulSet then starts
  * it afresh (the webhook leaves the pods of ended Migrations alone).
  */
@@ -47,11 +49,22 @@ export function restoringInPlace(
     return { status, actions: [], requeueAfterMs: cfg.pollMs };
   }
   if (!ownedBy(pod, m)) {
+    // the one deleted below, going: the StatefulSet creates the pod again
+    if (!isAlive(pod)) return { status, actions: [], requeueAfterMs: cfg.pollMs };
+    if (!status.interceptRetries) {
+      status.interceptRetries = 1;
+      const uid = pod.metadata!.uid!;
+      return {
+        status,
+        actions: [{ type: 'deletePod', name, uid, why: 'reintercept', gracePeriodSeconds: 0 }],
+        requeueAfterMs: cfg.pollMs,
+      };
+    }
     fail(
       m,
       status,
       'RestoreNotIntercepted',
-      `the StatefulSet re-created pod "${name}" without the restore (the restore webhook did not answer): it runs afresh, its memory state is lost`,
+      `the StatefulSet re-created pod "${name}" twice without the restore (the restore webhook did not answer): it runs afresh, its memory state is lost`,
       now,
     );
     return { status, actions: [] };
