@@ -39,7 +39,13 @@ const bits = (b: Buffer) => tlv(0x03, Buffer.from([0]), b);
 const utf8 = (s: string) => tlv(0x0c, Buffer.from(s, 'utf8'));
 const bool = (b: boolean) => tlv(0x01, Buffer.from([b ? 0xff : 0]));
 /** A positive INTEGER from big-endian bytes. */
-const integer = (b: Buffer) => tlv(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+/** A non-negative DER INTEGER: minimal (no leading zero byte unless the next has its top bit). */
+function integer(b: Buffer): Buffer {
+  let i = 0;
+  while (i < b.length - 1 && b[i] === 0 && !(b[i + 1]! & 0x80)) i++;
+  const v = b.subarray(i);
+  return tlv(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
 
 function oid(dotted: string): Buffer {
   const [a, b, ...rest] = dotted.split('.').map(Number);
