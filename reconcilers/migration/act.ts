@@ -102,7 +102,7 @@ async function run(deps: ActDeps, o: Observed, acted: Acted, a: Action): Promise
       const opts = { uid: a.uid, gracePeriodSeconds: a.gracePeriodSeconds };
       // 409: the name now belongs to another pod, which is not ours to delete
       const gone = await tolerate([404, 409], cluster.deletePod(namespace, a.name, opts));
-      if (!gone) await emitEvent(deps, m, ...deletionEvent(a));
+      if (!gone && !a.toldBySucceeded) await emitEvent(deps, m, ...deletionEvent(a));
       return { ok: true };
     }
     case 'deleteImages':

@@ -45,6 +45,15 @@ export function decide(o: Observed, now: Date, cfg: MigrationConfig): Decision {
     d = failure
       ? terminal(o, status, now, cfg)
       : steps[phase as keyof typeof steps](o, status, now, cfg);
+    // A restart Migration goes from Pending straight on to Restoring in the same pass: the
+    // source it just read is what Restoring copies (a pass and a status write fewer). A restored
+    // pod left by a pass that crashed before recording Restoring is AlreadyExists (success) and
+    // is checked as its own by the next pass, which reads it. Not a StatefulSet's pod: its
+    // source is deleted first, and the restore webhook must find Restoring recorded by then.
+    const next = d.status;
+    if (phase === 'Pending' && next.phase === 'Restoring' && next.owner?.kind !== 'StatefulSet') {
+      d = restoring(o, d.status, now, cfg);
+    }
     if (d.status.phase === 'Failed') d = { ...terminal(o, d.status, now, cfg), problem: undefined };
     if (!m.metadata.finalizers?.includes(FINALIZER)) d.actions.unshift({ type: 'addFinalizer' });
   }

@@ -151,6 +151,8 @@ export type Action =
       cause?: string;
       /** Overrides the pod's terminationGracePeriodSeconds. */
       gracePeriodSeconds?: number;
+      /** A cutover in the pass that finishes the Migration: its Succeeded Event tells of it. */
+      toldBySucceeded?: boolean;
     }
   /**
    * Deletes the checkpoint images' manifests from the registry. bestEffort (the Migration is

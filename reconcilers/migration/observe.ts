@@ -1,7 +1,7 @@
 /**
  * observe: everything one pass needs about a Migration, through the Cluster port (cluster.ts).
- * The source pod is read from the API server (no cache holds every pod), the restored pod too
- * when the cache lacks it; nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come
+ * The source pod is read from the API server (no cache holds every pod) until the Migration is
+ * Done, the restored pod too when the cache lacks it; nodes, Jobs, imaging pods, sibling Migrations and EdgeNodes come
  * from the informer caches (a stale read there only delays a step: each change brings a pass).
  * In Pending, a source pod's controllers are read fresh. Registry lookups happen here too, so
  * that decide stays pure.
@@ -67,7 +67,9 @@ export interface ObserveDeps {
 export async function observe(deps: ObserveDeps, migration: Migration): Promise<Observed> {
   const { cluster, caches, config } = deps;
   const namespace = migration.metadata.namespace!;
-  const named = await cluster.getPod(namespace, migration.spec.podName);
+  // Done was recorded only once the source was deleted (or gone): not read again
+  const done = migration.status?.phase === 'Done';
+  const named = done ? undefined : await cluster.getPod(namespace, migration.spec.podName);
   // a pod re-created under the name since the migration started is not its source
   const recorded = migration.status?.sourcePodUID;
   const pod = recorded && named?.metadata?.uid !== recorded ? undefined : named;

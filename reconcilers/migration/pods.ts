@@ -41,14 +41,16 @@ export function jobIs(job: V1Job, type: 'Complete' | 'Failed'): boolean {
 /**
  * Deleting the source at cutover. A checkpointed source gets a second, not its grace period:
  * whatever it does after its checkpoint is lost anyway (the restored pod goes on from the
- * checkpoint), and a grace period would only let both run at once.
+ * checkpoint), and a grace period would only let both run at once. `finishing`: the pass also
+ * makes the Migration Done, and the Succeeded Event tells of the deletion.
  */
-export function sourceCutover(m: Migration, source: V1Pod): Action {
+export function sourceCutover(m: Migration, source: V1Pod, finishing = false): Action {
   return {
     type: 'deletePod',
     name: m.spec.podName,
     uid: source.metadata!.uid!,
     why: 'cutover',
     ...(m.spec.restorePolicy === 'checkpoint' ? { gracePeriodSeconds: 1 } : {}),
+    ...(finishing ? { toldBySucceeded: true } : {}),
   };
 }

@@ -67,7 +67,8 @@ export class MigrationReconciler implements Reconciler {
     this.reader.wrote(await recordStatus(cluster, migration, status));
     const log = forObject(this.deps.log, 'migration', key);
     await this.announceObstacle(o.migration, status, log);
-    await this.announce(o.migration, status, log);
+    const cutover = d.actions.findIndex((a) => a.type === 'deletePod' && a.toldBySucceeded);
+    await this.announce(o.migration, status, log, cutover >= 0 && !!outcomes[cutover]?.ok);
     if (retry) throw new Error(retry);
     if (o.migration.metadata.deletionTimestamp) return;
     // a finished Migration comes back when its TTL is over
@@ -78,8 +79,16 @@ export class MigrationReconciler implements Reconciler {
     return { requeueAfterMs: Math.min(d.requeueAfterMs ?? untilDeadline, untilDeadline) };
   }
 
-  /** Events and metrics for a phase change that was recorded. */
-  private async announce(m: Migration, status: MigrationStatus, log: Logger): Promise<void> {
+  /**
+   * Events and metrics for a phase change that was recorded; `sourceDeleted`: by this pass, at
+   * cutover (the Succeeded Event says so, instead of an Event of its own).
+   */
+  private async announce(
+    m: Migration,
+    status: MigrationStatus,
+    log: Logger,
+    sourceDeleted: boolean,
+  ): Promise<void> {
     const from = m.status?.phase;
     const to = status.phase;
     if (!to || from === to) return;
@@ -106,7 +115,7 @@ export class MigrationReconciler implements Reconciler {
             m,
             'Normal',
             to === 'Done' ? 'Succeeded' : to,
-            eventMessage(m, status, to),
+            eventMessage(m, status, to, sourceDeleted),
           );
     if (err) log.warn({ err: String(err) }, 'cannot record an Event');
   }
@@ -144,7 +153,12 @@ export class MigrationReconciler implements Reconciler {
   }
 }
 
-function eventMessage(m: Migration, s: MigrationStatus, to: MigrationPhase): string {
+function eventMessage(
+  m: Migration,
+  s: MigrationStatus,
+  to: MigrationPhase,
+  sourceDeleted: boolean,
+): string {
   const pod = `pod "${m.spec.podName}"`;
   switch (to) {
     case 'Checkpointing':
@@ -157,7 +171,8 @@ function eventMessage(m: Migration, s: MigrationStatus, to: MigrationPhase): str
         : `checkpoint image verified in the registry; restoring ${pod}`;
     case 'Done': {
       const took = Object.entries(phaseDurations(s)).map(([p, secs]) => `${p} ${secs.toFixed(1)}s`);
-      return `${conditionOf(s, 'Ready')?.message ?? ''} (${took.join(', ')})`;
+      const deleted = sourceDeleted ? `; deleted source pod "${m.spec.podName}"` : '';
+      return `${conditionOf(s, 'Ready')?.message ?? ''}${deleted} (${took.join(', ')})`;
     }
     default:
       return `${pod} is in phase ${to}`;

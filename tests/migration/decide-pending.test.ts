@@ -1,7 +1,8 @@
 /**
  * GIVEN a new Migration (Pending) and its source pod
  * WHEN decide runs
- * THEN the Migration gets the finalizer and starts checkpointing (restart skips to Restoring),
+ * THEN the Migration gets the finalizer and starts checkpointing (restart skips to Restoring and
+ *   creates the restored pod in the same pass, but a StatefulSet's pod only records Restoring),
  *   recording the source node, the pod and the time of each phase entered; a pod not yet Running
  *   is waited for; a pod missing, terminated or being deleted, its node gone, a DaemonSet's or a
  *   Job's pod, an unknown container, a volume that stays on the node (unless Detach) or an older
@@ -84,7 +85,7 @@ testRows([
       ],
     }),
     phase: 'Restoring',
-    actions: [],
+    actions: ['createPod'],
   },
   {
     name: 'a pod without an owner is not limited',
@@ -99,8 +100,14 @@ testRows([
     actions: ['addFinalizer'],
   },
   {
-    name: 'restart skips checkpoint and imaging',
+    name: 'restart skips checkpoint and imaging, and creates the restored pod in the same pass',
     given: observed(m({ restorePolicy: 'restart' })),
+    phase: 'Restoring',
+    actions: ['createPod'],
+  },
+  {
+    name: "restart of a StatefulSet's pod records Restoring first (the webhook must find it before the source goes)",
+    given: observed(m({ restorePolicy: 'restart' }), ownedSource('StatefulSet')),
     phase: 'Restoring',
     actions: [],
   },

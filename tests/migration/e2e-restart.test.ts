@@ -69,7 +69,12 @@ test.serial(
       });
       return list.items.some((e) => e.reason === 'Succeeded') ? list.items : undefined;
     });
-    t.true(events.some((e) => e.reason === 'SourceDeleted'));
+    const succeeded = events.find((e) => e.reason === 'Succeeded');
+    t.regex(succeeded?.message ?? '', /; deleted source pod "web" \(/);
+    t.false(
+      events.some((e) => e.reason === 'SourceDeleted'),
+      'told once, by Succeeded',
+    );
   },
 );
 

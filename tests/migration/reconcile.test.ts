@@ -6,7 +6,8 @@
  *   refused status write rejects the pass (the controller requeues it) and announces nothing; a
  *   namespace being deleted takes no Job and the pass goes on; a transient failure is recorded
  *   (Synced False) before it is thrown for a retry, and the retry completes the step; a waiting
- *   pass comes back by the deadline; a Migration gone or finished and deleted ends quietly.
+ *   pass comes back by the deadline; a Migration gone or finished and deleted ends quietly; a
+ *   restart Migration creates its restored pod in its first pass; a Done one reads no source.
  */
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -75,6 +76,29 @@ test('a new Migration: the finalizer, then the status with the resourceVersion t
   t.deepEqual(c.migration?.metadata.finalizers, [FINALIZER]);
   t.is(c.migration?.status?.phase, 'Checkpointing');
   t.like(result, { requeueAfterMs: 0 });
+});
+
+test('a new restart Migration: one pass reads the source once, creates the restored pod and records Restoring', async (t) => {
+  const c = new FakeCluster({
+    migration: m({ restorePolicy: 'restart' }, undefined, { finalizers: [] }),
+    pods: [pod()],
+  });
+  await pass(c, at(1));
+  t.deepEqual(
+    c.calls.map((call) => call.split(' ')[0]),
+    ['getPod', 'patchMigration', 'createPod', 'patchMigrationStatus', 'createEvent'],
+  );
+  t.is(c.calls.at(-1), 'createEvent Restoring');
+  t.is(c.migration?.status?.phase, 'Restoring');
+  t.true(c.pods.has(`ns/${c.migration!.status!.targetPod}`));
+});
+
+test('a Done Migration: its source is not read again (Done is recorded once it is gone)', async (t) => {
+  const done = m({ restorePolicy: 'restart' }, inPhase('Done'));
+  const c = new FakeCluster({ migration: done, pods: [pod(), target({ ready: true })] });
+  await pass(c, at(30), { labelled: [target({ ready: true })] });
+  t.false(c.calls.includes('getPod'), c.calls.join(', '));
+  t.true(c.pods.has('ns/app'), 'and never touched');
 });
 
 for (const [code, what] of [
@@ -163,14 +187,15 @@ test('a source re-created under its name (409 on delete) is left alone: no Sourc
   t.true(c.pods.has('ns/app'));
 });
 
-test('cutover deletes the source by uid and says so', async (t) => {
+test('cutover deletes the source by uid and says so in the Succeeded Event', async (t) => {
   const c = new FakeCluster({ migration: restarting(), pods: [pod(), target({ ready: true })] });
   await pass(c, at(20), { labelled: [target({ ready: true })] });
   t.false(c.pods.has('ns/app'));
   t.deepEqual(
     c.events.map((e) => e.reason),
-    ['SourceDeleted', 'Succeeded'],
+    ['Succeeded'],
   );
+  t.regex(c.events[0]!.message ?? '', /; deleted source pod "app" \(/);
 });
 
 test('a Migration gone: nothing but the read', async (t) => {

@@ -100,7 +100,7 @@ export function restoring(
   }
   const cutNow =
     ready || (m.spec.restorePolicy === 'checkpoint' && m.spec.cutover !== 'TargetReady' && placed);
-  if (source && cutNow) actions.push(sourceCutover(m, source));
+  if (source && cutNow) actions.push(sourceCutover(m, source, ready));
   if (ready) {
     enter(m, status, 'Done', now);
     return { status, actions };
@@ -141,7 +141,7 @@ function handover(source: V1Pod | undefined, target: V1Pod, owner: ReplicaSetOwn
  */
 function handedOver(o: Observed, status: MigrationStatus, now: Date): Decision {
   enter(o.migration, status, 'Done', now);
-  return { status, actions: isAlive(o.pod) ? [sourceCutover(o.migration, o.pod)] : [] };
+  return { status, actions: isAlive(o.pod) ? [sourceCutover(o.migration, o.pod, true)] : [] };
 }
 
 /**
