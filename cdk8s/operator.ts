@@ -22,6 +22,7 @@ import {
   PART_OF_LABELS,
   WEBHOOK_SERVICE,
 } from '../reconcilers/api/install.ts';
+import { WEBHOOK_CERTIFICATE, WEBHOOK_HOST } from './cert-manager.ts';
 import { raw, str, tpl } from './helm.ts';
 
 const namespace = str('namespace');
@@ -75,9 +76,12 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_WEBHOOK_LISTEN: tpl(
         `.Values.webhook.enabled | ternary ":${WEBHOOK_PORT}" "" | quote`,
       ),
-      CONTINUUM_WEBHOOK_HOSTS: tpl(`printf "${WEBHOOK_SERVICE}.%s.svc" .Values.namespace | quote`),
+      CONTINUUM_WEBHOOK_HOSTS: WEBHOOK_HOST,
       CONTINUUM_WEBHOOK_CONFIGURATION: WEBHOOK_CONFIGURATION,
       CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION: RESTORE_CONFIGURATION,
+      CONTINUUM_WEBHOOK_TLS: tpl(
+        '.Values.webhook.certManager.enabled | ternary "cert-manager" "operator" | quote',
+      ),
       CONTINUUM_REGISTRY_CA: tpl(
         `empty .Values.registry.caConfigMap | ternary "" "${REGISTRY_CA_DIR}/ca.crt" | quote`,
       ),
@@ -240,7 +244,8 @@ export function serviceChart(scope: Construct): Chart {
  * evictions of pods, and the one that sends it the pods StatefulSets create (restored in place)
  * — of `watchNamespace` if set, else of every namespace but kube-system and the operator's. Ignore on
  * failure and a 5 s timeout: a webhook that is down never blocks an eviction. No caBundle here:
- * the operator puts its own CA in.
+ * the operator puts its own CA in, or with `webhook.certManager.enabled` cert-manager's
+ * cainjector puts in the CA of the Certificate the annotation names (cert-manager.ts).
  */
 export function webhookChart(scope: Construct): Chart {
   const chart = new Chart(scope, 'webhook');
@@ -314,8 +319,21 @@ const NAMESPACES = {
 };
 
 type WebhooksJson = {
+  metadata: { annotations?: unknown };
   webhooks: { namespaceSelector: { matchExpressions: Record<string, unknown>[] } }[];
 };
+
+/**
+ * With `webhook.certManager.enabled`, the annotation that has cert-manager's cainjector set
+ * every webhook's caBundle to the CA of the serving Certificate; else no annotation. A map only
+ * a template can make, set after the typed conversion.
+ */
+function injected(json: WebhooksJson): WebhooksJson {
+  json.metadata.annotations = tpl(
+    `.Values.webhook.certManager.enabled | ternary (dict "cert-manager.io/inject-ca-from" (printf "%s/${WEBHOOK_CERTIFICATE}" .Values.namespace)) (dict) | toJson`,
+  );
+  return json;
+}
 
 /**
  * The namespaces a webhook's selector names — `watchNamespace`, else all but kube-system and
@@ -332,13 +350,13 @@ function scoped(json: WebhooksJson): WebhooksJson {
 
 class EvictionWebhookConfiguration extends KubeValidatingWebhookConfiguration {
   override toJson(): WebhooksJson {
-    return scoped(super.toJson() as WebhooksJson);
+    return injected(scoped(super.toJson() as WebhooksJson));
   }
 }
 
 class RestoreWebhookConfiguration extends KubeMutatingWebhookConfiguration {
   override toJson(): WebhooksJson {
-    return scoped(super.toJson() as WebhooksJson);
+    return injected(scoped(super.toJson() as WebhooksJson));
   }
 }
 

@@ -6,7 +6,9 @@
  * (imaging) and the imager's ServiceAccount next to them, secrets (read push/pull credentials
  * to verify images), events (write; list a stuck pod's), the three resources
  * (the trigger creates Migrations) with status and finalizers; in its own namespace only, Leases
- * (leader election) and DaemonSets (the agents). The agent reads pods. The imager has nothing.
+ * (leader election) and DaemonSets (the agents). Unless cert-manager makes the webhook's
+ * certificate, also the webhook TLS Secret (update) and the webhook configurations (its CA).
+ * The agent reads pods. The imager has nothing.
  */
 import { Chart } from 'cdk8s';
 import {
@@ -23,6 +25,7 @@ import {
   IMAGER_SERVICE_ACCOUNT,
   OPERATOR_NAME,
   PART_OF_LABELS,
+  WEBHOOK_TLS_SECRET,
 } from '../reconcilers/api/install.ts';
 import { GROUP } from '../reconcilers/api/types.ts';
 import { str, tpl } from './helm.ts';
@@ -55,19 +58,6 @@ const operatorClusterRules: PolicyRule[] = [
     verbs: [...READ, 'create', 'patch', 'delete'],
   },
   { apiGroups: [GROUP], resources: ['migrationpolicies', 'edgenodes'], verbs: READ },
-  // the webhooks' configurations: the operator puts its CA in
-  {
-    apiGroups: ['admissionregistration.k8s.io'],
-    resources: ['validatingwebhookconfigurations'],
-    resourceNames: [WEBHOOK_CONFIGURATION],
-    verbs: ['get', 'update'],
-  },
-  {
-    apiGroups: ['admissionregistration.k8s.io'],
-    resources: ['mutatingwebhookconfigurations'],
-    resourceNames: [RESTORE_CONFIGURATION],
-    verbs: ['get', 'update'],
-  },
   {
     apiGroups: [GROUP],
     resources: ['migrations/status', 'migrationpolicies/status', 'edgenodes/status'],
@@ -81,8 +71,8 @@ const operatorClusterRules: PolicyRule[] = [
 ];
 
 const operatorNamespaceRules: PolicyRule[] = [
-  // the webhook's CA and serving certificate (get is granted cluster-wide)
-  { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'update'] },
+  // the restore key and the webhook's own TLS Secret (get is granted cluster-wide)
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
   {
     apiGroups: ['coordination.k8s.io'],
     resources: ['leases'],
@@ -135,6 +125,43 @@ export function operatorRbacChart(scope: Construct): Chart {
   new KubeRoleBinding(chart, 'role-binding', {
     metadata: meta,
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
+    subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
+  });
+  return chart;
+}
+
+/**
+ * Unless cert-manager makes the webhook's certificate: renewing the operator's own (update of
+ * that one Secret) and putting its CA into the two webhook configurations.
+ */
+export function webhookTlsRbacChart(scope: Construct): Chart {
+  const chart = new Chart(scope, 'rbac-webhook-tls');
+  const admission = (resource: string, name: string): PolicyRule => ({
+    apiGroups: ['admissionregistration.k8s.io'],
+    resources: [resource],
+    resourceNames: [name],
+    verbs: ['get', 'update'],
+  });
+  clusterRole(chart, `${OPERATOR_NAME}-webhook-ca`, OPERATOR_NAME, [
+    admission('validatingwebhookconfigurations', WEBHOOK_CONFIGURATION),
+    admission('mutatingwebhookconfigurations', RESTORE_CONFIGURATION),
+  ]);
+  const name = `${OPERATOR_NAME}-webhook-tls`;
+  const meta = { name, namespace, labels: PART_OF_LABELS };
+  new KubeRole(chart, 'role', {
+    metadata: meta,
+    rules: [
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: [WEBHOOK_TLS_SECRET],
+        verbs: ['update'],
+      },
+    ],
+  });
+  new KubeRoleBinding(chart, 'role-binding', {
+    metadata: meta,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name: OPERATOR_NAME, namespace }],
   });
   return chart;

@@ -29,7 +29,13 @@ export const defaultValues = {
   },
   jobTtlSeconds: 600,
   migrations: { ttlSecondsAfterDone: 3600, ttlSecondsAfterFailed: 604800 },
-  webhook: { enabled: true },
+  webhook: {
+    enabled: true,
+    certManager: {
+      enabled: false,
+      issuerRef: { name: '', kind: 'Issuer', group: 'cert-manager.io' },
+    },
+  },
   restore: {
     installer: true,
     nodeSelector: 'continuum.dev/layer=cloud',
@@ -103,7 +109,18 @@ export const valueComments: Record<string, string> = {
     'evictions of pods on EdgeNodes with evictionPolicy Migrate become Migrations. Its\n' +
     'failurePolicy is Ignore: a webhook that is down never blocks an eviction. The operator makes\n' +
     'its certificate (Secret continuum-webhook-tls) and keeps the caBundle set (Argo CD: ignore\n' +
-    'differences on webhooks[].clientConfig.caBundle).',
+    'differences on webhooks[].clientConfig.caBundle), unless webhook.certManager.enabled.',
+  'webhook.certManager.enabled':
+    'Have cert-manager (installed separately, v1 API) make the webhook certificate instead: a\n' +
+    'Certificate writes Secret continuum-webhook-tls for continuum-webhook.<namespace>.svc and\n' +
+    "cert-manager's cainjector sets the caBundle (annotation cert-manager.io/inject-ca-from on\n" +
+    'both webhook configurations). The operator then only reads the Secret, picks up renewals\n' +
+    'within a minute, and has no right to write it or the configurations.',
+  'webhook.certManager.issuerRef':
+    'Issuer of that Certificate. Empty name: the chart makes its own, a self-signed Issuer\n' +
+    'that signs a ten-year CA (Certificate and Secret continuum-webhook-ca) and the Issuer\n' +
+    'continuum-webhook-ca that signs with it. kind: Issuer (in the operator namespace) or\n' +
+    'ClusterIssuer; group: cert-manager.io, or that of an external issuer.',
   'restore.installer':
     'Run the restore installer DaemonSet (continuum-restore) on the nodes restore.nodeSelector\n' +
     "selects: it puts continuum's runc wrapper in restore.hostDir, where the runtime handler of\n" +

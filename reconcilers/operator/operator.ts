@@ -59,6 +59,7 @@ export class Operator {
         config,
         listen: config.webhook.listen,
         tls: {
+          mode: config.webhook.tls,
           namespace: config.namespace,
           secretName: WEBHOOK_TLS_SECRET,
           hosts: config.webhook.hosts,

@@ -126,6 +126,13 @@ export const OPERATOR_ENV = {
   CONTINUUM_WEBHOOK_RESTORE_CONFIGURATION: {
     meaning: 'its restore MutatingWebhookConfiguration (gets its CA)',
   },
+  CONTINUUM_WEBHOOK_TLS: {
+    meaning:
+      'who makes its certificate: operator (its own CA in Secret continuum-webhook-tls, put into ' +
+      'the configurations) or cert-manager (the operator only reads that Secret; cert-manager ' +
+      'issues it and its cainjector sets the caBundle)',
+    default: 'operator',
+  },
   CONTINUUM_RESTORE_RUNTIME_CLASS: {
     meaning: "RuntimeClass of continuum's runc wrapper, for pods restored through it",
     default: 'continuum',

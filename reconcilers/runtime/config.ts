@@ -6,6 +6,13 @@
 import { hostname } from 'node:os';
 import { envReader, type Env } from './env-values.ts';
 
+/**
+ * Who makes the webhook's certificate, the values of CONTINUUM_WEBHOOK_TLS: the operator (its
+ * own CA, webhook/tls.ts) or cert-manager (webhook/tls-cert-manager.ts reads what it issued).
+ */
+export const WEBHOOK_TLS_MODES = ['operator', 'cert-manager'] as const;
+export type WebhookTlsMode = (typeof WEBHOOK_TLS_MODES)[number];
+
 /** pino's levels, the values of CONTINUUM_LOG_LEVEL. */
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -80,6 +87,8 @@ export interface OperatorConfig {
     hosts: string[];
     /** The eviction (validating) and restore (mutating) configurations that get its CA. */
     configurations: { validating?: string; mutating?: string };
+    /** Who makes its certificate; with cert-manager the operator writes neither it nor caBundle. */
+    tls: WebhookTlsMode;
   };
 }
 
@@ -115,6 +124,7 @@ export function configFromEnv(env: Env = process.env): OperatorConfig {
               ...(validating ? { validating } : {}),
               ...(mutating ? { mutating } : {}),
             },
+            tls: read.oneOf('CONTINUUM_WEBHOOK_TLS', WEBHOOK_TLS_MODES),
           },
         }
       : {}),

@@ -1,7 +1,8 @@
 /**
  * The operator's admission webhook server (every replica serves it, leader or not): HTTPS with
  * the certificate of tls.ts (checked every minute, the caBundle re-published if a `helm
- * upgrade` reset it); `POST /evict` answers AdmissionReviews of `pods/eviction` (eviction.ts),
+ * upgrade` reset it), or the one cert-manager issued (read every minute, every 5 s while it
+ * has not been issued: TLS handshakes fail until then); `POST /evict` answers AdmissionReviews of `pods/eviction` (eviction.ts),
  * `POST /restore` those of pods a StatefulSet creates (restore.ts). What it reads it reads fresh from the API
  * server — evictions are rare — within the few seconds the API server waits.
  */
@@ -32,10 +33,12 @@ import type { OperatorConfig } from '../runtime/config.ts';
 import { answerEviction, type EvictionFacts } from './eviction.ts';
 import { restorePatch, restoringMigration } from './restore.ts';
 import { ensureRestoreKey, INSTALLER_SELECTOR, wrapperNodes } from '../restore/installer.ts';
-import { ensureWebhookTls, publishCaBundle, type WebhookTlsOptions } from './tls.ts';
+import { servingTls, type WebhookTlsOptions } from './tls.ts';
 
 /** How often the certificate is checked and the caBundle re-published (a helm upgrade resets it). */
 const REFRESH_EVERY_MS = 60_000;
+/** How often, while there is no certificate yet (cert-manager has not issued it), it is looked for. */
+const WAIT_EVERY_MS = 5_000;
 
 interface AdmissionRequest {
   uid: string;
@@ -167,13 +170,12 @@ export async function startWebhookServer(opts: {
   listen: string;
   tls: WebhookTlsOptions;
   log: Logger;
+  /** How often the certificate is refreshed; default a minute (tests make it shorter). */
+  refreshMs?: number;
 }): Promise<WebhookServer> {
   const { kc, log } = opts;
-  const refresh = async () => {
-    const { ca, server } = await ensureWebhookTls(kc, opts.tls, log);
-    await publishCaBundle(kc, opts.tls.configurations, ca);
-    return server;
-  };
+  const refresh = servingTls(kc, opts.tls, log);
+  const refreshMs = opts.refreshMs ?? REFRESH_EVERY_MS;
   const cfg = migrationConfig(opts.config);
   await ensureRestoreKey(kc, opts.config.namespace).then(
     (key) => (cfg.restore.signer = { issuer: opts.config.namespace, key }),
@@ -192,8 +194,9 @@ export async function startWebhookServer(opts: {
       : reviewPod(kc, r, cfg, opts.config.namespace, log);
   };
   const first = await refresh();
-  let served = first.cert;
-  const server: Server = createServer({ cert: first.cert, key: first.key }, (req, res) => {
+  let served = first?.cert;
+  // without a certificate yet it listens all the same: handshakes fail until the first one
+  const server: Server = createServer(first ?? {}, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -229,23 +232,35 @@ export async function startWebhookServer(opts: {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  const timer = setInterval(() => {
-    refresh().then(
-      (s) => {
-        if (s.cert === served) return;
-        served = s.cert;
-        server.setSecureContext({ cert: s.cert, key: s.key });
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const schedule = () => {
+    if (closed) return;
+    timer = setTimeout(
+      () => {
+        refresh()
+          .then((s) => {
+            if (!s || s.cert === served) return;
+            server.setSecureContext({ cert: s.cert, key: s.key });
+            served = s.cert;
+          })
+          .catch((err: unknown) =>
+            log.warn({ err: String(err) }, 'cannot renew the webhook certificate'),
+          )
+          .finally(schedule);
       },
-      (err: unknown) => log.warn({ err: String(err) }, 'cannot renew the webhook certificate'),
+      served ? refreshMs : Math.min(refreshMs, WAIT_EVERY_MS),
     );
-  }, REFRESH_EVERY_MS);
-  timer.unref();
+    timer.unref();
+  };
+  schedule();
   log.info({ port: (server.address() as AddressInfo).port }, 'webhook serving');
   return {
     port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        clearInterval(timer);
+        closed = true;
+        clearTimeout(timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

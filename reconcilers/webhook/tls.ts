@@ -1,7 +1,8 @@
 /**
  * The webhook's TLS material (tls-material.ts decides it), kept in a Secret of the operator
  * namespace that every replica shares, and its caBundle put into the webhook configurations.
- * Replicas racing to create or renew it lose with 409 and take the winner's.
+ * Replicas racing to create or renew it lose with 409 and take the winner's. Or, with
+ * cert-manager, only read from that Secret (tls-cert-manager.ts): {@link servingTls} chooses.
  */
 import {
   AdmissionregistrationV1Api,
@@ -10,11 +11,15 @@ import {
   type V1Secret,
 } from '@kubernetes/client-node';
 import { apiErrorCode } from '../runtime/kube.ts';
+import type { WebhookTlsMode } from '../runtime/config.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { KeyPair } from './certificates.ts';
+import { readIssuedTls } from './tls-cert-manager.ts';
 import { caBundle, nextTls, type TlsMaterial } from './tls-material.ts';
 
 export interface WebhookTlsOptions {
+  /** operator: made, renewed and published here; cert-manager: read only. */
+  mode: WebhookTlsMode;
   namespace: string;
   secretName: string;
   /** DNS names and IP addresses the serving certificate must name. */
@@ -24,6 +29,42 @@ export interface WebhookTlsOptions {
 }
 
 const PREVIOUS_CA = 'ca-previous.crt';
+
+/**
+ * The key pair to serve, asked once at start and again on every refresh: undefined while there
+ * is none yet (cert-manager has not issued it). Throws on API errors; the caller retries.
+ */
+export type ServingTls = () => Promise<KeyPair | undefined>;
+
+/**
+ * The source of the served key pair for `o.mode`. operator: the Secret made or renewed and the
+ * caBundle re-published on every call (a `helm upgrade` resets it). cert-manager: the Secret
+ * read, nothing written; logs once when it starts waiting for it and once when it appears.
+ */
+export function servingTls(kc: KubeConfig, o: WebhookTlsOptions, log: Logger): ServingTls {
+  if (o.mode === 'operator') {
+    return async () => {
+      const { ca, server } = await ensureWebhookTls(kc, o, log);
+      await publishCaBundle(kc, o.configurations, ca);
+      return server;
+    };
+  }
+  let waiting = false;
+  return async () => {
+    const pair = await readIssuedTls(kc, o);
+    const secret = `${o.namespace}/${o.secretName}`;
+    if (!pair && !waiting) {
+      log.info(
+        { secret },
+        'waiting for cert-manager to issue the webhook certificate: until then TLS handshakes ' +
+          'fail and the API server ignores the webhook (failurePolicy Ignore)',
+      );
+    }
+    if (pair && waiting) log.info({ secret }, 'webhook certificate issued by cert-manager');
+    waiting = !pair;
+    return pair;
+  };
+}
 
 function material(s: V1Secret): TlsMaterial {
   const text = (key: string) => Buffer.from(s.data?.[key] ?? '', 'base64').toString();

@@ -1,6 +1,7 @@
 /**
- * The Helm chart: `helm lint` passes; `helm template` substitutes the values; its output, and
- * every manifest in policies/, applies with a server-side dry run against the real API server.
+ * The Helm chart: `helm lint` passes; `helm template` substitutes the values (cert-manager's
+ * objects and annotations only with webhook.certManager.enabled); its output, and every manifest
+ * in policies/, applies with a server-side dry run against the real API server.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -52,6 +53,9 @@ test.after.always(async () => {
 test('helm lint passes, also with every optional part on', async (t) => {
   await t.notThrowsAsync(helm(['lint', '--strict', CHART]));
   await t.notThrowsAsync(helm(['lint', '--strict', CHART, '--set', 'kubelet.viaProxy=true']));
+  await t.notThrowsAsync(
+    helm(['lint', '--strict', CHART, '--set', 'webhook.certManager.enabled=true']),
+  );
 });
 
 test('values.schema.json refuses a misspelt key, a wrong type and an unknown enum value', async (t) => {
@@ -125,15 +129,108 @@ test('cluster-wide names carry the release name: two installs do not claim one o
   t.deepEqual(await clusterWide('continuum'), [
     'ClusterRole/continuum-agent',
     'ClusterRole/continuum-operator',
+    'ClusterRole/continuum-operator-webhook-ca',
     'ClusterRoleBinding/continuum-agent',
     'ClusterRoleBinding/continuum-operator',
+    'ClusterRoleBinding/continuum-operator-webhook-ca',
   ]);
   t.deepEqual(await clusterWide('canary'), [
     'ClusterRole/canary-agent',
     'ClusterRole/canary-operator',
+    'ClusterRole/canary-operator-webhook-ca',
     'ClusterRoleBinding/canary-agent',
     'ClusterRoleBinding/canary-operator',
+    'ClusterRoleBinding/canary-operator-webhook-ca',
   ]);
+});
+
+/** What of cert-manager a rendering holds: its objects, annotations, the operator's mode. */
+function certManagerParts(docs: Manifest[]) {
+  const configurations = docs.filter((d) => d.kind.endsWith('WebhookConfiguration')) as unknown as {
+    kind: string;
+    metadata: { annotations?: Record<string, string> };
+  }[];
+  const config = docs.find((d) => d.kind === 'ConfigMap') as unknown as V1ConfigMap;
+  return {
+    objects: docs
+      .filter((d) => (d.apiVersion as string).startsWith('cert-manager.io/'))
+      .map((d) => `${d.kind}/${d.metadata.name}`)
+      .sort(),
+    annotations: configurations.map((c) => c.metadata.annotations ?? {}),
+    mode: config.data!.CONTINUUM_WEBHOOK_TLS,
+    webhookRoles: docs.filter((d) => d.metadata.name.includes('-operator-webhook-')).length,
+    docs,
+  };
+}
+
+test('webhook.certManager off (the default): nothing of cert-manager, the operator makes the TLS', async (t) => {
+  const parts = certManagerParts(documents(await template([`namespace=${NAMESPACE}`])));
+  t.deepEqual(parts.objects, []);
+  t.deepEqual(parts.annotations, [{}, {}]);
+  t.is(parts.mode, 'operator');
+  t.is(parts.webhookRoles, 4, 'roles and bindings: it renews the Secret, puts its CA in');
+});
+
+test('webhook.certManager on: a Certificate for the Service, its own CA Issuer, inject-ca-from on both configurations', async (t) => {
+  const parts = certManagerParts(
+    documents(await template([`namespace=${NAMESPACE}`, 'webhook.certManager.enabled=true'])),
+  );
+  t.deepEqual(parts.objects, [
+    'Certificate/continuum-webhook',
+    'Certificate/continuum-webhook-ca',
+    'Issuer/continuum-webhook-ca',
+    'Issuer/continuum-webhook-selfsigned',
+  ]);
+  const named = (kind: string, name: string) =>
+    parts.docs.find((d) => d.kind === kind && d.metadata.name === name) as unknown as {
+      metadata: { namespace: string };
+      spec: Record<string, unknown>;
+    };
+  const certificate = named('Certificate', 'continuum-webhook');
+  const service = named('Service', 'continuum-webhook');
+  t.is(certificate.metadata.namespace, NAMESPACE);
+  t.is(certificate.spec.secretName, 'continuum-webhook-tls');
+  t.deepEqual(certificate.spec.dnsNames, [`continuum-webhook.${NAMESPACE}.svc`]);
+  t.is(service.metadata.namespace, NAMESPACE, 'the name the API server calls');
+  t.deepEqual(certificate.spec.issuerRef, {
+    name: 'continuum-webhook-ca',
+    kind: 'Issuer',
+    group: 'cert-manager.io',
+  });
+  t.like(named('Certificate', 'continuum-webhook-ca').spec, {
+    isCA: true,
+    secretName: 'continuum-webhook-ca',
+    issuerRef: { name: 'continuum-webhook-selfsigned', kind: 'Issuer' },
+  });
+  t.deepEqual(named('Issuer', 'continuum-webhook-ca').spec, {
+    ca: { secretName: 'continuum-webhook-ca' },
+  });
+  t.deepEqual(named('Issuer', 'continuum-webhook-selfsigned').spec, { selfSigned: {} });
+  const injectFrom = { 'cert-manager.io/inject-ca-from': `${NAMESPACE}/continuum-webhook` };
+  t.deepEqual(parts.annotations, [injectFrom, injectFrom]);
+  t.is(parts.mode, 'cert-manager');
+  t.is(parts.webhookRoles, 0, 'no right to write the Secret or the configurations');
+});
+
+test('webhook.certManager.issuerRef names the issuer: no bootstrap Issuers, the Certificate uses it', async (t) => {
+  const parts = certManagerParts(
+    documents(
+      await template([
+        'webhook.certManager.enabled=true',
+        'webhook.certManager.issuerRef.name=company-ca',
+        'webhook.certManager.issuerRef.kind=ClusterIssuer',
+      ]),
+    ),
+  );
+  t.deepEqual(parts.objects, ['Certificate/continuum-webhook']);
+  const certificate = parts.docs.find((d) => d.kind === 'Certificate') as unknown as {
+    spec: { issuerRef: unknown };
+  };
+  t.deepEqual(certificate.spec.issuerRef, {
+    name: 'company-ca',
+    kind: 'ClusterIssuer',
+    group: 'cert-manager.io',
+  });
 });
 
 test('helm template output applies with a server-side dry run', async (t) => {
@@ -142,10 +239,11 @@ test('helm template output applies with a server-side dry run', async (t) => {
   const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
   t.deepEqual(deployment.spec!.template.spec!.imagePullSecrets, [], 'none by default');
   t.deepEqual(docs.map((d) => d.kind).sort(), [
-    ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding'],
-    ...['ClusterRoleBinding', 'ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition'],
-    ...['CustomResourceDefinition', 'Deployment', 'MutatingWebhookConfiguration', 'Namespace'],
-    ...['Role', 'RoleBinding', 'RuntimeClass', 'Service'],
+    ...['ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding'],
+    ...['ClusterRoleBinding', 'ClusterRoleBinding', 'ClusterRoleBinding', 'ConfigMap'],
+    ...['CustomResourceDefinition', 'CustomResourceDefinition', 'CustomResourceDefinition'],
+    ...['Deployment', 'MutatingWebhookConfiguration', 'Namespace'],
+    ...['Role', 'Role', 'RoleBinding', 'RoleBinding', 'RuntimeClass', 'Service'],
     ...['Service', 'ServiceAccount', 'ServiceAccount', 'ServiceAccount'],
     'ValidatingWebhookConfiguration',
   ]);

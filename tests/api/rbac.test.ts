@@ -1,6 +1,7 @@
 /**
  * GIVEN the chart's RBAC constructs, THEN each identity has exactly the rights its code needs:
- * no wildcards, the imager none at all and no token, node proxy only when asked for.
+ * no wildcards, the imager none at all and no token, node proxy only when asked for, the
+ * webhook's TLS Secret and configurations only in a role the chart leaves out with cert-manager.
  */
 import test from 'ava';
 import { App } from 'cdk8s';
@@ -10,6 +11,7 @@ import {
   nodeProxyRbacChart,
   operatorRbacChart,
   serviceAccountsChart,
+  webhookTlsRbacChart,
 } from '../../cdk8s/rbac.ts';
 
 type Rules = V1ClusterRole['rules'];
@@ -43,8 +45,6 @@ test('the operator can do what a migration needs', (t) => {
     'get replicasets.apps',
     'get deployments.apps',
     'get statefulsets.apps',
-    'update validatingwebhookconfigurations.admissionregistration.k8s.io',
-    'update mutatingwebhookconfigurations.admissionregistration.k8s.io',
     'watch nodes',
     'create jobs.batch',
     'delete jobs.batch',
@@ -62,8 +62,22 @@ test('the operator can do what a migration needs', (t) => {
   const namespaced = grants(roles[0]!.rules);
   t.true(namespaced.includes('update leases.coordination.k8s.io'));
   t.true(namespaced.includes('create daemonsets.apps'));
-  t.true(namespaced.includes('create secrets'), 'the webhook TLS Secret, in its namespace only');
+  t.true(namespaced.includes('create secrets'), 'the restore key and the webhook TLS Secret');
+  t.false(namespaced.includes('update secrets'), 'only the webhook role updates one');
   t.false(cluster.includes('create secrets'), 'no Secret anywhere else');
+});
+
+test('the webhook TLS role: its own Secret and the two configurations, nothing else', (t) => {
+  const { clusterRoles, roles } = rolesOf(webhookTlsRbacChart(new App()));
+  t.deepEqual(grants(clusterRoles[0]!.rules), [
+    'get validatingwebhookconfigurations.admissionregistration.k8s.io',
+    'update validatingwebhookconfigurations.admissionregistration.k8s.io',
+    'get mutatingwebhookconfigurations.admissionregistration.k8s.io',
+    'update mutatingwebhookconfigurations.admissionregistration.k8s.io',
+  ]);
+  t.true(clusterRoles[0]!.rules!.every((r) => r.resourceNames?.length === 1));
+  t.deepEqual(grants(roles[0]!.rules), ['update secrets']);
+  t.deepEqual(roles[0]!.rules![0]!.resourceNames, ['continuum-webhook-tls']);
 });
 
 test('the operator cannot do what it does not need', (t) => {

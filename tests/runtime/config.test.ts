@@ -75,7 +75,13 @@ test('the settings beyond the flags, and what the Migration state machine makes 
     listen: ':9443',
     hosts: ['continuum-webhook.ops.svc', '10.0.0.1'],
     configurations: { mutating: 'continuum-restore' },
+    tls: 'operator',
   });
+  const certManager = configFromEnv({
+    CONTINUUM_WEBHOOK_LISTEN: ':9443',
+    CONTINUUM_WEBHOOK_TLS: 'cert-manager',
+  });
+  t.is(certManager.webhook?.tls, 'cert-manager');
   t.deepEqual(config.restore.installer, {
     nodeSelector: { layer: 'cloud', zone: 'a' },
     hostDir: '/opt/continuum',
@@ -105,6 +111,10 @@ test('a bad value stops the start with an error naming the variable', (t) => {
       message: `invalid ${name} "${value}": expected ${expectation(name)}`,
     });
   }
+  t.throws(
+    () => configFromEnv({ CONTINUUM_WEBHOOK_LISTEN: ':9443', CONTINUUM_WEBHOOK_TLS: 'vault' }),
+    { message: 'invalid CONTINUUM_WEBHOOK_TLS "vault": expected operator, cert-manager' },
+  );
   t.throws(
     () =>
       configFromEnv({
