@@ -1,10 +1,11 @@
 /**
  * The operator's admission webhook server (every replica serves it, leader or not): HTTPS with
  * the certificate of tls.ts (checked every minute, the caBundle re-published if a `helm
- * upgrade` reset it), or the one cert-manager issued (read every minute, every 5 s while it
- * has not been issued: TLS handshakes fail until then); `POST /evict` answers AdmissionReviews of `pods/eviction` (eviction.ts),
- * `POST /restore` those of pods a StatefulSet creates (restore.ts). What it reads it reads fresh from the API
- * server — evictions are rare — within the few seconds the API server waits.
+ * upgrade` reset it), or the one cert-manager issued (read every minute, every 5 s while it has
+ * not been issued: TLS handshakes fail until then); `POST /evict` answers AdmissionReviews of
+ * `pods/eviction` (eviction.ts), `POST /restore` those of pods a StatefulSet creates
+ * (restore.ts). What it reads it reads fresh from the API server — evictions are rare — within
+ * the few seconds the API server waits.
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
