@@ -93,6 +93,7 @@ export function configMapChart(scope: Construct): Chart {
       CONTINUUM_IMAGER_SERVICE_ACCOUNT: IMAGER_SERVICE_ACCOUNT,
       CONTINUUM_LISTEN: `:${PORT}`,
       CONTINUUM_LOG_LEVEL: str('logLevel'),
+      NODE_OPTIONS: str('nodeOptions'),
       CONTINUUM_RESTORE_INSTALLER: tpl('.Values.restore.installer | toString | quote'),
       CONTINUUM_RESTORE_NODE_SELECTOR: str('restore.nodeSelector'),
       CONTINUUM_RESTORE_HOST_DIR: str('restore.hostDir'),

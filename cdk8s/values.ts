@@ -44,6 +44,7 @@ export const defaultValues = {
   },
   kubelet: { caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt', viaProxy: false },
   logLevel: 'info',
+  nodeOptions: '--max-old-space-size=96 --max-semi-space-size=4',
   resources: {
     requests: { cpu: '100m', memory: '128Mi' },
     limits: { cpu: '1', memory: '512Mi' },
@@ -137,6 +138,10 @@ export const valueComments: Record<string, string> = {
     "The container runtime's handler that runs `<hostDir>/continuum-runc` (containerd:\n" +
     '`runtimes.<handler>`; CRI-O: `runtimes.<handler>`).',
   logLevel: 'Log level: debug, info, warn or error.',
+  nodeOptions:
+    "NODE_OPTIONS of the operator: V8's heap limits. The defaults keep 1000 Migrations and\n" +
+    'their pods within about 150 MiB (README "Performance"); raise --max-old-space-size with\n' +
+    'resources.limits.memory for a larger fleet (a heap at its limit makes the process exit).',
   resources: 'Requests and limits of the operator container.',
   nodeSelector: 'nodeSelector of the operator pods.',
   tolerations: 'Tolerations of the operator pods (e.g. to run on tainted control-plane nodes).',
