@@ -14,9 +14,8 @@
  *   CONTINUUM_BENCH_NODE_OPTIONS=--max-old-space-size=96 …           (more Node.js options)
  *   CONTINUUM_BENCH_RESTORE_POLICY=checkpoint CONTINUUM_BENCH_MIGRATIONS=100 npm run bench:migrations
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { Informer } from '../reconcilers/runtime/informer.ts';
 import { silentLogger } from '../reconcilers/runtime/log.ts';
@@ -24,19 +23,21 @@ import { testEnv } from '../tests/env/info.ts';
 import { sleep } from '../tests/env/wait.ts';
 import { PULL_SECRET, PUSH_SECRET, harness, type Harness } from '../tests/migration/harness.ts';
 import { SIZE_ANNOTATION } from '../tests/sim/kubelet-faults.ts';
+import {
+  COMPILED,
+  cpuSeconds,
+  peakRssMiB,
+  requestCounter,
+  requestsBetween,
+  round,
+} from './operator-usage.ts';
+import { pool } from './pool.ts';
 
 const SIZES = (process.env.CONTINUUM_BENCH_MIGRATIONS ?? '200').split(',').map(Number);
 const CHECKPOINT = process.env.CONTINUUM_BENCH_RESTORE_POLICY === 'checkpoint';
 const ARCHIVE_SIZE = process.env.CONTINUUM_BENCH_ARCHIVE_SIZE ?? '16Mi';
 const EDGE_NODES = ['edge-1', 'edge-2'];
-const PRELOAD = fileURLToPath(new URL('./count-requests.js', import.meta.url));
-const COMPILED = existsSync(fileURLToPath(new URL('../dist/reconcilers/cli.js', import.meta.url)));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-
-interface Counts {
-  total: number;
-  byRequest: Record<string, number>;
-}
 
 interface Row {
   migrations: number;
@@ -64,25 +65,10 @@ function archivesOf(namespace: string): number {
     .filter((file) => file.includes(`_${namespace}-`)).length;
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function pool<T>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<unknown>,
-): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
-}
-
 async function run(n: number): Promise<Row> {
   const env = testEnv();
   const h = await harness(`bench-migrations-${n}`);
-  const countFile = join(env.workDir, `bench-requests-${n}.json`);
-  const readCount = () => JSON.parse(readFileSync(countFile, 'utf8')) as Counts;
+  const counter = requestCounter(env.apiServer, join(env.workDir, `bench-requests-${n}.json`));
   try {
     const names = Array.from({ length: n }, (_, i) => `w-${i}`);
     log(`${n}: creating ${n} pods on the edge nodes`);
@@ -110,19 +96,14 @@ async function run(n: number): Promise<Row> {
       await sleep(1000);
     }
     const operator = h.startOperator({
-      env: {
-        CONTINUUM_LOG_LEVEL: 'info',
-        NODE_OPTIONS: `--import ${PRELOAD} ${process.env.CONTINUUM_BENCH_NODE_OPTIONS ?? ''}`,
-        CONTINUUM_COUNT_PORT: new URL(env.apiServer).port,
-        CONTINUUM_COUNT_FILE: countFile,
-      },
+      env: { CONTINUUM_LOG_LEVEL: 'info', ...counter.env },
     });
     await operator.waitForLog('controllers running', 120_000);
     await sleep(1000);
-    const before = readCount();
+    const before = counter.read();
     log(`${n}: operator running (${before.total} requests to start); creating ${n} Migrations`);
     const started = Date.now();
-    const cpuBefore = cpuOf(operator.child.pid!);
+    const cpuBefore = cpuSeconds(operator.child.pid!);
     const image = { repository: h.repository, pushSecretRef: { name: PUSH_SECRET } };
     await pool(names, 20, (name) =>
       h.createMigration(`m-${name}`, {
@@ -140,16 +121,8 @@ async function run(n: number): Promise<Row> {
     const finished = await allFinished(h, n, started);
     const wallSeconds = (Date.now() - started) / 1000;
     await sleep(600); // the preload writes its count every 500 ms
-    const after = readCount();
-    const status = readFileSync(`/proc/${operator.child.pid}/status`, 'utf8');
-    const peakRssMiB = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-    const cpuSeconds = cpuOf(operator.child.pid!) - cpuBefore;
-    const byRequest = Object.fromEntries(
-      Object.entries(after.byRequest)
-        .map(([k, v]) => [k, round((v - (before.byRequest[k] ?? 0)) / n, 2)] as const)
-        .filter(([, v]) => v > 0)
-        .sort((a, b) => b[1] - a[1]),
-    );
+    const after = counter.read();
+    const cpu = cpuSeconds(operator.child.pid!) - cpuBefore;
     return {
       migrations: n,
       done: finished.filter((m) => m.status?.phase === 'Done').length,
@@ -159,20 +132,14 @@ async function run(n: number): Promise<Row> {
       wallSeconds: round(wallSeconds, 1),
       perMinute: Math.round((n / wallSeconds) * 60),
       apiRequestsPerMigration: round((after.total - before.total) / n, 1),
-      operatorPeakRssMiB: round(peakRssMiB, 1),
-      operatorCpuSeconds: round(cpuSeconds, 1),
-      byRequest,
+      operatorPeakRssMiB: round(peakRssMiB(operator.child.pid!), 1),
+      operatorCpuSeconds: round(cpu, 1),
+      byRequest: requestsBetween(before, after, n),
       ...(CHECKPOINT ? await checkpointLeftovers(h, n) : {}),
     };
   } finally {
     await h.cleanup();
   }
-}
-
-/** CPU seconds (user + system) process `pid` has used. */
-function cpuOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
 }
 
 /** The Migrations of the harness's namespace once all `n` are Done or Failed (30 min at most). */
@@ -220,10 +187,6 @@ async function checkpointLeftovers(h: Harness, n: number) {
     imagesDeleted = await listed();
   }
   return { archivesLeft: archivesOf(h.namespace), imagesDeleted };
-}
-
-function round(x: number, digits: number): number {
-  return Math.round(x * 10 ** digits) / 10 ** digits;
 }
 
 const rows: Row[] = [];

@@ -11,6 +11,7 @@ import {
   KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1Node,
   type V1Taint,
 } from '@kubernetes/client-node';
 import { writeKwokStages } from '../sim/kwok-stages.ts';
@@ -30,6 +31,31 @@ export const DEFAULT_NODES: NodeSpec[] = [
   { name: 'edge-2', layer: 'edge' },
   { name: 'cloud-1', layer: 'cloud' },
 ];
+
+/**
+ * A Node object kwok takes over (it manages the nodes with the annotation
+ * `kwok.x-k8s.io/node: fake`): Ready soon after it is created, its pods marked Running by the
+ * stages of kwok-stages.ts. Labelled with its layer, its hostname and `type: kwok`.
+ */
+export function kwokNode(
+  name: string,
+  layer: NodeSpec['layer'],
+  opts: { labels?: Record<string, string>; taints?: V1Taint[] } = {},
+): V1Node {
+  return {
+    metadata: {
+      name,
+      labels: {
+        [LAYER_LABEL]: layer,
+        'kubernetes.io/hostname': name,
+        type: 'kwok',
+        ...opts.labels,
+      },
+      annotations: { 'kwok.x-k8s.io/node': 'fake' },
+    },
+    spec: { taints: opts.taints },
+  };
+}
 
 export async function startKwok(opts: {
   workDir: string;
@@ -87,16 +113,7 @@ export async function startKwok(opts: {
       rootDir: join(opts.workDir, 'nodes', name),
     };
     mkdirSync(join(node.rootDir, 'var/lib/kubelet/checkpoints'), { recursive: true });
-    await core.createNode({
-      body: {
-        metadata: {
-          name,
-          labels: { [LAYER_LABEL]: layer, 'kubernetes.io/hostname': name, type: 'kwok' },
-          annotations: { 'kwok.x-k8s.io/node': 'fake' },
-        },
-        spec: { taints },
-      },
-    });
+    await core.createNode({ body: kwokNode(name, layer, { taints }) });
     await publish(node);
     nodes.push(node);
   }
