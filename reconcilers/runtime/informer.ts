@@ -19,11 +19,18 @@ import { apiErrorCode, keyOf } from './kube.ts';
 import { listAll } from './list.ts';
 import type { Logger } from './log.ts';
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubernetesObject = KubernetesObject> {
   /** Collection path, e.g. `/api/v1/pods`, `/apis/continuum.dev/v1alpha1/migrations`. */
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * What the cache keeps of each object (after managedFields are dropped), applied page by page
+   * as the list arrives and to every watch event: the fields its readers use, so that a large
+   * collection costs little memory. Informers are shared by path and selectors: give one
+   * collection one transform.
+   */
+  transform?: (obj: T) => T;
   /** Watch lifetime the server is asked for; default 240–360 s, randomised. */
   watchTimeoutSeconds?: number;
   /** Abort a watch silent for this long (default: its lifetime + 30 s). */
@@ -55,7 +62,7 @@ export class Informer<T extends KubernetesObject> {
   /** `clock` times the retries and the watchdog. */
   constructor(
     private readonly kc: KubeConfig,
-    private readonly opts: InformerOptions,
+    private readonly opts: InformerOptions<T>,
     log: Logger,
     private readonly clock: Clock = realClock,
   ) {
@@ -142,8 +149,13 @@ export class Informer<T extends KubernetesObject> {
 
   private async relist(): Promise<void> {
     this.listAbort = new AbortController();
-    const { items, resourceVersion } = await listAll<T>(this.kc, this.opts, this.listAbort.signal);
-    const fresh = new Map(items.map((o) => [keyOf(o), trimmed(o)] as const));
+    const { items, resourceVersion } = await listAll<T>(
+      this.kc,
+      this.opts,
+      this.listAbort.signal,
+      (o) => this.trimmed(o),
+    );
+    const fresh = new Map(items.map((o) => [keyOf(o), o] as const));
     const old = this.cache;
     this.cache = fresh;
     this.resourceVersion = resourceVersion;
@@ -221,9 +233,15 @@ export class Informer<T extends KubernetesObject> {
       this.emit('delete', obj);
       return;
     }
-    this.cache.set(key, trimmed(obj));
+    this.cache.set(key, this.trimmed(obj));
     if (before) this.emit('update', obj, before);
     else this.emit('add', obj);
+  }
+
+  /** What the cache keeps of `obj`: without managedFields, then {@link InformerOptions.transform}. */
+  private trimmed(obj: T): T {
+    const kept = withoutManagedFields(obj);
+    return this.opts.transform ? this.opts.transform(kept) : kept;
   }
 
   private emit(event: keyof Handlers<T>, obj: T, old?: T): void {
@@ -249,7 +267,7 @@ export class Informer<T extends KubernetesObject> {
 }
 
 /** `obj` without metadata.managedFields (in place: the object is the cache's from now on). */
-function trimmed<T extends KubernetesObject>(obj: T): T {
+function withoutManagedFields<T extends KubernetesObject>(obj: T): T {
   if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
   return obj;
 }

@@ -16,11 +16,15 @@ export class InformerFactory {
   ) {}
 
   /** The informer of `opts.path` with these selectors; started with the others by {@link start}. */
-  informer<T extends KubernetesObject>(opts: InformerOptions): Informer<T> {
+  informer<T extends KubernetesObject>(opts: InformerOptions<T>): Informer<T> {
     const id = JSON.stringify([opts.path, opts.labelSelector ?? '', opts.fieldSelector ?? '']);
     let informer = this.informers.get(id);
     if (!informer) {
-      informer = new Informer<KubernetesObject>(this.kc, opts, this.log);
+      informer = new Informer<KubernetesObject>(
+        this.kc,
+        opts as unknown as InformerOptions,
+        this.log,
+      );
       this.informers.set(id, informer);
       if (this.started) informer.start();
     }

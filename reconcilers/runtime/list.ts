@@ -11,11 +11,15 @@ interface ListPage<T> {
   metadata?: { resourceVersion?: string; continue?: string };
 }
 
-/** Every object at `path` matching the selectors, and the list's resourceVersion. */
+/**
+ * Every object at `path` matching the selectors, each as `keep` makes it page by page (so that
+ * a large list is never held whole), and the list's resourceVersion.
+ */
 export async function listAll<T extends KubernetesObject>(
   kc: KubeConfig,
   opts: { path: string; labelSelector?: string; fieldSelector?: string },
   signal?: AbortSignal,
+  keep: (obj: T) => T = (obj) => obj,
 ): Promise<{ items: T[]; resourceVersion: string }> {
   const items: T[] = [];
   let token: string | undefined;
@@ -26,7 +30,7 @@ export async function listAll<T extends KubernetesObject>(
     if (opts.fieldSelector) query.set('fieldSelector', opts.fieldSelector);
     if (token) query.set('continue', token);
     const page = await getJson<ListPage<T>>(kc, `${opts.path}?${query}`, signal);
-    items.push(...(page.items ?? []));
+    for (const item of page.items ?? []) items.push(keep(item));
     resourceVersion = page.metadata?.resourceVersion ?? '';
     token = page.metadata?.continue || undefined;
   } while (token);

@@ -30,12 +30,29 @@ function onAnyChange<T extends KubernetesObject>(informer: Informer<T>, fn: () =
   informer.on('delete', fn);
 }
 
+/**
+ * What the trigger reads of a pod (ingest.ts, policy-choice.ts): its identity, labels and
+ * controller, its node and volumes (one that stays on the node is never moved).
+ */
+export function triggerView(pod: V1Pod): V1Pod {
+  const { uid, name, namespace, resourceVersion, labels, ownerReferences } = pod.metadata ?? {};
+  return {
+    metadata: { uid, name, namespace, resourceVersion, labels, ownerReferences },
+    spec: { nodeName: pod.spec?.nodeName, volumes: pod.spec?.volumes, containers: [] },
+  };
+}
+
 /** Builds the ingest core over the context's shared informers. */
 export function createIngest(ctx: ControllerContext): MetricsIngest {
   const inf = ctx.informers;
   const watched = ctx.config.watchNamespace;
   const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
-  const pods = inf.informer<V1Pod>({ path: `/api/v1${scope}/pods` });
+  // every pod of the cluster: only the running ones, and only what the trigger reads of them
+  const pods = inf.informer<V1Pod>({
+    path: `/api/v1${scope}/pods`,
+    fieldSelector: 'status.phase=Running',
+    transform: triggerView,
+  });
   const nodes = inf.informer<V1Node>({ path: '/api/v1/nodes' });
   const namespaces = inf.informer<V1Namespace>({ path: '/api/v1/namespaces' });
   const policies = inf.informer<MigrationPolicy>({

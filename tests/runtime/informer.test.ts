@@ -1,7 +1,8 @@
 /**
  * The resilient informer against the real API server, through a TCP proxy that drops or
  * silently stalls its connections: the cache converges again after the outage, retries back
- * off instead of looping, and a silent watch is restarted by the watchdog.
+ * off instead of looping, and a silent watch is restarted by the watchdog. A transform shapes
+ * every cached object, listed or watched.
  */
 import test from 'ava';
 import { pino, type Logger } from 'pino';
@@ -193,5 +194,29 @@ test('a watch from a stale resourceVersion (410 Gone → relist) converges', asy
   } finally {
     await informer.stop();
     await proxy.close();
+  }
+});
+
+test('a transform shapes what the cache keeps, listed and watched objects alike', async (t) => {
+  await configMap('listed');
+  const informer = new Informer<V1ConfigMap>(
+    adminKubeConfig(),
+    {
+      path: `/api/v1/namespaces/${NS}/configmaps`,
+      labelSelector: 'drop=yes',
+      transform: (cm) => ({ metadata: { name: cm.metadata?.name, namespace: NS } }),
+    },
+    silentLogger(),
+  );
+  informer.start();
+  try {
+    await informer.synced();
+    await configMap('watched');
+    await waitFor('the watched ConfigMap cached', async () => informer.get('watched', NS));
+    for (const name of ['listed', 'watched']) {
+      t.deepEqual(informer.get(name, NS), { metadata: { name, namespace: NS } });
+    }
+  } finally {
+    await informer.stop();
   }
 });

@@ -1,10 +1,12 @@
 /**
  * The ingest shell with in-memory caches and a recording MigrationCreator (the pure tier; the
- * same paths run against the real API server and NATS in trigger.test.ts).
+ * same paths run against the real API server and NATS in trigger.test.ts). The pods are what the
+ * operator's pod informer keeps of them (triggerView), which is all the trigger needs.
  */
 import test from 'ava';
 import type { V1Namespace, V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import { MetricsIngest } from '../../reconcilers/trigger/ingest.ts';
+import { triggerView } from '../../reconcilers/trigger/factory.ts';
 import { MigrationIndex } from '../../reconcilers/trigger/migration-index.ts';
 import { MetricsReceipts } from '../../reconcilers/trigger/receipts.ts';
 import { podSamplesDropped } from '../../reconcilers/trigger/metrics.ts';
@@ -33,7 +35,8 @@ function setup(
       resourceVersion: '1',
       ...(owner ? { ownerReferences: [owner] } : {}),
     },
-    spec: { nodeName: 'edge-1', containers: [] },
+    spec: { nodeName: 'edge-1', containers: [{ name: 'app', image: 'busybox:1.36' }] },
+    status: { phase: 'Running' },
   }));
   const nodes: V1Node[] = [
     { metadata: { name: 'edge-1', labels: { 'continuum.dev/layer': 'edge' } } },
@@ -55,7 +58,8 @@ function setup(
   };
   const receipts = new MetricsReceipts();
   const ingest = new MetricsIngest({
-    pods: new MapCache(pods),
+    // as the operator's pod informer keeps them
+    pods: new MapCache(pods.map(triggerView)),
     nodes: new MapCache(nodes),
     namespaces: new MapCache(namespaces),
     policies: new MapCache([policy]),
@@ -152,4 +156,39 @@ test('pod entries of unknown pods, or pods of another node, are dropped one by o
     ]),
   );
   t.is(((await podSamplesDropped.get()).values[0]?.value ?? 0) - before, 2);
+});
+
+test('the pod informer keeps identity, labels, controller, node and volumes; not status or containers', (t) => {
+  const owner = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    name: 'rs',
+    uid: 'rs',
+    controller: true,
+  };
+  const volumes = [{ name: 'data', hostPath: { path: '/data' } }];
+  const kept = triggerView({
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      uid: 'u',
+      resourceVersion: '7',
+      labels: { app: 'a' },
+      annotations: { big: 'x'.repeat(1000) },
+      ownerReferences: [owner],
+    },
+    spec: { nodeName: 'edge-1', volumes, containers: [{ name: 'app', image: 'busybox:1.36' }] },
+    status: { phase: 'Running', podIP: '10.0.0.1' },
+  });
+  t.deepEqual(kept, {
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      uid: 'u',
+      resourceVersion: '7',
+      labels: { app: 'a' },
+      ownerReferences: [owner],
+    },
+    spec: { nodeName: 'edge-1', volumes, containers: [] },
+  });
 });
