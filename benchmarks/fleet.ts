@@ -157,6 +157,21 @@ async function accepted(port: number): Promise<number> {
   return Number(/^continuum_trigger_messages_accepted_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
+/**
+ * The share of the trigger's decisions whose Migration was created within 100 and 250 ms of
+ * receiving the message (its own histogram): what of the latency is spent inside the operator
+ * (parsing, deciding, the create request) rather than in NATS and the watch.
+ */
+async function decisionShares(port: number): Promise<{ within100ms: number; within250ms: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const metric = 'continuum_trigger_decision_latency_seconds';
+  const bucket = (le: string) =>
+    Number(new RegExp(`^${metric}_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const count = Number(new RegExp(`^${metric}_count (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  const share = (le: string) => (count ? round(bucket(le) / count, 3) : NaN);
+  return { within100ms: share('0.1'), within250ms: share('0.25') };
+}
+
 async function run() {
   const env = testEnv();
   const h = await harness('bench-fleet');
@@ -264,6 +279,8 @@ async function run() {
       p50Ms: latencies.length ? round(percentile(latencies, 50), 1) : NaN,
       p99Ms: latencies.length ? round(percentile(latencies, 99), 1) : NaN,
       maxMs: latencies.length ? round(latencies.at(-1)!, 1) : NaN,
+      /** Of the trigger's own decisions (message received → Migration created). */
+      triggerDecisions: await decisionShares(port),
       operatorPeakRssMiB: round(peakRssMiB(pid), 1),
       operatorCores: round(cpu / wallSeconds, 3),
       apiRequests: after.total - before.total,
