@@ -55,6 +55,9 @@ export function decide(o: Observed, now: Date, cfg: MigrationConfig): Decision {
       d = restoring(o, d.status, now, cfg);
     }
     if (d.status.phase === 'Failed') d = { ...terminal(o, d.status, now, cfg), problem: undefined };
+    // Done: back shortly for the terminal step (checkpoint images, the TTL), which runs on a pass
+    // that finds the Migration Done; a restored pod that stays still would bring none.
+    if (d.status.phase === 'Done') d.requeueAfterMs ??= cfg.pollMs;
     if (!m.metadata.finalizers?.includes(FINALIZER)) d.actions.unshift({ type: 'addFinalizer' });
   }
   conditions(o, d, now);

@@ -7,7 +7,8 @@
  *   namespace being deleted takes no Job and the pass goes on; a transient failure is recorded
  *   (Synced False) before it is thrown for a retry, and the retry completes the step; a waiting
  *   pass comes back by the deadline; a Migration gone or finished and deleted ends quietly; a
- *   restart Migration creates its restored pod in its first pass; a Done one reads no source.
+ *   restart Migration creates its restored pod in its first pass; a Done one reads no source;
+ *   entering Done comes back shortly for the terminal step (images, TTL).
  */
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -196,6 +197,18 @@ test('cutover deletes the source by uid and says so in the Succeeded Event', asy
     ['Succeeded'],
   );
   t.regex(c.events[0]!.message ?? '', /; deleted source pod "app" \(/);
+});
+
+test('entering Done comes back shortly: that pass, with no pod read, asks to come back at the TTL', async (t) => {
+  const c = new FakeCluster({ migration: restarting(), pods: [pod(), target({ ready: true })] });
+  const labelled = [target({ ready: true })];
+  t.like(await pass(c, at(20), { labelled }), { requeueAfterMs: config.pollMs });
+  t.is(c.migration?.status?.phase, 'Done');
+  const done = c.calls.length;
+  const again = await pass(c, at(21), { labelled });
+  t.deepEqual(c.calls.slice(done), [], 'nothing to write, nothing to read');
+  const entered = Date.parse(c.migration!.status!.phaseTransitionTimestamps!.Done!);
+  t.is(again?.requeueAfterMs, entered + 3600_000 - at(21).getTime());
 });
 
 test('a Migration gone: nothing but the read', async (t) => {
