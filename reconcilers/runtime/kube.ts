@@ -3,6 +3,8 @@
  * ApiException codes, and object keys (`namespace/name`, or `name` for cluster-scoped objects).
  */
 import { existsSync } from 'node:fs';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
 import {
   ApiException,
   CustomObjectsApi,
@@ -23,13 +25,48 @@ const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/tok
  * command's configuration.
  */
 export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new ReusingKubeConfig();
   if (path) kc.loadFromFile(path);
   // eslint-disable-next-line no-restricted-properties -- the in-pod contract, see above
   else if (process.env.KUBERNETES_SERVICE_HOST && existsSync(SERVICE_ACCOUNT_TOKEN)) {
     kc.loadFromCluster();
   } else kc.loadFromDefault();
   return kc;
+}
+
+/**
+ * A KubeConfig whose requests share one keep-alive agent: client-node 1.x makes a new Agent for
+ * every request (API clients, watches, and list.ts's pages alike), so every request opened a
+ * connection and paid a TLS handshake, on both sides. The agent is made from the first
+ * request's TLS options: the server, CA and client certificate of the current context, which
+ * this product never changes (a ServiceAccount token travels in a header, re-read as before).
+ */
+class ReusingKubeConfig extends KubeConfig {
+  private agent: HttpAgent | undefined;
+
+  override async applySecurityAuthentication(
+    context: Parameters<KubeConfig['applySecurityAuthentication']>[0],
+  ): Promise<void> {
+    await super.applySecurityAuthentication(context);
+    const made = context.getAgent();
+    if (made) context.setAgent(this.shared(made));
+  }
+
+  override async applyToHTTPSOptions(
+    opts: Parameters<KubeConfig['applyToHTTPSOptions']>[0],
+  ): Promise<void> {
+    await super.applyToHTTPSOptions(opts);
+    const made = (opts as RequestOptions).agent;
+    if (made instanceof HttpAgent) (opts as RequestOptions).agent = this.shared(made);
+  }
+
+  private shared(made: HttpAgent): HttpAgent {
+    this.agent ??=
+      made instanceof HttpsAgent
+        ? new HttpsAgent({ ...made.options, keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
+    return this.agent;
+  }
 }
 
 /**
