@@ -15,6 +15,7 @@
  *   CONTINUUM_BENCH_RESTORE_POLICY=checkpoint CONTINUUM_BENCH_MIGRATIONS=100 npm run bench:migrations
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { BatchV1Api } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { Informer } from '../reconcilers/runtime/informer.ts';
@@ -51,8 +52,12 @@ interface Row {
   operatorCpuSeconds: number;
   /** Requests per Migration by method and resource. */
   byRequest: Record<string, number>;
-  /** Checkpoint Migrations: archives left on the nodes, and Migrations whose images are deleted. */
+  /**
+   * Checkpoint Migrations: archives left on the nodes, imaging Jobs left (their TTL: 30 s), and
+   * Migrations whose images are deleted.
+   */
   archivesLeft?: number;
+  jobsLeft?: number;
   imagesDeleted?: number;
 }
 
@@ -96,7 +101,8 @@ async function run(n: number): Promise<Row> {
       await sleep(1000);
     }
     const operator = h.startOperator({
-      env: { CONTINUUM_LOG_LEVEL: 'info', ...counter.env },
+      // imaging Jobs go 30 s after they finish (the chart keeps them 10 min, for their logs)
+      env: { CONTINUUM_LOG_LEVEL: 'info', CONTINUUM_JOB_TTL: '30', ...counter.env },
     });
     await operator.waitForLog('controllers running', 120_000);
     await sleep(1000);
@@ -166,8 +172,9 @@ async function allFinished(h: Harness, n: number, started: number): Promise<Migr
 }
 
 /**
- * What checkpoint Migrations left: archives on the nodes, and how many deleted their images
- * (which follows Done once the restored pod is Ready: waited for up to 60 s).
+ * What checkpoint Migrations left: archives on the nodes, imaging Jobs, and how many deleted
+ * their images (which follows Done once the restored pod is Ready; images and Jobs waited for
+ * up to 90 s).
  */
 async function checkpointLeftovers(h: Harness, n: number) {
   const listed = async () =>
@@ -181,12 +188,17 @@ async function checkpointLeftovers(h: Harness, n: number) {
     ).items.filter((m) =>
       m.status?.conditions?.some((c) => c.type === 'ImagesDeleted' && c.status === 'True'),
     ).length;
+  const jobs = async () =>
+    (await h.kc.makeApiClient(BatchV1Api).listNamespacedJob({ namespace: h.namespace })).items
+      .length;
   let imagesDeleted = await listed();
-  for (let i = 0; i < 60 && imagesDeleted < n; i++) {
+  let jobsLeft = await jobs();
+  for (let i = 0; i < 90 && (imagesDeleted < n || jobsLeft > 0); i++) {
     await sleep(1000);
     imagesDeleted = await listed();
+    jobsLeft = await jobs();
   }
-  return { archivesLeft: archivesOf(h.namespace), imagesDeleted };
+  return { archivesLeft: archivesOf(h.namespace), jobsLeft, imagesDeleted };
 }
 
 const rows: Row[] = [];
