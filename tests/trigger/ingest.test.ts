@@ -167,12 +167,10 @@ test('the pod informer keeps identity, labels, controller, node and volumes; not
     controller: true,
   };
   const volumes = [{ name: 'data', hostPath: { path: '/data' } }];
+  const identity = { name: 'p', namespace: 'ns', uid: 'u', resourceVersion: '7' };
   const kept = triggerView({
     metadata: {
-      name: 'p',
-      namespace: 'ns',
-      uid: 'u',
-      resourceVersion: '7',
+      ...identity,
       labels: { app: 'a' },
       annotations: { big: 'x'.repeat(1000) },
       ownerReferences: [owner],
@@ -181,14 +179,7 @@ test('the pod informer keeps identity, labels, controller, node and volumes; not
     status: { phase: 'Running', podIP: '10.0.0.1' },
   });
   t.deepEqual(kept, {
-    metadata: {
-      name: 'p',
-      namespace: 'ns',
-      uid: 'u',
-      resourceVersion: '7',
-      labels: { app: 'a' },
-      ownerReferences: [owner],
-    },
+    metadata: { ...identity, labels: { app: 'a' }, ownerReferences: [owner] },
     spec: { nodeName: 'edge-1', volumes, containers: [] },
   });
 });
