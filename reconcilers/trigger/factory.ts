@@ -47,12 +47,8 @@ export function createIngest(ctx: ControllerContext): MetricsIngest {
   const inf = ctx.informers;
   const watched = ctx.config.watchNamespace;
   const scope = watched ? `/namespaces/${encodeURIComponent(watched)}` : '';
-  // every pod of the cluster: only the running ones, and only what the trigger reads of them
-  const pods = inf.informer<V1Pod>({
-    path: `/api/v1${scope}/pods`,
-    fieldSelector: 'status.phase=Running',
-    transform: triggerView,
-  });
+  // every pod of the cluster: only what the trigger reads of each
+  const pods = inf.informer<V1Pod>({ path: `/api/v1${scope}/pods`, transform: triggerView });
   const nodes = inf.informer<V1Node>({ path: '/api/v1/nodes' });
   const namespaces = inf.informer<V1Namespace>({ path: '/api/v1/namespaces' });
   const policies = inf.informer<MigrationPolicy>({

@@ -198,12 +198,18 @@ test('a watch from a stale resourceVersion (410 Gone → relist) converges', asy
 });
 
 test('a transform shapes what the cache keeps, listed and watched objects alike', async (t) => {
-  await configMap('listed');
+  // labelled apart: the other tests of this namespace list all its ConfigMaps
+  const create = (name: string) =>
+    core.createNamespacedConfigMap({
+      namespace: NS,
+      body: { metadata: { name, labels: { shaped: 'yes' } }, data: { a: '1' } },
+    });
+  await create('listed');
   const informer = new Informer<V1ConfigMap>(
     adminKubeConfig(),
     {
       path: `/api/v1/namespaces/${NS}/configmaps`,
-      labelSelector: 'drop=yes',
+      labelSelector: 'shaped=yes',
       transform: (cm) => ({ metadata: { name: cm.metadata?.name, namespace: NS } }),
     },
     silentLogger(),
@@ -211,7 +217,7 @@ test('a transform shapes what the cache keeps, listed and watched objects alike'
   informer.start();
   try {
     await informer.synced();
-    await configMap('watched');
+    await create('watched');
     await waitFor('the watched ConfigMap cached', async () => informer.get('watched', NS));
     for (const name of ['listed', 'watched']) {
       t.deepEqual(informer.get(name, NS), { metadata: { name, namespace: NS } });
