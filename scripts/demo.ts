@@ -76,9 +76,10 @@ function scenarioPolicy(): string {
 
 async function main(): Promise<number> {
   say('Starting the local environment: etcd, kube-apiserver, controller-manager, scheduler, NATS,');
-  say('an OCI registry over TLS, and two REAL nodes, real-edge and real-cloud (kubelet 1.34,');
-  say('runc, CRIU 4.1; containerd 2.3 on real-edge, 2.4 on real-cloud, which restores checkpoints');
-  say("  only through continuum's RuntimeClass). The SIMULATED kwok nodes edge-1, edge-2,");
+  say('an OCI registry over TLS, and three REAL nodes, real-edge, real-cloud and real-cloud-23');
+  say('(kubelet 1.34, runc, CRIU 4.1; containerd 2.3 on real-edge, 2.4 on real-cloud, which');
+  say("  restores checkpoints only through continuum's RuntimeClass, 2.3 with its restore off on");
+  say('  real-cloud-23, unused here). The SIMULATED kwok nodes edge-1, edge-2,');
   say('  cloud-1 and edge-proxy exist too; nothing on the migration path below runs on them.');
   const env = await startEnv((line) => say(`  ${line}`));
   cleanups.push(() => env.stop());
@@ -154,7 +155,7 @@ async function main(): Promise<number> {
   cleanups.push(() => operator.stop());
   say("  Its restore installer puts continuum's runc wrapper on the real nodes (a DaemonSet)…");
   await restoreWrapperReady();
-  say('  …ready on real-edge and real-cloud.');
+  say('  …ready on the three real nodes.');
 
   say('kubectl apply -f policies/edge-node.yaml -f policies/scenario-2-checkpoint.yaml');
   say(`  (the policy with target: { nodeName: ${CLOUD} }: kwok's cloud-1 is a cloud node too)`);

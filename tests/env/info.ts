@@ -80,7 +80,7 @@ export interface TestEnvInfo {
    */
   httpRegistry: RegistryInfo;
   /**
-   * real-edge (edge) and real-cloud (cloud), tainted `test.continuum.dev/real-node=true:NoSchedule`; empty when the run
+   * real-edge (edge), real-cloud and real-cloud-23 (cloud), tainted `test.continuum.dev/real-node=true:NoSchedule`; empty when the run
    * skips them (CONTINUUM_REAL_NODES=0, never in CI).
    */
   realNodes: RealNode[];

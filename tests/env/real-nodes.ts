@@ -1,9 +1,11 @@
 /**
- * The two real nodes of the test environment, `real-edge` and `real-cloud`, started side by side
- * (see real-node.ts). Around them, what they change on the machine: the sysctls the kubelet and
+ * The three real nodes of the test environment, started side by side (see real-node.ts):
+ * `real-edge` on containerd 2.3 with its opt-in restore of checkpoint images turned on,
+ * `real-cloud` on containerd 2.4 (which has none), and `real-cloud-23` on containerd 2.3 with
+ * that opt-in left off, as containerd 2.3 installs by default. Around them, what they change on the machine: the sysctls the kubelet and
  * the CNI bridge plugin set are saved first and put back at stop, and the fixed-path directories
  * the nodes bind over are created only where missing, and removed afterwards. The RuntimeClass
- * `continuum` names the handler both nodes have for continuum's runc wrapper.
+ * `continuum` names the handler the nodes have for continuum's runc wrapper.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { anotherEnvAlive, saveSysctls } from './host-state.ts';
@@ -46,8 +48,6 @@ export async function startRealNodes(
   const createdOnHost = PRIVATE_PATHS.filter((path) => !existsSync(path));
   for (const path of createdOnHost) mkdirSync(path, { recursive: true });
   const subnet = shared.pid % 250;
-  // real-edge: containerd 2.3 that still restores checkpoint images (restoreMode Runtime);
-  // real-cloud: containerd 2.4 that does not (restores go through continuum's RuntimeClass)
   const { containerd24Dir, ...common } = shared;
   const specs = [
     {
@@ -64,10 +64,18 @@ export async function startRealNodes(
       containerdDir: containerd24Dir,
       restoreViaCreate: false,
     },
+    {
+      // the kubelet on real-cloud's address (another port): a /30 has no third address
+      name: 'real-cloud-23',
+      layer: 'cloud' as const,
+      address: shared.addresses[1],
+      containerdDir: shared.binDir,
+      restoreViaCreate: false,
+    },
   ].map((spec, i) => ({
     ...common,
     ...spec,
-    bridge: `cnb-${shared.pid}-${spec.layer[0]}`,
+    bridge: `cnb-${shared.pid}-${'ecd'[i]}`,
     podSubnet: `10.${220 + i}.${subnet}.0/24`,
     cgroupRoot: `continuum-${shared.pid}-${spec.name}`,
   }));

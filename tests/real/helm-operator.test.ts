@@ -197,7 +197,7 @@ test.serial(
       return l?.spec?.holderIdentity ? l : undefined;
     });
     t.is(lease.spec?.holderIdentity, pod?.metadata?.name, 'the pod leads');
-    // the restore installer the operator runs puts the wrapper on both real nodes
+    // the restore installer the operator runs puts the wrapper on every real node
     await restoreWrapperReady(SYSTEM);
   },
 );

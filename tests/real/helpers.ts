@@ -179,8 +179,8 @@ export function kubeletCheckpoint(
 /**
  * Starts the operator of harness `h` for the real nodes: imaging Jobs run the product image
  * built from this checkout, pulled with {@link REAL_PULL_SECRET} (created in h's namespace), and
- * trust the TLS registry's CA; its restore installer puts continuum's runc wrapper on both real
- * nodes (every real operator shares the one DaemonSet of the operator namespace). `args` and `env` go to `continuum operator` too (the last of a flag
+ * trust the TLS registry's CA; its restore installer puts continuum's runc wrapper on every real
+ * node (every real operator shares the one DaemonSet of the operator namespace). `args` and `env` go to `continuum operator` too (the last of a flag
  * wins).
  */
 export async function startRealOperator(
@@ -204,17 +204,17 @@ export async function startRealOperator(
   return operator;
 }
 
-/** Waits until the restore installer's pod (of the operator in `namespace`) is Ready on both real nodes. */
+/** Waits until the restore installer's pod (of the operator in `namespace`) is Ready on every real node. */
 export async function restoreWrapperReady(namespace = OPERATOR_NAMESPACE): Promise<void> {
   const apps = adminKubeConfig().makeApiClient(AppsV1Api);
   await waitFor(
-    'the restore wrapper installed on both real nodes',
+    'the restore wrapper installed on every real node',
     async () => {
       const ds = await apps
         .readNamespacedDaemonSet({ name: INSTALLER_NAME, namespace })
         .catch(() => undefined);
       return (
-        (ds?.status?.numberReady ?? 0) >= 2 &&
+        (ds?.status?.numberReady ?? 0) >= testEnv().realNodes.length &&
         ds?.status?.updatedNumberScheduled === ds?.status?.desiredNumberScheduled
       );
     },

@@ -1,6 +1,6 @@
 /**
- * GIVEN the two real nodes of the test environment (kubelet 1.34, runc, CRIU 4.1; containerd 2.3
- *   on real-edge, 2.4 on real-cloud)
+ * GIVEN the real nodes of the test environment (kubelet 1.34, runc, CRIU 4.1; containerd 2.3
+ *   on real-edge, 2.4 on real-cloud, 2.3 on real-cloud-23)
  * WHEN a pod that keeps a counter only in memory runs on real-edge and the kubelet's checkpoint
  *   API is called on it (no operator involved)
  * THEN the nodes are Ready with their layer labels and taint, running their containerd, the pod's image was pulled with its
@@ -18,11 +18,12 @@ import { waitFor } from '../env/wait.ts';
 const NAMESPACE = 'real-nodes';
 const core = realNamespace(NAMESPACE);
 
-test('both real nodes are Ready, labelled by layer and tainted', async (t) => {
+test('the real nodes are Ready, labelled by layer and tainted', async (t) => {
   if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
   for (const [name, layer, runtime] of [
     ['real-edge', 'edge', 'containerd://2.3.7'],
     ['real-cloud', 'cloud', 'containerd://2.4.2'],
+    ['real-cloud-23', 'cloud', 'containerd://2.3.7'],
   ] as const) {
     const node = await core.readNode({ name });
     t.is(node.metadata?.labels?.['continuum.dev/layer'], layer);

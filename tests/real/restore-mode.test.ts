@@ -1,6 +1,6 @@
 /**
  * GIVEN the real nodes — real-cloud on containerd 2.4 (no restore of checkpoint images),
- *   real-edge on containerd 2.3 — with continuum's runc wrapper installed on both by the
+ *   real-edge on containerd 2.3 — with continuum's runc wrapper installed on them by the
  *   operator's restore installer, and counters whose token and count live only in memory
  * WHEN Migrations ask for a restore mode
  * THEN restoreMode Runtime to real-cloud fails with RestoreUnsupported before anything is
