@@ -5,7 +5,9 @@
  * N times through plain runc and N times through the wrapper, interleaved, and prints the
  * median and p90 of create+start for each and the difference (goal: < 5 ms median). A second
  * row does the same for a container whose spec carries another pod annotation (the wrapper
- * greps its config.json for the ticket and finds none). Needs root and runc; no cluster.
+ * greps its config.json for the ticket and finds none). runc's own time varies by several ms
+ * from one start to the next, so a last row measures the front alone: the same calls with the
+ * wrapper's runc replaced by `true`, against `true` itself. Needs root and runc; no cluster.
  *
  *   npx tsx benchmarks/runc-wrapper.ts [N=50]
  */
@@ -36,13 +38,18 @@ writeFileSync(join(annotatedBundle, 'config.json'), JSON.stringify(spec));
 const global = ['--root', root, '--log', join(dir, 'runc.log'), '--log-format', 'json'];
 
 /** ms of create + start of one container through `binary`; the container is removed after. */
-function createStart(binary: string, bundleDir: string, id: string): number {
+function createStart(
+  binary: string,
+  bundleDir: string,
+  id: string,
+  runEnv: NodeJS.ProcessEnv = env,
+): number {
   const started = process.hrtime.bigint();
   for (const args of [
     ['create', '--bundle', bundleDir, '--pid-file', join(dir, `${id}.pid`), id],
     ['start', id],
   ]) {
-    const r = spawnSync(binary, [...global, ...args], { env, stdio: 'ignore' });
+    const r = spawnSync(binary, [...global, ...args], { env: runEnv, stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`${binary} ${args[0]} failed (${r.status})`);
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -56,16 +63,18 @@ const quantile = (xs: number[], q: number) =>
 try {
   console.log(`create+start of a busybox container, ${N} each, interleaved (ms)`);
   console.log('bundle | runc median | runc p90 | wrapper median | wrapper p90 | added (median)');
-  for (const [label, b] of [
-    ['no annotations', plainBundle],
-    ['another pod annotation', annotatedBundle],
+  const noRunc = { ...env, CONTINUUM_RUNC_BINARY: 'true' };
+  for (const [label, b, runc, wrapperEnv] of [
+    ['no annotations', plainBundle, 'runc', env],
+    ['another pod annotation', annotatedBundle, 'runc', env],
+    ['the front alone (runc: true)', annotatedBundle, 'true', noRunc],
   ] as const) {
     const plain: number[] = [];
     const wrapped: number[] = [];
-    createStart('runc', b, `warm-${process.pid}`);
+    createStart(runc, b, `warm-${process.pid}`);
     for (let i = 0; i < N; i++) {
-      plain.push(createStart('runc', b, `p-${process.pid}-${i}`));
-      wrapped.push(createStart(wrapper, b, `w-${process.pid}-${i}`));
+      plain.push(createStart(runc, b, `p-${process.pid}-${i}`));
+      wrapped.push(createStart(wrapper, b, `w-${process.pid}-${i}`, wrapperEnv));
     }
     const [pm, wm] = [quantile(plain, 0.5), quantile(wrapped, 0.5)];
     console.log(
