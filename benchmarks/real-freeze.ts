@@ -4,8 +4,9 @@
  * 100 ms. For each size it prints the time in Checkpointing, Imaging and Restoring (status
  * timestamps), the service gap — from the last line the source printed to the first line the
  * restored container printed (container log timestamps) — the lines the source printed after its
- * checkpoint (work the restored copy does again), the checkpoint image's size, and the CPU the
- * operator and the imaging pod used.
+ * checkpoint (work the restored copy does again), the checkpoint image's size, the CPU the
+ * operator and the imaging pod used, and the restored pod's time from its creation to its
+ * container running (of that, the checkpoint fetch of the RuntimeClass path).
  *
  * The direction picks the restore: `edge-to-cloud` (default) restores on real-cloud, containerd
  * 2.4, through continuum's RuntimeClass; `cloud-to-edge` on real-edge, containerd 2.3, by the
@@ -17,6 +18,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Migration } from '../reconcilers/api/types.ts';
 import { testEnv } from '../tests/env/info.ts';
 import { withCertDir } from '../tests/env/registry.ts';
@@ -106,6 +108,20 @@ const seconds = (s: Migration['status'], from: string, to: string) => {
   return ((Date.parse(t[to]!) - Date.parse(t[from]!)) / 1000).toFixed(2);
 };
 
+/**
+ * Where the restored pod's time went (the API's timestamps have whole seconds): from its creation
+ * to its first container start, and of that the checkpoint fetch (the wrapper's init container).
+ */
+function insideRestoredPod(pod: V1Pod): string {
+  const at = (t: Date | string | undefined) => (t ? new Date(t).getTime() : NaN);
+  const started = at(pod.status?.containerStatuses?.[0]?.state?.running?.startedAt);
+  const created = at(pod.metadata?.creationTimestamp);
+  const fetch = pod.status?.initContainerStatuses?.find((c) => c.name === 'continuum-checkpoint')
+    ?.state?.terminated;
+  const fetched = fetch ? `, fetch ${(at(fetch.finishedAt) - at(fetch.startedAt)) / 1000} s` : '';
+  return `${(started - created) / 1000} s${fetched}`;
+}
+
 const rows: string[] = [];
 try {
   for (const mib of SIZES) {
@@ -150,6 +166,10 @@ try {
     );
     source.stop();
     const last = source.lines.at(-1)!;
+    const target = await h.core.readNamespacedPod({
+      namespace: h.namespace,
+      name: m.status.targetPod!,
+    });
     rows.push(
       [
         `${mib} MiB`,
@@ -162,6 +182,7 @@ try {
         `${(await imageMiB(m.status.image!)).toFixed(1)} MiB`,
         `${(cpuOf(operator.child.pid!) - operatorCpu).toFixed(2)} s`,
         `≥ ${imagerCpu.toFixed(2)} s`,
+        insideRestoredPod(target),
       ].join(' | '),
     );
     log(rows.at(-1)!);
@@ -171,6 +192,6 @@ try {
   await h.cleanup(); // stops the operator too, also when a size failed
 }
 console.log(
-  'dirty memory | restored on | Checkpointing | Imaging | Restoring | service gap | redone after checkpoint | image | operator CPU | imaging pod CPU',
+  'dirty memory | restored on | Checkpointing | Imaging | Restoring | service gap | redone after checkpoint | image | operator CPU | imaging pod CPU | restored pod: created → running',
 );
 for (const row of rows) console.log(row);
