@@ -7,19 +7,53 @@
  * looks for it (and removes before the workload sees it); and the signed restore ticket names
  * each container's checkpoint. A fresh copy of the pod (the fallback) has none of that.
  */
-import type { V1Container, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type {
+  V1Container,
+  V1Pod,
+  V1PodSpec,
+  V1ResourceRequirements,
+} from '@kubernetes/client-node';
 import {
   CHECKPOINT_MOUNT,
   CHECKPOINT_VOLUME,
   signTicket,
   TICKET_ANNOTATION,
 } from '../restore/ticket.ts';
+import { quantityValue } from './quantity.ts';
 
 const FETCH_CONTAINER = 'continuum-checkpoint';
 const PULL_VOLUME = 'continuum-pull';
 const PULL_DIR = '/continuum-pull';
 /** Where the fetch container writes: not CHECKPOINT_MOUNT, which the wrapper hides from every container it creates. */
 const FETCH_DIR = '/checkpoints';
+/**
+ * The least memory limit the fetch container runs under: it runs the product's Node.js, which a
+ * small workload's own limit does not hold (measured on the real nodes: crash-looping under
+ * 12Mi, so the restore fell back to a fresh start; 32Mi held, with a margin the node's page
+ * cache decides).
+ */
+const FETCH_MEMORY = '64Mi';
+
+/**
+ * The fetch container's resources: the first container's, so that the pod keeps its QoS class,
+ * with a memory limit below {@link FETCH_MEMORY} raised to it (and its request with it where
+ * the two were equal: a Guaranteed pod stays Guaranteed).
+ */
+export function fetchResources(app?: V1ResourceRequirements): V1ResourceRequirements | undefined {
+  const limit = app?.limits?.memory;
+  if (!app || limit === undefined || !(quantityValue(limit) < quantityValue(FETCH_MEMORY)))
+    return app;
+  const request = app.requests?.memory;
+  const requests =
+    request !== undefined && quantityValue(request) === quantityValue(limit)
+      ? { ...app.requests, memory: FETCH_MEMORY }
+      : app.requests;
+  return {
+    ...app,
+    limits: { ...app.limits, memory: FETCH_MEMORY },
+    ...(requests ? { requests } : {}),
+  };
+}
 
 export interface WrapperSettings {
   runtimeClassName: string;
@@ -77,8 +111,7 @@ export function restoreThroughWrapper(
       { name: CHECKPOINT_VOLUME, mountPath: FETCH_DIR },
       ...(s.pullSecret ? [{ name: PULL_VOLUME, mountPath: PULL_DIR, readOnly: true }] : []),
     ],
-    // the first container's: the pod keeps its QoS class
-    resources: spec.containers[0]!.resources,
+    resources: fetchResources(spec.containers[0]!.resources),
     securityContext: {
       runAsNonRoot: true,
       allowPrivilegeEscalation: false,

@@ -132,9 +132,16 @@ export async function removeCgroupRoot(name: string): Promise<void> {
   }
 }
 
-/** `dir` and its descendants, deepest first. */
+/** `dir` and its descendants, deepest first; none of those gone meanwhile (a kubelet's). */
 function depthFirst(dir: string): string[] {
-  const children = readdirSync(dir, { withFileTypes: true })
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const children = entries
     .filter((e) => e.isDirectory())
     .flatMap((e) => depthFirst(join(dir, e.name)));
   return [...children, dir];

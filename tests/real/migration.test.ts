@@ -10,7 +10,8 @@
  *   pull Secret on a node that has never seen it, its init container fetches the checkpoint, and
  *   the counter goes on with the same token and the next count; the source is gone and no
  *   archive is left on the node; the finished imaging Job stays for its TTL, the imager's log
- *   readable.
+ *   readable. A small Guaranteed pod (100m, 12Mi) restores the same way, its QoS class kept: the
+ *   init container that fetches its checkpoint runs with a memory floor of its own.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,4 +108,33 @@ test('checkpoint Migration real-edge → real-cloud: the counter goes on with it
     archivesOnEdge().some((f) => f.startsWith(`checkpoint-counter_${namespace}-`)),
     'no archive left on real-edge',
   );
+});
+
+test('a small Guaranteed pod (100m, 12Mi) restores through the wrapper; its QoS class stays', async (t) => {
+  if (!realNodeAvailable()) return t.pass('real nodes skipped (CONTINUUM_REAL_NODES=0)');
+  t.timeout(300_000);
+  const { core, namespace } = h;
+  const pod = counterPod('small', 'real-edge');
+  // the checkpoint fetch's Node.js crash-looped under 12Mi before the fetch had a floor of its own
+  const quantity = { cpu: '100m', memory: '12Mi' };
+  pod.spec!.containers[0]!.resources = { requests: quantity, limits: quantity };
+  await core.createNamespacedPod({ namespace, body: pod });
+  await waitFor(
+    'the small counter at 3',
+    async () => (lastCount(await logsOf(core, namespace, 'small'))?.count ?? 0) >= 3,
+  );
+  const before = lastCount(await logsOf(core, namespace, 'small'))!;
+  await h.createMigration('move-small', {
+    podName: 'small',
+    restorePolicy: 'checkpoint',
+    target: { nodeName: 'real-cloud' },
+    image: realImageSpec(h),
+  });
+  const m = await h.waitForMigration('move-small', isPhase('Done', 'Failed'), 240_000);
+  t.is(m.status?.phase, 'Done', JSON.stringify(m.status));
+  t.is(m.status?.restoreFallback, undefined, 'restored, not started afresh');
+  const restored = await core.readNamespacedPod({ namespace, name: m.status!.targetPod! });
+  t.is(restored.status?.qosClass, 'Guaranteed');
+  const lines = await restoredCounter(core, namespace, m.status!.targetPod!, before);
+  t.like(counterContinuity(lines, before.token), { continued: true }, 'one token, counting on');
 });
