@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local demo (npm run demo): installs what is missing, then scripts/demo.ts brings up the
-# local environment with its two real nodes, installs the chart and shows a MigrationPolicy
+# local environment with its real nodes, installs the chart and shows a MigrationPolicy
 # moving a CPU-bound container from real-edge to real-cloud by checkpoint/restore. Leaves nothing
 # running; Ctrl-C too.
 set -euo pipefail
