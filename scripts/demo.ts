@@ -1,5 +1,5 @@
 /**
- * The local demo: a real control plane and two real nodes (kubelet, containerd, runc, CRIU), the
+ * The local demo: a real control plane and real nodes (kubelet, containerd, runc, CRIU), the
  * chart installed with helm, the operator and the real-edge agent as local processes under the
  * chart's ServiceAccounts, and on real-edge a busybox counter that keeps a token and a count in
  * memory while burning its CPU limit. The agent measures its real cgroup, the policy of
