@@ -8,12 +8,14 @@
  *   (Synced False) before it is thrown for a retry, and the retry completes the step; a waiting
  *   pass comes back by the deadline; a Migration gone or finished and deleted ends quietly; a
  *   restart Migration creates its restored pod in its first pass; a Done one reads no source;
- *   entering Done comes back shortly for the terminal step (images, TTL).
+ *   entering Done comes back shortly for the terminal step (images, TTL); a kubelet's 404 is
+ *   SourcePodGone when it no longer has the pod, CheckpointNotSupported otherwise.
  */
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
 import { conditionOf } from '../../reconcilers/api/conditions.ts';
 import { FINALIZER, type Migration } from '../../reconcilers/api/types.ts';
+import { KubeletError } from '../../reconcilers/kubelet/client.ts';
 import { MigrationReconciler } from '../../reconcilers/migration/reconciler.ts';
 import type { ReconcileResult } from '../../reconcilers/runtime/controller.ts';
 import { apiErrorCode } from '../../reconcilers/runtime/kube.ts';
@@ -39,6 +41,7 @@ async function pass(
   cluster: FakeCluster,
   now: Date,
   caches: { labelled?: V1Pod[]; jobs?: ReturnType<typeof job>[] } = {},
+  checkpoint: () => Promise<string> = async () => archive().path,
 ): Promise<ReconcileResult | void> {
   const reconciler = new MigrationReconciler({
     cluster,
@@ -52,7 +55,7 @@ async function pass(
       installerPods: store(),
     },
     registry: { hasManifest: async () => true, deleteManifest: async () => true },
-    kubelet: { checkpoint: async () => archive().path },
+    kubelet: { checkpoint },
     config,
     log: silentLogger(),
     metrics,
@@ -223,4 +226,21 @@ test('a finished Migration deleted: the finalizer goes and the status write that
   t.is(await pass(c, at(31)), undefined);
   t.is(c.migration, undefined);
   t.true(c.calls.includes('patchMigration'));
+});
+
+test('a kubelet 404: SourcePodGone for a pod it no longer has, else CheckpointNotSupported', async (t) => {
+  for (const [body, reason] of [
+    ['pod does not exist', 'SourcePodGone'],
+    ['404 page not found', 'CheckpointNotSupported'],
+  ]) {
+    const c = new FakeCluster({ migration: m({}, inPhase('Checkpointing')), pods: [pod()] });
+    const refused = new KubeletError(
+      `cannot checkpoint …: kubelet answered 404: ${body}`,
+      404,
+      false,
+    );
+    await pass(c, at(10), {}, () => Promise.reject(refused));
+    t.is(c.migration?.status?.phase, 'Failed', body);
+    t.is(c.migration?.status?.failureReason, reason, body);
+  }
 });
