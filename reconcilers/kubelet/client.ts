@@ -22,6 +22,11 @@ export class KubeletError extends Error {
     /** HTTP status of the kubelet's answer; undefined when there was none (network, timeout). */
     readonly status: number | undefined,
     readonly transient: boolean,
+    /**
+     * The kubelet no longer has the pod (404 "pod does not exist": deleted since it was read).
+     * Its other 404s mean no checkpoint API.
+     */
+    readonly podGone = false,
   ) {
     super(message);
     this.name = 'KubeletError';
@@ -117,6 +122,7 @@ export function createKubeletClient(options: KubeletClientOptions): KubeletClien
           `cannot checkpoint ${what}: ${refusal(reply.status, reply.body, viaApiServerProxy)}`,
           reply.status,
           transient,
+          reply.status === 404 && reply.body.includes('pod does not exist'),
         );
       }
       try {

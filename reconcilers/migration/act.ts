@@ -196,14 +196,11 @@ async function tolerate(codes: number | number[], p: Promise<unknown>): Promise<
 
 function failure(a: Action, err: unknown): Outcome {
   if (err instanceof KubeletError) {
-    // a kubelet answers 404 both without the checkpoint API and for a pod it no longer has (the
-    // source deleted between this pass's read and its call): "pod does not exist"
-    const reason =
-      err.status !== 404
-        ? 'CheckpointFailed'
-        : /pod does not exist/.test(err.message)
-          ? 'SourcePodGone'
-          : 'CheckpointNotSupported';
+    const reason = err.podGone
+      ? 'SourcePodGone'
+      : err.status === 404
+        ? 'CheckpointNotSupported'
+        : 'CheckpointFailed';
     return { ok: false, transient: err.transient, reason, message: err.message };
   }
   const code = apiErrorCode(err);

@@ -2,8 +2,8 @@
  * A non-loopback address for the node that the API server proxies to (kube-apiserver refuses
  * to proxy to loopback, and every other kwok node is 127.0.0.1): a veth pair of this run,
  * `ctm-<pid>-a` / `ctm-<pid>-b`, with a private /30 of 10.213.0.0/16: its first address on the
- * first end, its second on the other (real-cloud's and real-cloud-23's address). The run's Service range
- * is the /28 of 10.216.0.0/14 with the same number, and its first address (the `kubernetes`
+ * first end, its second on the other (real-cloud's and real-cloud-23's address). The run's
+ * Service range is the /28 of 10.216.0.0/14 with the same number, and its first address (the `kubernetes`
  * Service's ClusterIP) is on the first end too, so that pods reach it through the host. Local
  * traffic to these addresses needs no route of its own, so nothing else on the machine's network
  * changes. The pair goes with `remove()`; {@link removeStaleLinks} removes the pairs of runs that

@@ -2,10 +2,11 @@
  * The three real nodes of the test environment, started side by side (see real-node.ts):
  * `real-edge` on containerd 2.3 with its opt-in restore of checkpoint images turned on,
  * `real-cloud` on containerd 2.4 (which has none), and `real-cloud-23` on containerd 2.3 with
- * that opt-in left off, as containerd 2.3 installs by default. Around them, what they change on the machine: the sysctls the kubelet and
- * the CNI bridge plugin set are saved first and put back at stop, and the fixed-path directories
- * the nodes bind over are created only where missing, and removed afterwards. The RuntimeClass
- * `continuum` names the handler the nodes have for continuum's runc wrapper.
+ * that opt-in left off, as containerd 2.3 installs by default. Around them, what they change on
+ * the machine: the sysctls the kubelet and the CNI bridge plugin set are saved first and put back
+ * at stop, and the fixed-path directories the nodes bind over are created only where missing,
+ * and removed afterwards. The RuntimeClass `continuum` names the handler the nodes have for
+ * continuum's runc wrapper.
  */
 import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { anotherEnvAlive, saveSysctls } from './host-state.ts';

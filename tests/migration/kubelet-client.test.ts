@@ -84,10 +84,21 @@ test('an unknown container gets 404, permanent', async (t) => {
   const err = await refusal(client.checkpoint(node, h.namespace, 'app', 'nope', 10));
   t.is(err.status, 404);
   t.false(err.transient);
+  t.false(err.podGone, 'the pod is there');
   t.regex(
     err.message,
     /^cannot checkpoint container "nope" of pod "mig-kubelet-client\/app" on node "edge-1": kubelet answered 404/,
   );
+});
+
+test('a pod the kubelet no longer has gets 404 "pod does not exist": podGone', async (t) => {
+  const client = createKubeletClient({
+    kubeConfig: loadKc(h.operatorKubeconfig),
+    caFile: testEnv().caFile,
+  });
+  const err = await refusal(client.checkpoint(node, h.namespace, 'ghost', 'worker', 10));
+  t.is(err.status, 404);
+  t.true(err.podGone);
 });
 
 test('a runtime failure gets 500, transient', async (t) => {
